@@ -1,0 +1,472 @@
+//! Errors: per-request outcomes ([`AuthError`] with its stable [`ErrorCode`]) and
+//! build-time configuration errors ([`ConfigError`]).
+//!
+//! Client-facing output is deliberately coarse: a signature failure, an unknown `kid` and a
+//! forbidden algorithm are all [`ErrorCode::InvalidToken`] with the same message, so responses
+//! are not an oracle for which check failed. The precise reason is available through
+//! [`AuthError`]'s `Display` for logs (it never contains the token).
+//!
+//! Claims-level codes (`TOKEN_EXPIRED`, `INVALID_ISSUER`, ...) are only produced **after** the
+//! signature has been verified, so they reveal nothing an attacker could not read from their own
+//! token.
+
+use std::error::Error as StdError;
+use std::fmt;
+
+/// The stable, machine-readable code of a rejection, and the one table that maps it to the wire.
+///
+/// HTTP status, gRPC status and the RFC 6750 `error` attribute are all read from here, by the
+/// JSON responder, the gRPC responder and the extractors alike, so the mappings cannot diverge.
+///
+/// ```
+/// use auth_core::ErrorCode;
+///
+/// assert_eq!(ErrorCode::TokenExpired.as_str(), "TOKEN_EXPIRED");
+/// assert_eq!(ErrorCode::TokenExpired.http_status(), 401);
+/// assert_eq!(ErrorCode::TokenExpired.grpc_code(), 16);
+/// assert_eq!(ErrorCode::TokenExpired.bearer_error(), Some("invalid_token"));
+/// assert_eq!(ErrorCode::MissingCredentials.bearer_error(), None);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// No credentials for the expected scheme were sent.
+    MissingCredentials,
+    /// The credentials were sent in a malformed way (e.g. two `Authorization` headers).
+    InvalidRequest,
+    /// The token is malformed, badly signed, uses a forbidden algorithm or an unknown key.
+    InvalidToken,
+    /// The token's `exp` has passed.
+    TokenExpired,
+    /// The token's `nbf` (or `iat`) lies in the future.
+    TokenNotYetValid,
+    /// The token's `iss` is not the configured issuer.
+    InvalidIssuer,
+    /// The token's `aud` does not contain the configured audience.
+    InvalidAudience,
+    /// The token was revoked.
+    TokenRevoked,
+    /// The principal lacks a required scope, role or permission.
+    InsufficientScope,
+    /// Keys or stores needed to decide could not be reached.
+    AuthBackendUnavailable,
+    /// A handler asked for a principal on a route where no authentication layer runs
+    /// (a server configuration error, not a client error).
+    AuthLayerMissing,
+}
+
+impl ErrorCode {
+    /// The stable code string, e.g. `"TOKEN_EXPIRED"`.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::MissingCredentials => "MISSING_CREDENTIALS",
+            Self::InvalidRequest => "INVALID_REQUEST",
+            Self::InvalidToken => "INVALID_TOKEN",
+            Self::TokenExpired => "TOKEN_EXPIRED",
+            Self::TokenNotYetValid => "TOKEN_NOT_YET_VALID",
+            Self::InvalidIssuer => "INVALID_ISSUER",
+            Self::InvalidAudience => "INVALID_AUDIENCE",
+            Self::TokenRevoked => "TOKEN_REVOKED",
+            Self::InsufficientScope => "INSUFFICIENT_SCOPE",
+            Self::AuthBackendUnavailable => "AUTH_BACKEND_UNAVAILABLE",
+            Self::AuthLayerMissing => "AUTH_LAYER_MISSING",
+        }
+    }
+
+    /// The HTTP status code for this rejection.
+    ///
+    /// `INVALID_REQUEST` is 400 as RFC 6750 section 3.1 says for `invalid_request`.
+    #[must_use]
+    pub const fn http_status(self) -> u16 {
+        match self {
+            Self::InvalidRequest => 400,
+            Self::MissingCredentials
+            | Self::InvalidToken
+            | Self::TokenExpired
+            | Self::TokenNotYetValid
+            | Self::InvalidIssuer
+            | Self::InvalidAudience
+            | Self::TokenRevoked => 401,
+            Self::InsufficientScope => 403,
+            Self::AuthLayerMissing => 500,
+            Self::AuthBackendUnavailable => 503,
+        }
+    }
+
+    /// The gRPC status code (`grpc-status`) for this rejection.
+    #[must_use]
+    pub const fn grpc_code(self) -> i32 {
+        match self {
+            // INVALID_ARGUMENT
+            Self::InvalidRequest => 3,
+            // UNAUTHENTICATED
+            Self::MissingCredentials
+            | Self::InvalidToken
+            | Self::TokenExpired
+            | Self::TokenNotYetValid
+            | Self::InvalidIssuer
+            | Self::InvalidAudience
+            | Self::TokenRevoked => 16,
+            // PERMISSION_DENIED
+            Self::InsufficientScope => 7,
+            // INTERNAL
+            Self::AuthLayerMissing => 13,
+            // UNAVAILABLE
+            Self::AuthBackendUnavailable => 14,
+        }
+    }
+
+    /// The RFC 6750 `error` attribute for the `WWW-Authenticate` challenge, if any.
+    ///
+    /// `None` when no credentials were sent (RFC 6750 section 3.1: "the resource server SHOULD
+    /// NOT include an error code") and for server-side failures.
+    #[must_use]
+    pub const fn bearer_error(self) -> Option<&'static str> {
+        match self {
+            Self::MissingCredentials | Self::AuthLayerMissing | Self::AuthBackendUnavailable => {
+                None
+            }
+            Self::InvalidRequest => Some("invalid_request"),
+            Self::InvalidToken
+            | Self::TokenExpired
+            | Self::TokenNotYetValid
+            | Self::InvalidIssuer
+            | Self::InvalidAudience
+            | Self::TokenRevoked => Some("invalid_token"),
+            Self::InsufficientScope => Some("insufficient_scope"),
+        }
+    }
+
+    /// Whether a `WWW-Authenticate` challenge belongs on this response (401, 403 and 400).
+    #[must_use]
+    pub const fn has_challenge(self) -> bool {
+        matches!(self.http_status(), 400 | 401 | 403)
+    }
+
+    /// The client-facing message. Coarse on purpose; safe to put in a header.
+    #[must_use]
+    pub const fn message(self) -> &'static str {
+        match self {
+            Self::MissingCredentials => "authentication is required",
+            Self::InvalidRequest => "the credentials are malformed",
+            Self::InvalidToken => "the access token is invalid",
+            Self::TokenExpired => "the access token has expired",
+            Self::TokenNotYetValid => "the access token is not valid yet",
+            Self::InvalidIssuer => "the access token was issued by an untrusted issuer",
+            Self::InvalidAudience => "the access token is not meant for this service",
+            Self::TokenRevoked => "the access token has been revoked",
+            Self::InsufficientScope => "the credentials do not grant access to this resource",
+            Self::AuthBackendUnavailable => "the authentication backend is unavailable",
+            Self::AuthLayerMissing => "authentication is not configured for this route",
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why a request's credentials were malformed (RFC 6750 `invalid_request`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum InvalidRequest {
+    /// More than one `Authorization` header was sent.
+    MultipleAuthorizationHeaders,
+    /// The scheme was present but the token after it was empty.
+    EmptyToken,
+    /// The header value is not visible ASCII, or has stray whitespace.
+    MalformedHeader,
+    /// Credentials were sent in more than one place (e.g. header and cookie, or two cookies).
+    MultipleCredentials,
+}
+
+impl fmt::Display for InvalidRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::MultipleAuthorizationHeaders => "more than one authorization header",
+            Self::EmptyToken => "empty bearer token",
+            Self::MalformedHeader => "malformed authorization header",
+            Self::MultipleCredentials => "credentials sent more than once",
+        })
+    }
+}
+
+/// Why a token was found invalid. For logs; clients only see [`ErrorCode::InvalidToken`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum InvalidToken {
+    /// Longer than the configured maximum; nothing was decoded.
+    TooLong {
+        /// The token's length in bytes.
+        len: usize,
+        /// The configured maximum.
+        max: usize,
+    },
+    /// Not three dot-separated base64url segments.
+    Malformed,
+    /// A segment is not valid unpadded base64url.
+    BadEncoding,
+    /// The header or payload is not the JSON object the JWT specs require.
+    BadJson,
+    /// The header names an algorithm this verifier does not accept (including `none`).
+    UnsupportedAlgorithm,
+    /// No configured key matches the token's `kid` and `alg`.
+    UnknownKey,
+    /// The key selected by `kid` is pinned to another algorithm than the header's `alg`.
+    AlgorithmMismatch,
+    /// The signature does not verify.
+    BadSignature,
+    /// The header lists a `crit` extension this verifier does not understand.
+    UnsupportedCritical,
+    /// The header's `typ` is not the required one.
+    WrongType,
+    /// A claim has the wrong JSON type (e.g. a string `exp`).
+    ClaimType(&'static str),
+    /// A required claim is missing.
+    MissingClaim(&'static str),
+    /// A claim appears twice in the payload.
+    DuplicateClaim,
+    /// The claims did not fit the application's claims type.
+    ClaimsShape,
+    /// A custom claim check refused the token.
+    Custom(String),
+}
+
+impl fmt::Display for InvalidToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::TooLong { len, max } => write!(f, "token of {len} bytes exceeds limit of {max}"),
+            Self::Malformed => f.write_str("token is not three base64url segments"),
+            Self::BadEncoding => f.write_str("token segment is not valid base64url"),
+            Self::BadJson => f.write_str("token header or payload is not a json object"),
+            Self::UnsupportedAlgorithm => f.write_str("token algorithm is not accepted"),
+            Self::UnknownKey => f.write_str("no key matches the token's kid and alg"),
+            Self::AlgorithmMismatch => f.write_str("token alg differs from the key's pinned alg"),
+            Self::BadSignature => f.write_str("signature does not verify"),
+            Self::UnsupportedCritical => f.write_str("token has an unsupported crit header"),
+            Self::WrongType => f.write_str("token typ is not the required one"),
+            Self::ClaimType(c) => write!(f, "claim `{c}` has the wrong type"),
+            Self::MissingClaim(c) => write!(f, "required claim `{c}` is missing"),
+            Self::DuplicateClaim => f.write_str("a claim appears more than once"),
+            Self::ClaimsShape => f.write_str("claims do not match the application's claims type"),
+            Self::Custom(m) => write!(f, "custom claim check failed: {m}"),
+        }
+    }
+}
+
+/// The outcome of a failed authentication or authorization check.
+///
+/// Each variant maps to one [`ErrorCode`] through [`AuthError::code`]. `Display` gives the
+/// detailed reason for logs; it never includes a token or secret.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AuthError {
+    /// No credentials for the expected scheme.
+    MissingCredentials,
+    /// Credentials present but malformed at the transport level.
+    InvalidRequest(InvalidRequest),
+    /// The token is invalid; see the reason.
+    InvalidToken(InvalidToken),
+    /// `exp` has passed (beyond the leeway).
+    TokenExpired,
+    /// `nbf` or `iat` lies in the future (beyond the leeway).
+    TokenNotYetValid,
+    /// `iss` is missing or not the configured issuer.
+    InvalidIssuer,
+    /// `aud` is missing or does not contain an accepted audience.
+    InvalidAudience,
+    /// The token was revoked.
+    TokenRevoked,
+    /// The principal lacks what the route requires.
+    InsufficientScope,
+    /// Keys or a store could not be reached; the detail is for logs.
+    BackendUnavailable(String),
+}
+
+impl AuthError {
+    /// The stable code clients see.
+    #[must_use]
+    pub const fn code(&self) -> ErrorCode {
+        match self {
+            Self::MissingCredentials => ErrorCode::MissingCredentials,
+            Self::InvalidRequest(_) => ErrorCode::InvalidRequest,
+            Self::InvalidToken(_) => ErrorCode::InvalidToken,
+            Self::TokenExpired => ErrorCode::TokenExpired,
+            Self::TokenNotYetValid => ErrorCode::TokenNotYetValid,
+            Self::InvalidIssuer => ErrorCode::InvalidIssuer,
+            Self::InvalidAudience => ErrorCode::InvalidAudience,
+            Self::TokenRevoked => ErrorCode::TokenRevoked,
+            Self::InsufficientScope => ErrorCode::InsufficientScope,
+            Self::BackendUnavailable(_) => ErrorCode::AuthBackendUnavailable,
+        }
+    }
+}
+
+impl From<InvalidToken> for AuthError {
+    fn from(r: InvalidToken) -> Self {
+        Self::InvalidToken(r)
+    }
+}
+
+impl From<InvalidRequest> for AuthError {
+    fn from(r: InvalidRequest) -> Self {
+        Self::InvalidRequest(r)
+    }
+}
+
+impl fmt::Display for AuthError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::InvalidRequest(r) => write!(f, "invalid request: {r}"),
+            Self::InvalidToken(r) => write!(f, "invalid token: {r}"),
+            Self::BackendUnavailable(d) => write!(f, "authentication backend unavailable: {d}"),
+            other => f.write_str(other.code().message()),
+        }
+    }
+}
+
+impl StdError for AuthError {}
+
+/// A configuration mistake, reported when a verifier or layer is built (never per request).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// No verification key was configured.
+    NoKeys,
+    /// An HMAC secret is shorter than the hash output (RFC 7518 section 3.2).
+    WeakHmacSecret {
+        /// The algorithm the secret is for.
+        alg: &'static str,
+        /// The minimum length in bytes.
+        min: usize,
+        /// The length given.
+        actual: usize,
+    },
+    /// Key material could not be parsed for the given algorithm.
+    InvalidKey {
+        /// The algorithm the key was meant for.
+        alg: &'static str,
+        /// What went wrong (never contains key material).
+        reason: String,
+    },
+    /// The key type cannot be used with the requested algorithm.
+    KeyAlgorithmMismatch {
+        /// The algorithm requested.
+        alg: &'static str,
+    },
+    /// A JWK lacks an `alg` and none was given, or names one we do not accept.
+    JwkAlgorithm(String),
+    /// Two keys share a `kid`.
+    DuplicateKeyId(String),
+    /// The leeway is larger than the allowed maximum.
+    LeewayTooLarge {
+        /// The requested leeway in seconds.
+        secs: u64,
+        /// The maximum in seconds.
+        max: u64,
+    },
+    /// An issuer or audience string is empty.
+    EmptyValue(&'static str),
+    /// The maximum token length is zero.
+    ZeroMaxTokenLength,
+    /// A value that goes into a header (realm, cookie or header name) is not valid there.
+    InvalidHeaderValue {
+        /// Which setting.
+        what: &'static str,
+    },
+    /// A claim name is empty or collides with a registered claim.
+    InvalidClaimName(String),
+    /// No audience was configured (see `dangerous_accept_any_audience`).
+    MissingAudience,
+    /// An environment or file input could not be read.
+    Input(String),
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NoKeys => f.write_str("no verification key configured"),
+            Self::WeakHmacSecret { alg, min, actual } => write!(
+                f,
+                "{alg} secret is {actual} bytes; at least {min} bytes are required"
+            ),
+            Self::InvalidKey { alg, reason } => write!(f, "invalid {alg} key: {reason}"),
+            Self::KeyAlgorithmMismatch { alg } => {
+                write!(f, "key type cannot be used with algorithm {alg}")
+            }
+            Self::JwkAlgorithm(m) => write!(f, "jwk algorithm: {m}"),
+            Self::DuplicateKeyId(kid) => write!(f, "duplicate key id `{kid}`"),
+            Self::LeewayTooLarge { secs, max } => {
+                write!(f, "leeway of {secs}s exceeds the maximum of {max}s")
+            }
+            Self::EmptyValue(what) => write!(f, "{what} must not be empty"),
+            Self::ZeroMaxTokenLength => f.write_str("maximum token length must be positive"),
+            Self::InvalidHeaderValue { what } => {
+                write!(f, "{what} contains characters not allowed in an http header")
+            }
+            Self::InvalidClaimName(n) => write!(f, "invalid claim name `{n}`"),
+            Self::MissingAudience => f.write_str(
+                "no audience configured; tokens minted for other services would be accepted",
+            ),
+            Self::Input(m) => write!(f, "{m}"),
+        }
+    }
+}
+
+impl StdError for ConfigError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ALL: [ErrorCode; 11] = [
+        ErrorCode::MissingCredentials,
+        ErrorCode::InvalidRequest,
+        ErrorCode::InvalidToken,
+        ErrorCode::TokenExpired,
+        ErrorCode::TokenNotYetValid,
+        ErrorCode::InvalidIssuer,
+        ErrorCode::InvalidAudience,
+        ErrorCode::TokenRevoked,
+        ErrorCode::InsufficientScope,
+        ErrorCode::AuthBackendUnavailable,
+        ErrorCode::AuthLayerMissing,
+    ];
+
+    #[test]
+    fn every_401_is_grpc_unauthenticated_and_every_403_permission_denied() {
+        for c in ALL {
+            match c.http_status() {
+                401 => assert_eq!(c.grpc_code(), 16, "{c}"),
+                403 => assert_eq!(c.grpc_code(), 7, "{c}"),
+                _ => {}
+            }
+        }
+    }
+
+    #[test]
+    fn codes_are_upper_snake_case_and_messages_header_safe() {
+        for c in ALL {
+            assert!(
+                c.as_str()
+                    .bytes()
+                    .all(|b| b.is_ascii_uppercase() || b == b'_')
+            );
+            assert!(
+                c.message()
+                    .bytes()
+                    .all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\')
+            );
+        }
+    }
+
+    #[test]
+    fn display_of_invalid_token_names_the_reason() {
+        let e = AuthError::from(InvalidToken::ClaimType("exp"));
+        assert_eq!(e.code(), ErrorCode::InvalidToken);
+        assert_eq!(e.to_string(), "invalid token: claim `exp` has the wrong type");
+    }
+}

@@ -1,0 +1,398 @@
+//! Strict, single-pass parsing of the registered and authorization claims.
+//!
+//! jsonwebtoken's own claim validation is not used: it reads the system clock and is lenient
+//! about types. Here every registered claim is checked against its RFC 7519 type (a string
+//! `exp` is an invalid token, not a missing one) and the scope/role claim names are
+//! configurable. Claims we do not need are skipped without allocating.
+
+use std::borrow::Cow;
+use std::cell::Cell;
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+use crate::clock::UnixTime;
+use crate::error::InvalidToken;
+
+/// Names of the authorization claims.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct ClaimNames {
+    pub(crate) scope: String,
+    pub(crate) scp: String,
+    pub(crate) roles: String,
+}
+
+impl Default for ClaimNames {
+    fn default() -> Self {
+        Self {
+            scope: "scope".into(),
+            scp: "scp".into(),
+            roles: "roles".into(),
+        }
+    }
+}
+
+/// The claims a verifier needs, borrowed from the payload where possible.
+#[derive(Debug, Default)]
+pub(crate) struct Claims<'a> {
+    pub(crate) sub: Option<Cow<'a, str>>,
+    pub(crate) iss: Option<Cow<'a, str>>,
+    pub(crate) aud: Vec<Cow<'a, str>>,
+    pub(crate) aud_present: bool,
+    pub(crate) exp: Option<UnixTime>,
+    pub(crate) nbf: Option<UnixTime>,
+    pub(crate) iat: Option<UnixTime>,
+    pub(crate) jti: Option<Cow<'a, str>>,
+    pub(crate) scopes: Vec<String>,
+    pub(crate) roles: Vec<String>,
+}
+
+/// Parses the payload JSON.
+pub(crate) fn parse<'a>(json: &'a str, names: &ClaimNames) -> Result<Claims<'a>, InvalidToken> {
+    let fail = Cell::new(None);
+    let seed = ClaimsSeed {
+        names,
+        fail: &fail,
+    };
+    let mut de = serde_json::Deserializer::from_str(json);
+    let claims = seed
+        .deserialize(&mut de)
+        .and_then(|c| de.end().map(|()| c));
+    match (claims, fail.take()) {
+        (Ok(c), None) => Ok(c),
+        (_, Some(reason)) => Err(reason),
+        (Err(_), None) => Err(InvalidToken::BadJson),
+    }
+}
+
+struct ClaimsSeed<'n, 'f> {
+    names: &'n ClaimNames,
+    fail: &'f Cell<Option<InvalidToken>>,
+}
+
+impl ClaimsSeed<'_, '_> {
+    fn reject<E: de::Error>(&self, reason: InvalidToken) -> E {
+        let msg = reason.to_string();
+        self.fail.set(Some(reason));
+        E::custom(msg)
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for ClaimsSeed<'_, '_> {
+    type Value = Claims<'de>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+enum Field {
+    Sub,
+    Iss,
+    Aud,
+    Exp,
+    Nbf,
+    Iat,
+    Jti,
+    Scope,
+    Scp,
+    Roles,
+    Other,
+}
+
+impl<'de> Visitor<'de> for ClaimsSeed<'_, '_> {
+    type Value = Claims<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object of claims")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut c = Claims::default();
+        let mut seen = 0u16;
+        while let Some(key) = map.next_key::<Str<'de>>()? {
+            let key = key.0;
+            let field = match key.as_ref() {
+                "sub" => Field::Sub,
+                "iss" => Field::Iss,
+                "aud" => Field::Aud,
+                "exp" => Field::Exp,
+                "nbf" => Field::Nbf,
+                "iat" => Field::Iat,
+                "jti" => Field::Jti,
+                k if k == self.names.scope => Field::Scope,
+                k if k == self.names.scp => Field::Scp,
+                k if k == self.names.roles => Field::Roles,
+                _ => Field::Other,
+            };
+            let bit = match field {
+                Field::Other => 0,
+                Field::Sub => 1,
+                Field::Iss => 2,
+                Field::Aud => 4,
+                Field::Exp => 8,
+                Field::Nbf => 16,
+                Field::Iat => 32,
+                Field::Jti => 64,
+                Field::Scope => 128,
+                Field::Scp => 256,
+                Field::Roles => 512,
+            };
+            if bit != 0 {
+                if seen & bit != 0 {
+                    return Err(self.reject(InvalidToken::DuplicateClaim));
+                }
+                seen |= bit;
+            }
+            match field {
+                Field::Sub => c.sub = Some(self.string(&mut map, "sub")?),
+                Field::Iss => c.iss = Some(self.string(&mut map, "iss")?),
+                Field::Jti => c.jti = Some(self.string(&mut map, "jti")?),
+                Field::Exp => c.exp = Some(self.date(&mut map, "exp")?),
+                Field::Nbf => c.nbf = Some(self.date(&mut map, "nbf")?),
+                Field::Iat => c.iat = Some(self.date(&mut map, "iat")?),
+                Field::Aud => {
+                    c.aud_present = true;
+                    match map.next_value::<StrOrSeq<'de>>() {
+                        Ok(StrOrSeq::One(s)) => c.aud.push(s),
+                        Ok(StrOrSeq::Many(v)) => c.aud = v,
+                        Err(_) => return Err(self.reject(InvalidToken::ClaimType("aud"))),
+                    }
+                }
+                Field::Scope => match map.next_value::<Str<'de>>() {
+                    Ok(s) => push_words(&mut c.scopes, &s.0),
+                    Err(_) => return Err(self.reject(InvalidToken::ClaimType("scope"))),
+                },
+                Field::Scp => match map.next_value::<StrOrSeq<'de>>() {
+                    Ok(StrOrSeq::One(s)) => push_words(&mut c.scopes, &s),
+                    Ok(StrOrSeq::Many(v)) => {
+                        for s in v {
+                            push_unique(&mut c.scopes, &s);
+                        }
+                    }
+                    Err(_) => return Err(self.reject(InvalidToken::ClaimType("scp"))),
+                },
+                Field::Roles => match map.next_value::<StrOrSeq<'de>>() {
+                    Ok(StrOrSeq::Many(v)) => {
+                        for s in v {
+                            push_unique(&mut c.roles, &s);
+                        }
+                    }
+                    Ok(StrOrSeq::One(_)) | Err(_) => {
+                        return Err(self.reject(InvalidToken::ClaimType("roles")));
+                    }
+                },
+                Field::Other => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(c)
+    }
+}
+
+impl ClaimsSeed<'_, '_> {
+    fn string<'de, A: MapAccess<'de>>(
+        &self,
+        map: &mut A,
+        name: &'static str,
+    ) -> Result<Cow<'de, str>, A::Error> {
+        map.next_value::<Str<'de>>()
+            .map(|s| s.0)
+            .map_err(|_| self.reject(InvalidToken::ClaimType(name)))
+    }
+
+    fn date<'de, A: MapAccess<'de>>(
+        &self,
+        map: &mut A,
+        name: &'static str,
+    ) -> Result<UnixTime, A::Error> {
+        map.next_value::<NumericDate>()
+            .map(|d| d.0)
+            .map_err(|_| self.reject(InvalidToken::ClaimType(name)))
+    }
+}
+
+fn push_unique(v: &mut Vec<String>, s: &str) {
+    if !s.is_empty() && !v.iter().any(|x| x == s) {
+        v.push(s.to_owned());
+    }
+}
+
+/// RFC 6749 section 3.3: scopes are separated by single spaces; we tolerate runs of spaces.
+fn push_words(v: &mut Vec<String>, s: &str) {
+    for w in s.split(' ') {
+        push_unique(v, w);
+    }
+}
+
+/// A JSON string, borrowed when it has no escapes.
+struct Str<'a>(Cow<'a, str>);
+
+impl<'de> de::Deserialize<'de> for Str<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Str<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Str(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Str(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Str(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// A string or an array of strings.
+enum StrOrSeq<'a> {
+    One(Cow<'a, str>),
+    Many(Vec<Cow<'a, str>>),
+}
+
+impl<'de> de::Deserialize<'de> for StrOrSeq<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = StrOrSeq<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string or an array of strings")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(StrOrSeq::One(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(StrOrSeq::One(Cow::Owned(v.to_owned())))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(16));
+                while let Some(s) = seq.next_element::<Str<'de>>()? {
+                    out.push(s.0);
+                }
+                Ok(StrOrSeq::Many(out))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// RFC 7519 NumericDate: a non-negative JSON number of seconds, possibly fractional.
+struct NumericDate(UnixTime);
+
+impl<'de> de::Deserialize<'de> for NumericDate {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = NumericDate;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a non-negative number of seconds")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                Ok(NumericDate(UnixTime::from_secs(v)))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                u64::try_from(v)
+                    .map(|v| NumericDate(UnixTime::from_secs(v)))
+                    .map_err(|_| E::custom("negative date"))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+                if !v.is_finite() || v < 0.0 || v > 1.8e10 {
+                    return Err(E::custom("date out of range"));
+                }
+                // In range by the check above; truncation to nanoseconds is intended.
+                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                let nanos = (v * 1e9) as u64;
+                Ok(NumericDate(UnixTime::from_nanos(nanos)))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(json: &str) -> Result<Claims<'_>, InvalidToken> {
+        parse(json, &ClaimNames::default())
+    }
+
+    #[test]
+    fn registered_claims_are_read_with_their_types() {
+        let c = p(r#"{"sub":"a","iss":"i","aud":["x","y"],"exp":10,"nbf":1.5,"iat":2,"jti":"j","scope":"a b  b","roles":["r"],"x":{"deep":[1,2]}}"#).unwrap();
+        assert_eq!(c.sub.as_deref(), Some("a"));
+        assert_eq!(c.aud, vec!["x", "y"]);
+        assert_eq!(c.exp, Some(UnixTime::from_secs(10)));
+        assert_eq!(c.nbf, Some(UnixTime::from_nanos(1_500_000_000)));
+        assert_eq!(c.scopes, vec!["a", "b"]);
+        assert_eq!(c.roles, vec!["r"]);
+    }
+
+    #[test]
+    fn wrong_types_name_the_claim() {
+        assert_eq!(p(r#"{"exp":"10"}"#).unwrap_err(), InvalidToken::ClaimType("exp"));
+        assert_eq!(p(r#"{"exp":-1}"#).unwrap_err(), InvalidToken::ClaimType("exp"));
+        assert_eq!(p(r#"{"nbf":true}"#).unwrap_err(), InvalidToken::ClaimType("nbf"));
+        assert_eq!(p(r#"{"aud":5}"#).unwrap_err(), InvalidToken::ClaimType("aud"));
+        assert_eq!(p(r#"{"aud":[5]}"#).unwrap_err(), InvalidToken::ClaimType("aud"));
+        assert_eq!(p(r#"{"sub":1}"#).unwrap_err(), InvalidToken::ClaimType("sub"));
+        assert_eq!(p(r#"{"scope":["a"]}"#).unwrap_err(), InvalidToken::ClaimType("scope"));
+        assert_eq!(p(r#"{"roles":"admin"}"#).unwrap_err(), InvalidToken::ClaimType("roles"));
+    }
+
+    #[test]
+    fn duplicate_registered_claims_are_refused() {
+        assert_eq!(
+            p(r#"{"sub":"a","sub":"b"}"#).unwrap_err(),
+            InvalidToken::DuplicateClaim
+        );
+    }
+
+    #[test]
+    fn non_objects_and_trailing_data_are_bad_json() {
+        assert_eq!(p("[]").unwrap_err(), InvalidToken::BadJson);
+        assert_eq!(p("{} {}").unwrap_err(), InvalidToken::BadJson);
+        assert_eq!(p("{").unwrap_err(), InvalidToken::BadJson);
+    }
+
+    #[test]
+    fn scp_array_and_custom_names() {
+        let names = ClaimNames {
+            scope: "scope".into(),
+            scp: "scp".into(),
+            roles: "groups".into(),
+        };
+        let c = parse(r#"{"scp":["a","b"],"groups":["g"],"roles":"ignored"}"#, &names).unwrap();
+        assert_eq!(c.scopes, vec!["a", "b"]);
+        assert_eq!(c.roles, vec!["g"]);
+    }
+
+    #[test]
+    fn escaped_strings_are_decoded() {
+        let c = p(r#"{"sub":"a\u0062c"}"#).unwrap();
+        assert_eq!(c.sub.as_deref(), Some("abc"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn parser_never_panics(s in ".{0,200}") {
+            let _ = p(&s);
+        }
+
+        #[test]
+        fn scope_string_round_trips(words in proptest::collection::vec("[a-z:]{1,8}", 0..6)) {
+            let json = serde_json::json!({ "scope": words.join(" ") }).to_string();
+            let c = p(&json).unwrap();
+            let mut expected: Vec<String> = Vec::new();
+            for w in &words { if !expected.contains(w) { expected.push(w.clone()); } }
+            proptest::prop_assert_eq!(c.scopes, expected);
+        }
+    }
+}

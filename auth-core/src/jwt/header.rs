@@ -1,0 +1,103 @@
+//! Parsing of the JOSE header, strict and borrowed.
+
+use std::borrow::Cow;
+
+use serde::Deserialize;
+
+use super::algorithm::Algorithm;
+use crate::error::InvalidToken;
+
+/// What a verifier reads from a token's header. `jwk`, `jku`, `x5u` and `x5c` are ignored on
+/// purpose: keys never come from the token itself.
+#[derive(Debug)]
+pub(crate) struct TokenHeader<'a> {
+    pub(crate) alg: Algorithm,
+    pub(crate) kid: Option<Cow<'a, str>>,
+    pub(crate) typ: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct RawHeader<'a> {
+    #[serde(borrow)]
+    alg: Cow<'a, str>,
+    #[serde(borrow, default)]
+    kid: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    typ: Option<Cow<'a, str>>,
+    #[serde(default)]
+    crit: Option<serde::de::IgnoredAny>,
+}
+
+/// Parses the decoded header JSON. Duplicate members are refused by serde's derive.
+pub(crate) fn parse(json: &[u8]) -> Result<TokenHeader<'_>, InvalidToken> {
+    let raw: RawHeader<'_> = serde_json::from_slice(json).map_err(|_| InvalidToken::BadJson)?;
+    // We implement no JWS extension, so any `crit` (even an empty one, which RFC 7515
+    // section 4.1.11 forbids) makes the token unacceptable.
+    if raw.crit.is_some() {
+        return Err(InvalidToken::UnsupportedCritical);
+    }
+    let alg = Algorithm::from_name(&raw.alg).ok_or(InvalidToken::UnsupportedAlgorithm)?;
+    Ok(TokenHeader {
+        alg,
+        kid: raw.kid,
+        typ: raw.typ,
+    })
+}
+
+/// RFC 7515 section 4.1.9: `typ` is a media type, compared case-insensitively, and the
+/// `application/` prefix may be omitted.
+pub(crate) fn typ_matches(actual: &str, required: &str) -> bool {
+    fn strip(s: &str) -> &str {
+        match s.get(..12) {
+            Some(p) if p.eq_ignore_ascii_case("application/") => s.get(12..).unwrap_or(""),
+            _ => s,
+        }
+    }
+    strip(actual).eq_ignore_ascii_case(strip(required))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn none_is_unsupported() {
+        for alg in ["none", "None", "NONE"] {
+            let h = format!(r#"{{"alg":"{alg}"}}"#);
+            assert_eq!(
+                parse(h.as_bytes()).unwrap_err(),
+                InvalidToken::UnsupportedAlgorithm
+            );
+        }
+    }
+
+    #[test]
+    fn crit_is_refused_and_duplicates_are_bad_json() {
+        assert_eq!(
+            parse(br#"{"alg":"HS256","crit":["exp"]}"#).unwrap_err(),
+            InvalidToken::UnsupportedCritical
+        );
+        assert_eq!(
+            parse(br#"{"alg":"HS256","alg":"none"}"#).unwrap_err(),
+            InvalidToken::BadJson
+        );
+        assert_eq!(parse(b"[1]").unwrap_err(), InvalidToken::BadJson);
+        assert_eq!(parse(br#"{"alg":5}"#).unwrap_err(), InvalidToken::BadJson);
+    }
+
+    #[test]
+    fn typ_comparison_follows_rfc7515() {
+        assert!(typ_matches("at+jwt", "at+jwt"));
+        assert!(typ_matches("application/AT+JWT", "at+jwt"));
+        assert!(!typ_matches("JWT", "at+jwt"));
+        assert!(!typ_matches("", "at+jwt"));
+    }
+
+    #[test]
+    fn kid_and_typ_are_read() {
+        let h = parse(br#"{"alg":"ES256","kid":"k1","typ":"at+jwt","jku":"http://x"}"#).unwrap();
+        assert_eq!(h.alg, Algorithm::ES256);
+        assert_eq!(h.kid.as_deref(), Some("k1"));
+        assert_eq!(h.typ.as_deref(), Some("at+jwt"));
+    }
+}

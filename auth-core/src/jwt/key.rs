@@ -1,0 +1,344 @@
+//! Verification keys, each pinned to exactly one algorithm, and the set they form.
+
+use std::fmt;
+
+use base64::Engine as _;
+use jsonwebtoken::DecodingKey;
+
+use super::algorithm::{Algorithm, Family};
+use crate::error::ConfigError;
+
+/// A public key (or HMAC secret) pinned to one algorithm, optionally named by a `kid`.
+///
+/// A token is only ever checked with a key whose pinned algorithm equals the token's `alg`, so
+/// an RSA public key can never be used as an HMAC secret (algorithm confusion), and PEM/DER/JWK
+/// material is refused for HMAC algorithms outright.
+///
+/// ```
+/// use auth_core::jwt::{Algorithm, VerificationKey};
+///
+/// let key = VerificationKey::hmac(Algorithm::HS256, b"0123456789abcdef0123456789abcdef")?
+///     .with_kid("2026-01");
+/// assert_eq!(key.algorithm(), Algorithm::HS256);
+/// assert_eq!(key.kid(), Some("2026-01"));
+///
+/// // Too short for HS256 (RFC 7518 section 3.2 wants at least the hash size).
+/// assert!(VerificationKey::hmac(Algorithm::HS256, b"short").is_err());
+/// # Ok::<(), auth_core::ConfigError>(())
+/// ```
+#[derive(Clone)]
+pub struct VerificationKey {
+    kid: Option<String>,
+    alg: Algorithm,
+    key: DecodingKey,
+}
+
+fn invalid(alg: Algorithm, e: impl fmt::Display) -> ConfigError {
+    ConfigError::InvalidKey {
+        alg: alg.as_str(),
+        reason: e.to_string(),
+    }
+}
+
+impl VerificationKey {
+    /// An HMAC secret for `HS256`, `HS384` or `HS512`.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::KeyAlgorithmMismatch`] for a non-HMAC algorithm, and
+    /// [`ConfigError::WeakHmacSecret`] when the secret is shorter than the hash output
+    /// (32, 48 or 64 bytes).
+    pub fn hmac(alg: Algorithm, secret: impl AsRef<[u8]>) -> Result<Self, ConfigError> {
+        let secret = secret.as_ref();
+        if alg.family() != Family::Hmac {
+            return Err(ConfigError::KeyAlgorithmMismatch { alg: alg.as_str() });
+        }
+        let min = alg.min_hmac_secret_len();
+        if secret.len() < min {
+            return Err(ConfigError::WeakHmacSecret {
+                alg: alg.as_str(),
+                min,
+                actual: secret.len(),
+            });
+        }
+        Ok(Self {
+            kid: None,
+            alg,
+            key: DecodingKey::from_secret(secret),
+        })
+    }
+
+    /// A public key in PEM (`-----BEGIN PUBLIC KEY-----`, or `RSA PUBLIC KEY` for RSA).
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::KeyAlgorithmMismatch`] for HMAC algorithms (a PEM is never an HMAC
+    /// secret), [`ConfigError::InvalidKey`] when the PEM does not parse as a key of the
+    /// algorithm's type.
+    pub fn from_pem(alg: Algorithm, pem: impl AsRef<[u8]>) -> Result<Self, ConfigError> {
+        let pem = pem.as_ref();
+        let key = match alg.family() {
+            Family::Hmac => return Err(ConfigError::KeyAlgorithmMismatch { alg: alg.as_str() }),
+            Family::Rsa => DecodingKey::from_rsa_pem(pem),
+            Family::Ec => DecodingKey::from_ec_pem(pem),
+            Family::Ed => DecodingKey::from_ed_pem(pem),
+        }
+        .map_err(|e| invalid(alg, e))?;
+        Ok(Self {
+            kid: None,
+            alg,
+            key,
+        })
+    }
+
+    /// A public key as DER `SubjectPublicKeyInfo` (what `openssl pkey -pubout -outform DER`
+    /// writes).
+    ///
+    /// # Errors
+    ///
+    /// As [`VerificationKey::from_pem`].
+    pub fn from_der(alg: Algorithm, der: impl AsRef<[u8]>) -> Result<Self, ConfigError> {
+        // Re-armour as PEM so the one SPKI parser in jsonwebtoken handles both encodings.
+        let b64 = base64::engine::general_purpose::STANDARD.encode(der.as_ref());
+        let mut pem = String::with_capacity(b64.len() + 64);
+        pem.push_str("-----BEGIN PUBLIC KEY-----\n");
+        for chunk in b64.as_bytes().chunks(64) {
+            pem.push_str(std::str::from_utf8(chunk).map_err(|e| invalid(alg, e))?);
+            pem.push('\n');
+        }
+        pem.push_str("-----END PUBLIC KEY-----\n");
+        Self::from_pem(alg, pem)
+    }
+
+    /// A public key from a JWK (RFC 7517) in JSON.
+    ///
+    /// The JWK's `alg`, when present, pins the key; otherwise `default_alg` does. The JWK's
+    /// `kid` becomes the key id. Symmetric (`oct`) JWKs and `use: "enc"` keys are refused.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::JwkAlgorithm`] when no usable algorithm is known or it contradicts
+    /// `default_alg`, [`ConfigError::InvalidKey`] when the JWK does not parse.
+    pub fn from_jwk_json(json: &str, default_alg: Option<Algorithm>) -> Result<Self, ConfigError> {
+        let value: serde_json::Value =
+            serde_json::from_str(json).map_err(|e| ConfigError::JwkAlgorithm(e.to_string()))?;
+        let alg_name = value.get("alg").and_then(serde_json::Value::as_str);
+        let alg = match (alg_name, default_alg) {
+            (Some(name), Some(d)) if name != d.as_str() => {
+                return Err(ConfigError::JwkAlgorithm(format!(
+                    "jwk alg `{name}` contradicts the configured {d}"
+                )));
+            }
+            (Some(name), _) => Algorithm::from_name(name).ok_or_else(|| {
+                ConfigError::JwkAlgorithm(format!("unsupported jwk alg `{name}`"))
+            })?,
+            (None, Some(d)) => d,
+            (None, None) => {
+                return Err(ConfigError::JwkAlgorithm(
+                    "jwk has no alg and no default algorithm was given".into(),
+                ));
+            }
+        };
+        if value.get("use").and_then(serde_json::Value::as_str) == Some("enc") {
+            return Err(ConfigError::JwkAlgorithm("jwk is an encryption key".into()));
+        }
+        let kty = value.get("kty").and_then(serde_json::Value::as_str);
+        let kty_ok = matches!(
+            (alg.family(), kty),
+            (Family::Rsa, Some("RSA")) | (Family::Ec, Some("EC")) | (Family::Ed, Some("OKP"))
+        );
+        if !kty_ok {
+            return Err(ConfigError::KeyAlgorithmMismatch { alg: alg.as_str() });
+        }
+        let jwk: jsonwebtoken::jwk::Jwk =
+            serde_json::from_value(value.clone()).map_err(|e| invalid(alg, e))?;
+        let key = DecodingKey::from_jwk(&jwk).map_err(|e| invalid(alg, e))?;
+        let kid = value
+            .get("kid")
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned);
+        Ok(Self { kid, alg, key })
+    }
+
+    /// Names this key; tokens whose header `kid` equals it select it.
+    #[must_use]
+    pub fn with_kid(mut self, kid: impl Into<String>) -> Self {
+        self.kid = Some(kid.into());
+        self
+    }
+
+    /// The key id, if any.
+    #[must_use]
+    pub fn kid(&self) -> Option<&str> {
+        self.kid.as_deref()
+    }
+
+    /// The algorithm this key is pinned to.
+    #[must_use]
+    pub fn algorithm(&self) -> Algorithm {
+        self.alg
+    }
+
+    pub(crate) fn decoding_key(&self) -> &DecodingKey {
+        &self.key
+    }
+}
+
+impl fmt::Debug for VerificationKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VerificationKey")
+            .field("kid", &self.kid)
+            .field("alg", &self.alg)
+            .field("key", &"REDACTED")
+            .finish()
+    }
+}
+
+/// An immutable set of verification keys.
+#[derive(Clone, Debug, Default)]
+pub struct KeySet {
+    keys: Vec<VerificationKey>,
+}
+
+/// The result of looking a token's `kid`/`alg` up in a [`KeySet`].
+#[derive(Debug)]
+pub(crate) enum Candidates<'a> {
+    /// The keys to try, in order (non-empty).
+    Keys(Vec<&'a VerificationKey>),
+    /// A key has the token's `kid` but is pinned to another algorithm.
+    AlgorithmMismatch,
+    /// Nothing matches.
+    None,
+}
+
+impl KeySet {
+    /// A key set from keys.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::NoKeys`] when empty, [`ConfigError::DuplicateKeyId`] when two keys share
+    /// a `kid`.
+    pub fn new(keys: Vec<VerificationKey>) -> Result<Self, ConfigError> {
+        if keys.is_empty() {
+            return Err(ConfigError::NoKeys);
+        }
+        for (i, k) in keys.iter().enumerate() {
+            if let Some(kid) = k.kid() {
+                if keys.iter().skip(i + 1).any(|o| o.kid() == Some(kid)) {
+                    return Err(ConfigError::DuplicateKeyId(kid.to_owned()));
+                }
+            }
+        }
+        Ok(Self { keys })
+    }
+
+    /// The keys.
+    #[must_use]
+    pub fn keys(&self) -> &[VerificationKey] {
+        &self.keys
+    }
+
+    /// Whether any key is pinned to `alg`.
+    #[must_use]
+    pub fn accepts(&self, alg: Algorithm) -> bool {
+        self.keys.iter().any(|k| k.alg == alg)
+    }
+
+    /// Key selection: a `kid` that names a key selects that key alone (and its pinned algorithm
+    /// must equal the token's); otherwise keys without a `kid` (or, for a token without `kid`,
+    /// all keys) pinned to the token's algorithm are candidates.
+    pub(crate) fn candidates(&self, kid: Option<&str>, alg: Algorithm) -> Candidates<'_> {
+        if let Some(kid) = kid {
+            if let Some(k) = self.keys.iter().find(|k| k.kid() == Some(kid)) {
+                return if k.alg == alg {
+                    Candidates::Keys(vec![k])
+                } else {
+                    Candidates::AlgorithmMismatch
+                };
+            }
+        }
+        let keys: Vec<&VerificationKey> = self
+            .keys
+            .iter()
+            .filter(|k| k.alg == alg && (kid.is_none() || k.kid.is_none()))
+            .collect();
+        if keys.is_empty() {
+            if self.keys.iter().any(|k| k.alg != alg) && !self.accepts(alg) {
+                return Candidates::AlgorithmMismatch;
+            }
+            Candidates::None
+        } else {
+            Candidates::Keys(keys)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn hmac_secret_length_follows_rfc7518() {
+        assert!(VerificationKey::hmac(Algorithm::HS256, &SECRET[..31]).is_err());
+        assert!(VerificationKey::hmac(Algorithm::HS256, &SECRET[..32]).is_ok());
+        assert!(VerificationKey::hmac(Algorithm::HS384, &SECRET[..47]).is_err());
+        assert!(VerificationKey::hmac(Algorithm::HS512, &SECRET[..63]).is_err());
+        assert!(VerificationKey::hmac(Algorithm::HS512, SECRET).is_ok());
+    }
+
+    #[test]
+    fn pem_is_never_an_hmac_secret() {
+        let err = VerificationKey::from_pem(Algorithm::HS256, b"-----BEGIN PUBLIC KEY-----")
+            .unwrap_err();
+        assert!(matches!(err, ConfigError::KeyAlgorithmMismatch { .. }));
+        assert!(VerificationKey::hmac(Algorithm::RS256, SECRET).is_err());
+    }
+
+    #[test]
+    fn garbage_pem_is_a_config_error() {
+        assert!(VerificationKey::from_pem(Algorithm::RS256, b"not a pem").is_err());
+        assert!(VerificationKey::from_pem(Algorithm::ES256, b"").is_err());
+    }
+
+    #[test]
+    fn duplicate_kids_are_refused() {
+        let k = VerificationKey::hmac(Algorithm::HS256, SECRET).unwrap();
+        let err = KeySet::new(vec![k.clone().with_kid("a"), k.with_kid("a")]).unwrap_err();
+        assert_eq!(err, ConfigError::DuplicateKeyId("a".into()));
+        assert_eq!(KeySet::new(vec![]).unwrap_err(), ConfigError::NoKeys);
+    }
+
+    #[test]
+    fn kid_pins_key_and_algorithm() {
+        let hs = VerificationKey::hmac(Algorithm::HS256, SECRET)
+            .unwrap()
+            .with_kid("h");
+        let set = KeySet::new(vec![hs]).unwrap();
+        assert!(matches!(
+            set.candidates(Some("h"), Algorithm::HS256),
+            Candidates::Keys(ref v) if v.len() == 1
+        ));
+        assert!(matches!(
+            set.candidates(Some("h"), Algorithm::HS512),
+            Candidates::AlgorithmMismatch
+        ));
+        assert!(matches!(
+            set.candidates(Some("zz"), Algorithm::HS256),
+            Candidates::None
+        ));
+        assert!(matches!(
+            set.candidates(None, Algorithm::HS256),
+            Candidates::Keys(_)
+        ));
+    }
+
+    #[test]
+    fn debug_redacts_key_material() {
+        let k = VerificationKey::hmac(Algorithm::HS512, SECRET).unwrap();
+        let s = format!("{k:?}");
+        assert!(s.contains("REDACTED"));
+        assert!(!s.contains("0123456789"));
+    }
+}

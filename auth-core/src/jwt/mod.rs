@@ -1,0 +1,37 @@
+//! JWT verification with pinned algorithms and an injected clock.
+//!
+//! Build a [`JwtVerifier`] once with [`JwtVerifier::builder`]; every mistake in the
+//! configuration (weak HMAC secret, no audience, PEM given for an HMAC algorithm, duplicate
+//! `kid`, oversized leeway) is a [`ConfigError`](crate::ConfigError) there, never a per-request
+//! surprise.
+//!
+//! # Security considerations
+//!
+//! - **Algorithms are pinned per key.** The header's `alg` only selects among keys already
+//!   pinned to that algorithm; `none` does not exist in [`Algorithm`], and a PEM/JWK can never
+//!   become an HMAC secret, so the classic RS256-to-HS256 confusion cannot be configured.
+//! - **Keys never come from the token.** `jwk`, `jku`, `x5u` and `x5c` headers are ignored.
+//! - **Types are strict.** `exp`/`nbf`/`iat` must be JSON numbers, `aud` a string or array of
+//!   strings; duplicate registered claims and any `crit` header are refused.
+//! - **Time is injected.** jsonwebtoken's own `exp`/`nbf` validation (which reads the system
+//!   clock) is not used; all time checks read the configured [`Clock`](crate::clock::Clock).
+//! - **Bounded work.** Tokens longer than the maximum (8 KiB by default) are refused before any
+//!   base64 or JSON decoding; claims-level errors (expired, wrong issuer) are only reported
+//!   after the signature verified.
+//! - **Crypto backend.** jsonwebtoken is built with `aws_lc_rs` only: RS256 verification is
+//!   several times faster than `rust_crypto` here, and `rust_crypto` pulls in the `rsa` crate
+//!   with an open timing advisory (RUSTSEC-2023-0071).
+
+mod algorithm;
+mod claims;
+mod config;
+mod header;
+mod key;
+mod resolver;
+mod verifier;
+
+pub use algorithm::Algorithm;
+pub use config::{DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_LEN, JwtVerifierBuilder, MAX_LEEWAY};
+pub use key::{KeySet, VerificationKey};
+pub use resolver::{BoxFuture, KeyResolver, StaticKeys};
+pub use verifier::{JwtVerifier, Verify};

@@ -1,0 +1,359 @@
+//! [`JwtVerifier`]: the verification pipeline.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use base64::Engine as _;
+
+use super::claims::{self, ClaimNames};
+use super::config::JwtVerifierBuilder;
+use super::header::{self, TokenHeader};
+use super::key::{Candidates, KeySet};
+use super::resolver::{BoxFuture, KeyResolver};
+use crate::clock::Clock;
+use crate::error::{AuthError, InvalidToken};
+use crate::principal::{AuthMethod, Principal, PrincipalParts};
+
+pub(crate) type ClaimCheck = Arc<dyn Fn(&Principal) -> Result<(), String> + Send + Sync>;
+
+/// Verifies JWS-signed JWTs and turns them into [`Principal`]s.
+///
+/// The pipeline, in order (each step only runs if the previous one passed):
+///
+/// 1. the token length is at most the configured maximum (nothing decoded before that);
+/// 2. three base64url segments; the header is a JSON object with a known `alg` (no `none`),
+///    no `crit`, and (if configured) the required `typ`;
+/// 3. a key is selected by `kid` and must be pinned to the header's `alg`;
+/// 4. the signature verifies (jsonwebtoken, aws-lc-rs backend);
+/// 5. registered claims have their RFC 7519 types; `exp` and `sub` are present;
+/// 6. `exp`, `nbf` and `iat` against the injected clock with the leeway; `iss`; `aud`;
+/// 7. custom checks.
+///
+/// Cheap to clone (one reference count); build it once and share it.
+///
+/// ```
+/// use auth_core::jwt::{Algorithm, JwtVerifier, VerificationKey};
+/// use auth_core::clock::{ManualClock, UnixTime};
+/// use auth_core::ErrorCode;
+/// use std::time::Duration;
+///
+/// let secret = b"an example secret of at least thirty-two bytes";
+/// let clock = ManualClock::new(UnixTime::from_secs(1_700_000_000));
+/// let verifier = JwtVerifier::builder()
+///     .key(VerificationKey::hmac(Algorithm::HS256, secret)?)
+///     .audience("api")
+///     .clock(clock.clone())
+///     .build()?;
+///
+/// let claims = serde_json::json!({"sub": "alice", "aud": "api", "exp": 1_700_000_060u64});
+/// let token = jsonwebtoken::encode(
+///     &jsonwebtoken::Header::default(),
+///     &claims,
+///     &jsonwebtoken::EncodingKey::from_secret(secret),
+/// )?;
+/// assert_eq!(verifier.verify_sync(&token)?.subject(), "alice");
+///
+/// clock.advance(Duration::from_secs(120)); // past exp + 30 s leeway
+/// assert_eq!(verifier.verify_sync(&token).unwrap_err().code(), ErrorCode::TokenExpired);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct JwtVerifier {
+    inner: Arc<VerifierInner>,
+}
+
+pub(crate) struct VerifierInner {
+    pub(crate) resolver: Arc<dyn KeyResolver>,
+    pub(crate) issuers: Vec<String>,
+    pub(crate) audiences: Option<Vec<String>>,
+    pub(crate) leeway: Duration,
+    pub(crate) required_typ: Option<String>,
+    pub(crate) max_token_len: usize,
+    pub(crate) names: ClaimNames,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) checks: Vec<ClaimCheck>,
+}
+
+impl fmt::Debug for JwtVerifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = &self.inner;
+        f.debug_struct("JwtVerifier")
+            .field("resolver", &i.resolver)
+            .field("issuers", &i.issuers)
+            .field("audiences", &i.audiences)
+            .field("leeway", &i.leeway)
+            .field("required_typ", &i.required_typ)
+            .field("max_token_len", &i.max_token_len)
+            .field("clock", &i.clock)
+            .field("custom_checks", &i.checks.len())
+            .finish()
+    }
+}
+
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+/// The three segments of a compact JWS, borrowed from the token.
+struct Segments<'a> {
+    header: &'a str,
+    payload: &'a str,
+    signature: &'a str,
+    /// `header.payload`, the signing input.
+    message: &'a str,
+}
+
+fn split(token: &str) -> Result<Segments<'_>, InvalidToken> {
+    let mut it = token.splitn(4, '.');
+    let (Some(header), Some(payload), Some(signature), None) =
+        (it.next(), it.next(), it.next(), it.next())
+    else {
+        return Err(InvalidToken::Malformed);
+    };
+    if header.is_empty() || payload.is_empty() || signature.is_empty() {
+        return Err(InvalidToken::Malformed);
+    }
+    let message = token
+        .get(..header.len() + 1 + payload.len())
+        .ok_or(InvalidToken::Malformed)?;
+    Ok(Segments {
+        header,
+        payload,
+        signature,
+        message,
+    })
+}
+
+impl JwtVerifier {
+    /// Starts building a verifier.
+    pub fn builder() -> JwtVerifierBuilder {
+        JwtVerifierBuilder::default()
+    }
+
+    pub(crate) fn from_inner(inner: VerifierInner) -> Self {
+        Self {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// The clock this verifier reads.
+    #[must_use]
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.inner.clock
+    }
+
+    /// Verifies `token` with the keys available now, never waiting.
+    ///
+    /// With a static key set this is the whole verification. With a resolver that learns keys
+    /// (JWKS), a token signed by a not-yet-known key fails with `INVALID_TOKEN`; use
+    /// [`verify`](Self::verify) to let the resolver fetch it.
+    ///
+    /// # Errors
+    ///
+    /// The [`AuthError`] of the first check that failed.
+    pub fn verify_sync(&self, token: &str) -> Result<Principal, AuthError> {
+        let (seg, header) = self.preflight(token)?;
+        let keys = self.inner.resolver.current().ok_or_else(|| {
+            AuthError::BackendUnavailable("no verification keys are loaded".into())
+        })?;
+        self.verify_parsed(&seg, &header, &keys)
+    }
+
+    /// Verifies `token`, letting the key resolver fetch an unknown key if it can.
+    ///
+    /// The returned [`Verify`] future is already complete in the common case (see
+    /// [`Verify::into_ready`]), so middleware can take a synchronous fast path.
+    pub fn verify(&self, token: &str) -> Verify {
+        let (seg, header) = match self.preflight(token) {
+            Ok(v) => v,
+            Err(e) => return Verify::ready(Err(e)),
+        };
+        let keys = self.inner.resolver.current();
+        if let Some(keys) = &keys {
+            if !matches!(
+                keys.candidates(header.kid.as_deref(), header.alg),
+                Candidates::None
+            ) {
+                return Verify::ready(self.verify_parsed(&seg, &header, keys));
+            }
+        }
+        match self.inner.resolver.refresh(header.kid.as_deref(), header.alg) {
+            Some(fetch) => {
+                let this = self.clone();
+                let token = token.to_owned();
+                Verify {
+                    state: VerifyState::Pending(Box::pin(async move {
+                        let keys = fetch.await?;
+                        let (seg, header) = this.preflight(&token)?;
+                        this.verify_parsed(&seg, &header, &keys)
+                    })),
+                }
+            }
+            None if keys.is_none() => Verify::ready(Err(AuthError::BackendUnavailable(
+                "no verification keys are loaded".into(),
+            ))),
+            None => Verify::ready(Err(InvalidToken::UnknownKey.into())),
+        }
+    }
+
+    /// Length, structure and header checks: everything before key selection.
+    fn preflight<'t>(&self, token: &'t str) -> Result<(Segments<'t>, TokenHeader<'static>), AuthError> {
+        let max = self.inner.max_token_len;
+        if token.len() > max {
+            return Err(InvalidToken::TooLong {
+                len: token.len(),
+                max,
+            }
+            .into());
+        }
+        let seg = split(token)?;
+        let header_json = B64
+            .decode(seg.header)
+            .map_err(|_| InvalidToken::BadEncoding)?;
+        let h = header::parse(&header_json)?;
+        if let Some(required) = &self.inner.required_typ {
+            match &h.typ {
+                Some(t) if header::typ_matches(t, required) => {}
+                _ => return Err(InvalidToken::WrongType.into()),
+            }
+        }
+        let header = TokenHeader {
+            alg: h.alg,
+            kid: h.kid.map(|k| k.into_owned().into()),
+            typ: None,
+        };
+        Ok((seg, header))
+    }
+
+    fn verify_parsed(
+        &self,
+        seg: &Segments<'_>,
+        header: &TokenHeader<'_>,
+        keys: &KeySet,
+    ) -> Result<Principal, AuthError> {
+        let candidates = match keys.candidates(header.kid.as_deref(), header.alg) {
+            Candidates::Keys(k) => k,
+            Candidates::AlgorithmMismatch => return Err(InvalidToken::AlgorithmMismatch.into()),
+            Candidates::None => return Err(InvalidToken::UnknownKey.into()),
+        };
+        let alg = header.alg.to_jsonwebtoken();
+        let verified = candidates.iter().any(|k| {
+            matches!(
+                jsonwebtoken::crypto::verify(seg.signature, seg.message.as_bytes(), k.decoding_key(), alg),
+                Ok(true)
+            )
+        });
+        if !verified {
+            return Err(InvalidToken::BadSignature.into());
+        }
+        let payload = B64
+            .decode(seg.payload)
+            .map_err(|_| InvalidToken::BadEncoding)?;
+        let payload = String::from_utf8(payload).map_err(|_| InvalidToken::BadJson)?;
+        self.principal_from_payload(payload)
+    }
+
+    fn principal_from_payload(&self, payload: String) -> Result<Principal, AuthError> {
+        let i = &*self.inner;
+        let c = claims::parse(&payload, &i.names)?;
+        let now = i.clock.now();
+        let exp = c.exp.ok_or(InvalidToken::MissingClaim("exp"))?;
+        if now >= exp.saturating_add(i.leeway) {
+            return Err(AuthError::TokenExpired);
+        }
+        let latest = now.saturating_add(i.leeway);
+        if c.nbf.is_some_and(|nbf| nbf > latest) || c.iat.is_some_and(|iat| iat > latest) {
+            return Err(AuthError::TokenNotYetValid);
+        }
+        if !i.issuers.is_empty() {
+            match &c.iss {
+                Some(iss) if i.issuers.iter().any(|x| x == iss) => {}
+                _ => return Err(AuthError::InvalidIssuer),
+            }
+        }
+        if let Some(accepted) = &i.audiences {
+            if !c.aud.iter().any(|a| accepted.iter().any(|x| x == a)) {
+                return Err(AuthError::InvalidAudience);
+            }
+        }
+        let subject = c
+            .sub
+            .ok_or(InvalidToken::MissingClaim("sub"))?
+            .into_owned();
+        let parts = PrincipalParts {
+            subject,
+            roles: c.roles,
+            scopes: c.scopes,
+            method: AuthMethod::Bearer,
+            token_id: c.jti.map(std::borrow::Cow::into_owned),
+            issuer: c.iss.map(std::borrow::Cow::into_owned),
+            expires_at: Some(exp),
+            claims_json: None,
+        };
+        let mut parts = parts;
+        parts.claims_json = Some(payload.into_boxed_str());
+        let principal = Principal::from_parts(parts);
+        for check in &i.checks {
+            check(&principal).map_err(InvalidToken::Custom)?;
+        }
+        Ok(principal)
+    }
+}
+
+/// The future returned by [`JwtVerifier::verify`].
+#[must_use = "futures do nothing unless polled"]
+pub struct Verify {
+    state: VerifyState,
+}
+
+enum VerifyState {
+    Ready(Option<Result<Principal, AuthError>>),
+    Pending(BoxFuture<'static, Result<Principal, AuthError>>),
+}
+
+impl Verify {
+    fn ready(r: Result<Principal, AuthError>) -> Self {
+        Self {
+            state: VerifyState::Ready(Some(r)),
+        }
+    }
+
+    /// The result, if it is already known without waiting; otherwise the future back.
+    ///
+    /// # Errors
+    ///
+    /// Returns `Err(self)` when a key fetch is needed and the future must be awaited.
+    pub fn into_ready(self) -> Result<Result<Principal, AuthError>, Self> {
+        match self.state {
+            VerifyState::Ready(Some(r)) => Ok(r),
+            state => Err(Self { state }),
+        }
+    }
+}
+
+impl fmt::Debug for Verify {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = match self.state {
+            VerifyState::Ready(_) => "Ready",
+            VerifyState::Pending(_) => "Pending",
+        };
+        f.debug_struct("Verify").field("state", &s).finish()
+    }
+}
+
+impl Future for Verify {
+    type Output = Result<Principal, AuthError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match &mut self.state {
+            VerifyState::Ready(r) => Poll::Ready(r.take().unwrap_or_else(|| {
+                Err(AuthError::BackendUnavailable(
+                    "verification polled after completion".into(),
+                ))
+            })),
+            VerifyState::Pending(f) => f.as_mut().poll(cx),
+        }
+    }
+}

@@ -1,0 +1,278 @@
+//! The authenticated caller.
+//!
+//! A [`Principal`] is a capability: its fields are private and only this crate's verifiers
+//! create one, so holding a `Principal` means a check really happened. Handlers and other
+//! crates can read it but never fabricate it (tests can, behind the `test-util` feature, through
+//! an obviously named constructor).
+
+use std::fmt;
+use std::sync::{Arc, OnceLock};
+
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use crate::clock::UnixTime;
+
+/// How the request authenticated.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AuthMethod {
+    /// A bearer token (JWT) from the `Authorization` header or a cookie.
+    Bearer,
+}
+
+impl AuthMethod {
+    /// A short stable name: `"bearer"`.
+    #[must_use]
+    pub const fn as_str(&self) -> &'static str {
+        match self {
+            Self::Bearer => "bearer",
+        }
+    }
+}
+
+impl fmt::Display for AuthMethod {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The authenticated caller of a request. Cheap to clone (one reference count).
+///
+/// ```
+/// # #[cfg(feature = "jwt")] {
+/// use auth_core::jwt::{Algorithm, JwtVerifier, VerificationKey};
+/// # use auth_core::clock::{ManualClock, UnixTime};
+/// # let secret = b"an example secret of at least thirty-two bytes";
+/// # let clock = ManualClock::new(UnixTime::from_secs(1_700_000_000));
+/// # let token = {
+/// #     let claims = serde_json::json!({"sub": "alice", "exp": 1_700_000_600u64,
+/// #         "iss": "https://issuer.example", "aud": "api", "scope": "read:orders write:orders",
+/// #         "roles": ["user"]});
+/// #     jsonwebtoken::encode(&jsonwebtoken::Header::default(), &claims,
+/// #         &jsonwebtoken::EncodingKey::from_secret(secret)).unwrap()
+/// # };
+/// let verifier = JwtVerifier::builder()
+///     .key(VerificationKey::hmac(Algorithm::HS256, secret)?)
+///     .issuer("https://issuer.example")
+///     .audience("api")
+///     .clock(clock)
+///     .build()?;
+/// let principal = verifier.verify_sync(&token)?;
+/// assert_eq!(principal.subject(), "alice");
+/// assert!(principal.has_scope("read:orders"));
+/// assert!(principal.has_role("user"));
+/// assert_eq!(principal.auth_method().as_str(), "bearer");
+/// # }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct Principal {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    subject: String,
+    roles: Vec<String>,
+    scopes: Vec<String>,
+    method: AuthMethod,
+    token_id: Option<String>,
+    issuer: Option<String>,
+    expires_at: Option<UnixTime>,
+    claims_json: Option<Box<str>>,
+    claims: OnceLock<Option<Map<String, Value>>>,
+}
+
+/// Everything a verifier knows when it creates a principal.
+#[derive(Debug)]
+pub(crate) struct PrincipalParts {
+    pub(crate) subject: String,
+    pub(crate) roles: Vec<String>,
+    pub(crate) scopes: Vec<String>,
+    pub(crate) method: AuthMethod,
+    pub(crate) token_id: Option<String>,
+    pub(crate) issuer: Option<String>,
+    pub(crate) expires_at: Option<UnixTime>,
+    pub(crate) claims_json: Option<Box<str>>,
+}
+
+impl Principal {
+    pub(crate) fn from_parts(p: PrincipalParts) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                subject: p.subject,
+                roles: p.roles,
+                scopes: p.scopes,
+                method: p.method,
+                token_id: p.token_id,
+                issuer: p.issuer,
+                expires_at: p.expires_at,
+                claims_json: p.claims_json,
+                claims: OnceLock::new(),
+            }),
+        }
+    }
+
+    /// Fabricates a principal **without any verification**. For tests only.
+    ///
+    /// Only available with the `test-util` feature; never enable it in production builds.
+    #[cfg(feature = "test-util")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
+    #[must_use]
+    pub fn insecure_for_tests(subject: &str, roles: &[&str], scopes: &[&str]) -> Self {
+        Self::from_parts(PrincipalParts {
+            subject: subject.to_owned(),
+            roles: roles.iter().map(|s| (*s).to_owned()).collect(),
+            scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+            method: AuthMethod::Bearer,
+            token_id: None,
+            issuer: None,
+            expires_at: None,
+            claims_json: None,
+        })
+    }
+
+    /// The subject (`sub` claim for tokens).
+    #[must_use]
+    pub fn subject(&self) -> &str {
+        &self.inner.subject
+    }
+
+    /// The roles granted.
+    #[must_use]
+    pub fn roles(&self) -> &[String] {
+        &self.inner.roles
+    }
+
+    /// The scopes granted.
+    #[must_use]
+    pub fn scopes(&self) -> &[String] {
+        &self.inner.scopes
+    }
+
+    /// Whether `scope` was granted (exact, case-sensitive match as RFC 6749 section 3.3 says).
+    #[must_use]
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.inner.scopes.iter().any(|s| s == scope)
+    }
+
+    /// Whether `role` was granted (exact match).
+    #[must_use]
+    pub fn has_role(&self, role: &str) -> bool {
+        self.inner.roles.iter().any(|r| r == role)
+    }
+
+    /// How the request authenticated.
+    #[must_use]
+    pub fn auth_method(&self) -> &AuthMethod {
+        &self.inner.method
+    }
+
+    /// The token id (`jti`), when the credential had one.
+    #[must_use]
+    pub fn token_id(&self) -> Option<&str> {
+        self.inner.token_id.as_deref()
+    }
+
+    /// The issuer (`iss`), when the credential had one.
+    #[must_use]
+    pub fn issuer(&self) -> Option<&str> {
+        self.inner.issuer.as_deref()
+    }
+
+    /// When the credential expires (`exp`), if it does.
+    #[must_use]
+    pub fn expires_at(&self) -> Option<UnixTime> {
+        self.inner.expires_at
+    }
+
+    /// The verified claims as JSON text, exactly as signed.
+    #[must_use]
+    pub fn claims_json(&self) -> Option<&str> {
+        self.inner.claims_json.as_deref()
+    }
+
+    /// The verified claims as a JSON object. Parsed on first use, then cached.
+    #[must_use]
+    pub fn claims(&self) -> Option<&Map<String, Value>> {
+        self.inner
+            .claims
+            .get_or_init(|| {
+                let json = self.inner.claims_json.as_deref()?;
+                serde_json::from_str(json).ok()
+            })
+            .as_ref()
+    }
+
+    /// The verified claims deserialized into an application type.
+    ///
+    /// # Errors
+    ///
+    /// When the principal has no claims (not token-based) or they do not fit `C`.
+    pub fn deserialize_claims<C: DeserializeOwned>(&self) -> Result<C, serde_json::Error> {
+        let json = self.inner.claims_json.as_deref().unwrap_or("null");
+        serde_json::from_str(json)
+    }
+}
+
+impl fmt::Debug for Principal {
+    // Claims may hold personal data; they are left out of Debug output.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Principal")
+            .field("subject", &self.inner.subject)
+            .field("roles", &self.inner.roles)
+            .field("scopes", &self.inner.scopes)
+            .field("method", &self.inner.method)
+            .field("token_id", &self.inner.token_id)
+            .field("issuer", &self.inner.issuer)
+            .field("expires_at", &self.inner.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(json: Option<&str>) -> Principal {
+        Principal::from_parts(PrincipalParts {
+            subject: "alice".into(),
+            roles: vec!["admin".into()],
+            scopes: vec!["read:orders".into()],
+            method: AuthMethod::Bearer,
+            token_id: Some("t-1".into()),
+            issuer: Some("iss".into()),
+            expires_at: Some(UnixTime::from_secs(5)),
+            claims_json: json.map(Into::into),
+        })
+    }
+
+    #[test]
+    fn scope_and_role_checks_are_exact() {
+        let p = sample(None);
+        assert!(p.has_scope("read:orders"));
+        assert!(!p.has_scope("read:Orders"));
+        assert!(!p.has_scope("read"));
+        assert!(p.has_role("admin"));
+        assert!(!p.has_role("Admin"));
+    }
+
+    #[test]
+    fn claims_are_parsed_lazily_and_typed_on_demand() {
+        #[derive(serde::Deserialize)]
+        struct C {
+            tenant: String,
+        }
+        let p = sample(Some(r#"{"sub":"alice","tenant":"acme"}"#));
+        assert_eq!(p.claims().unwrap()["tenant"], "acme");
+        assert_eq!(p.deserialize_claims::<C>().unwrap().tenant, "acme");
+        assert!(sample(None).claims().is_none());
+        assert!(sample(None).deserialize_claims::<C>().is_err());
+    }
+
+    #[test]
+    fn debug_omits_claims() {
+        let p = sample(Some(r#"{"email":"alice@example.com"}"#));
+        assert!(!format!("{p:?}").contains("alice@example.com"));
+    }
+}
