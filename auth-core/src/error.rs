@@ -405,7 +405,10 @@ impl fmt::Display for ConfigError {
             Self::EmptyValue(what) => write!(f, "{what} must not be empty"),
             Self::ZeroMaxTokenLength => f.write_str("maximum token length must be positive"),
             Self::InvalidHeaderValue { what } => {
-                write!(f, "{what} contains characters not allowed in an http header")
+                write!(
+                    f,
+                    "{what} contains characters not allowed in an http header"
+                )
             }
             Self::InvalidClaimName(n) => write!(f, "invalid claim name `{n}`"),
             Self::MissingAudience => f.write_str(
@@ -467,6 +470,9 @@ mod tests {
     fn display_of_invalid_token_names_the_reason() {
         let e = AuthError::from(InvalidToken::ClaimType("exp"));
         assert_eq!(e.code(), ErrorCode::InvalidToken);
-        assert_eq!(e.to_string(), "invalid token: claim `exp` has the wrong type");
+        assert_eq!(
+            e.to_string(),
+            "invalid token: claim `exp` has the wrong type"
+        );
     }
 }

@@ -38,4 +38,4 @@ pub mod jwt;
 mod principal;
 
 pub use error::{AuthError, ConfigError, ErrorCode, InvalidRequest, InvalidToken};
-pub use principal::{AuthMethod, Principal};
+pub use principal::{AuthMethod, Principal, VerifiedClaims};

@@ -12,6 +12,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use crate::clock::UnixTime;
+use crate::error::{AuthError, InvalidToken};
 
 /// How the request authenticated.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -212,6 +213,38 @@ impl Principal {
     pub fn deserialize_claims<C: DeserializeOwned>(&self) -> Result<C, serde_json::Error> {
         let json = self.inner.claims_json.as_deref().unwrap_or("null");
         serde_json::from_str(json)
+    }
+
+    /// The verified claims as a [`VerifiedClaims<C>`] capability.
+    ///
+    /// # Errors
+    ///
+    /// [`AuthError::InvalidToken`] with [`InvalidToken::ClaimsShape`] when the claims do not
+    /// fit `C` (or the principal has none).
+    pub fn verified_claims<C: DeserializeOwned>(&self) -> Result<VerifiedClaims<C>, AuthError> {
+        self.deserialize_claims()
+            .map(VerifiedClaims)
+            .map_err(|_| AuthError::InvalidToken(InvalidToken::ClaimsShape))
+    }
+}
+
+/// Typed claims of a verified token. Only this crate creates them, so holding one means the
+/// token's signature and registered claims were checked.
+#[derive(Clone, Debug)]
+pub struct VerifiedClaims<C>(C);
+
+impl<C> VerifiedClaims<C> {
+    /// The claims.
+    pub fn into_inner(self) -> C {
+        self.0
+    }
+}
+
+impl<C> std::ops::Deref for VerifiedClaims<C> {
+    type Target = C;
+
+    fn deref(&self) -> &C {
+        &self.0
     }
 }
 

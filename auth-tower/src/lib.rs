@@ -1,1 +1,53 @@
-//! placeholder
+//! Tower layers for API authentication that serve axum, plain hyper and tonic alike.
+//!
+//! - [`bearer::BearerLayer`]: JWT bearer tokens (`Authorization: Bearer`, optionally a cookie).
+//!
+//! Every layer is generic over request and response bodies, never changes the inner service's
+//! error type (rejections are responses), forwards `poll_ready`, puts the authenticated
+//! [`Principal`](auth_core::Principal) into request extensions and a [`Rejection`] into the
+//! extensions of every rejected response. Rejections are rendered by a pluggable
+//! [`RejectionResponse`](response::RejectionResponse): JSON with a stable code and an RFC 6750
+//! challenge for HTTP, a gRPC status for gRPC calls.
+//!
+//! Every decision is a `tracing` event with target `auth::decision` and fields `outcome`,
+//! `method`, `code`/`reason` or `subject`, and `path`; tokens are never logged.
+//!
+//! # Example: axum
+//!
+//! ```
+//! # #[cfg(feature = "axum")] {
+//! use auth_core::jwt::{Algorithm, JwtVerifier, VerificationKey};
+//! use auth_tower::bearer::BearerLayer;
+//! use axum::{Extension, Router, routing::get};
+//!
+//! # fn build() -> Result<Router, Box<dyn std::error::Error>> {
+//! let verifier = JwtVerifier::builder()
+//!     .key(VerificationKey::hmac(Algorithm::HS256, b"an example secret of at least thirty-two bytes")?)
+//!     .issuer("https://issuer.example")
+//!     .audience("orders-api")
+//!     .build()?;
+//!
+//! let app = Router::new()
+//!     .route("/me", get(|Extension(p): Extension<auth_core::Principal>| async move {
+//!         p.subject().to_owned()
+//!     }))
+//!     .layer(BearerLayer::new(verifier));
+//! # Ok(app) }
+//! # build().unwrap();
+//! # }
+//! ```
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![forbid(unsafe_code)]
+
+#[macro_use]
+mod macros;
+
+#[cfg(feature = "bearer")]
+#[cfg_attr(docsrs, doc(cfg(feature = "bearer")))]
+pub mod bearer;
+#[cfg(feature = "bearer")]
+mod credentials;
+mod rejection;
+pub mod response;
+
+pub use rejection::Rejection;

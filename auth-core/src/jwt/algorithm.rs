@@ -134,7 +134,8 @@ impl std::str::FromStr for Algorithm {
     type Err = crate::ConfigError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::from_name(s).ok_or_else(|| crate::ConfigError::Input(format!("unknown algorithm `{s}`")))
+        Self::from_name(s)
+            .ok_or_else(|| crate::ConfigError::Input(format!("unknown algorithm `{s}`")))
     }
 }
 

@@ -50,14 +50,9 @@ pub(crate) struct Claims<'a> {
 /// Parses the payload JSON.
 pub(crate) fn parse<'a>(json: &'a str, names: &ClaimNames) -> Result<Claims<'a>, InvalidToken> {
     let fail = Cell::new(None);
-    let seed = ClaimsSeed {
-        names,
-        fail: &fail,
-    };
+    let seed = ClaimsSeed { names, fail: &fail };
     let mut de = serde_json::Deserializer::from_str(json);
-    let claims = seed
-        .deserialize(&mut de)
-        .and_then(|c| de.end().map(|()| c));
+    let claims = seed.deserialize(&mut de).and_then(|c| de.end().map(|()| c));
     match (claims, fail.take()) {
         (Ok(c), None) => Ok(c),
         (_, Some(reason)) => Err(reason),
@@ -303,7 +298,7 @@ impl<'de> de::Deserialize<'de> for NumericDate {
                     .map_err(|_| E::custom("negative date"))
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-                if !v.is_finite() || v < 0.0 || v > 1.8e10 {
+                if !v.is_finite() || !(0.0..=1.8e10).contains(&v) {
                     return Err(E::custom("date out of range"));
                 }
                 // In range by the check above; truncation to nanoseconds is intended.
@@ -337,14 +332,38 @@ mod tests {
 
     #[test]
     fn wrong_types_name_the_claim() {
-        assert_eq!(p(r#"{"exp":"10"}"#).unwrap_err(), InvalidToken::ClaimType("exp"));
-        assert_eq!(p(r#"{"exp":-1}"#).unwrap_err(), InvalidToken::ClaimType("exp"));
-        assert_eq!(p(r#"{"nbf":true}"#).unwrap_err(), InvalidToken::ClaimType("nbf"));
-        assert_eq!(p(r#"{"aud":5}"#).unwrap_err(), InvalidToken::ClaimType("aud"));
-        assert_eq!(p(r#"{"aud":[5]}"#).unwrap_err(), InvalidToken::ClaimType("aud"));
-        assert_eq!(p(r#"{"sub":1}"#).unwrap_err(), InvalidToken::ClaimType("sub"));
-        assert_eq!(p(r#"{"scope":["a"]}"#).unwrap_err(), InvalidToken::ClaimType("scope"));
-        assert_eq!(p(r#"{"roles":"admin"}"#).unwrap_err(), InvalidToken::ClaimType("roles"));
+        assert_eq!(
+            p(r#"{"exp":"10"}"#).unwrap_err(),
+            InvalidToken::ClaimType("exp")
+        );
+        assert_eq!(
+            p(r#"{"exp":-1}"#).unwrap_err(),
+            InvalidToken::ClaimType("exp")
+        );
+        assert_eq!(
+            p(r#"{"nbf":true}"#).unwrap_err(),
+            InvalidToken::ClaimType("nbf")
+        );
+        assert_eq!(
+            p(r#"{"aud":5}"#).unwrap_err(),
+            InvalidToken::ClaimType("aud")
+        );
+        assert_eq!(
+            p(r#"{"aud":[5]}"#).unwrap_err(),
+            InvalidToken::ClaimType("aud")
+        );
+        assert_eq!(
+            p(r#"{"sub":1}"#).unwrap_err(),
+            InvalidToken::ClaimType("sub")
+        );
+        assert_eq!(
+            p(r#"{"scope":["a"]}"#).unwrap_err(),
+            InvalidToken::ClaimType("scope")
+        );
+        assert_eq!(
+            p(r#"{"roles":"admin"}"#).unwrap_err(),
+            InvalidToken::ClaimType("roles")
+        );
     }
 
     #[test]
@@ -369,7 +388,11 @@ mod tests {
             scp: "scp".into(),
             roles: "groups".into(),
         };
-        let c = parse(r#"{"scp":["a","b"],"groups":["g"],"roles":"ignored"}"#, &names).unwrap();
+        let c = parse(
+            r#"{"scp":["a","b"],"groups":["g"],"roles":"ignored"}"#,
+            &names,
+        )
+        .unwrap();
         assert_eq!(c.scopes, vec!["a", "b"]);
         assert_eq!(c.roles, vec!["g"]);
     }

@@ -196,10 +196,8 @@ impl JwtVerifierBuilder {
         if self.max_token_len == 0 {
             return Err(ConfigError::ZeroMaxTokenLength);
         }
-        if let Some(t) = &self.required_typ {
-            if t.is_empty() {
-                return Err(ConfigError::EmptyValue("required type"));
-            }
+        if self.required_typ.as_ref().is_some_and(String::is_empty) {
+            return Err(ConfigError::EmptyValue("required type"));
         }
         for n in [&self.names.scope, &self.names.scp, &self.names.roles] {
             if n.is_empty() || REGISTERED.contains(&n.as_str()) {

@@ -223,10 +223,10 @@ impl KeySet {
             return Err(ConfigError::NoKeys);
         }
         for (i, k) in keys.iter().enumerate() {
-            if let Some(kid) = k.kid() {
-                if keys.iter().skip(i + 1).any(|o| o.kid() == Some(kid)) {
-                    return Err(ConfigError::DuplicateKeyId(kid.to_owned()));
-                }
+            if let Some(kid) = k.kid()
+                && keys.iter().skip(i + 1).any(|o| o.kid() == Some(kid))
+            {
+                return Err(ConfigError::DuplicateKeyId(kid.to_owned()));
             }
         }
         Ok(Self { keys })
@@ -248,14 +248,14 @@ impl KeySet {
     /// must equal the token's); otherwise keys without a `kid` (or, for a token without `kid`,
     /// all keys) pinned to the token's algorithm are candidates.
     pub(crate) fn candidates(&self, kid: Option<&str>, alg: Algorithm) -> Candidates<'_> {
-        if let Some(kid) = kid {
-            if let Some(k) = self.keys.iter().find(|k| k.kid() == Some(kid)) {
-                return if k.alg == alg {
-                    Candidates::Keys(vec![k])
-                } else {
-                    Candidates::AlgorithmMismatch
-                };
-            }
+        if let Some(kid) = kid
+            && let Some(k) = self.keys.iter().find(|k| k.kid() == Some(kid))
+        {
+            return if k.alg == alg {
+                Candidates::Keys(vec![k])
+            } else {
+                Candidates::AlgorithmMismatch
+            };
         }
         let keys: Vec<&VerificationKey> = self
             .keys
@@ -290,8 +290,8 @@ mod tests {
 
     #[test]
     fn pem_is_never_an_hmac_secret() {
-        let err = VerificationKey::from_pem(Algorithm::HS256, b"-----BEGIN PUBLIC KEY-----")
-            .unwrap_err();
+        let err =
+            VerificationKey::from_pem(Algorithm::HS256, b"-----BEGIN PUBLIC KEY-----").unwrap_err();
         assert!(matches!(err, ConfigError::KeyAlgorithmMismatch { .. }));
         assert!(VerificationKey::hmac(Algorithm::RS256, SECRET).is_err());
     }

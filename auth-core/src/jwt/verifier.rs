@@ -171,15 +171,19 @@ impl JwtVerifier {
             Err(e) => return Verify::ready(Err(e)),
         };
         let keys = self.inner.resolver.current();
-        if let Some(keys) = &keys {
-            if !matches!(
+        if let Some(keys) = &keys
+            && !matches!(
                 keys.candidates(header.kid.as_deref(), header.alg),
                 Candidates::None
-            ) {
-                return Verify::ready(self.verify_parsed(&seg, &header, keys));
-            }
+            )
+        {
+            return Verify::ready(self.verify_parsed(&seg, &header, keys));
         }
-        match self.inner.resolver.refresh(header.kid.as_deref(), header.alg) {
+        match self
+            .inner
+            .resolver
+            .refresh(header.kid.as_deref(), header.alg)
+        {
             Some(fetch) => {
                 let this = self.clone();
                 let token = token.to_owned();
@@ -199,7 +203,10 @@ impl JwtVerifier {
     }
 
     /// Length, structure and header checks: everything before key selection.
-    fn preflight<'t>(&self, token: &'t str) -> Result<(Segments<'t>, TokenHeader<'static>), AuthError> {
+    fn preflight<'t>(
+        &self,
+        token: &'t str,
+    ) -> Result<(Segments<'t>, TokenHeader<'static>), AuthError> {
         let max = self.inner.max_token_len;
         if token.len() > max {
             return Err(InvalidToken::TooLong {
@@ -241,7 +248,12 @@ impl JwtVerifier {
         let alg = header.alg.to_jsonwebtoken();
         let verified = candidates.iter().any(|k| {
             matches!(
-                jsonwebtoken::crypto::verify(seg.signature, seg.message.as_bytes(), k.decoding_key(), alg),
+                jsonwebtoken::crypto::verify(
+                    seg.signature,
+                    seg.message.as_bytes(),
+                    k.decoding_key(),
+                    alg
+                ),
                 Ok(true)
             )
         });
@@ -273,15 +285,12 @@ impl JwtVerifier {
                 _ => return Err(AuthError::InvalidIssuer),
             }
         }
-        if let Some(accepted) = &i.audiences {
-            if !c.aud.iter().any(|a| accepted.iter().any(|x| x == a)) {
-                return Err(AuthError::InvalidAudience);
-            }
+        if let Some(accepted) = &i.audiences
+            && !c.aud.iter().any(|a| accepted.iter().any(|x| x == a))
+        {
+            return Err(AuthError::InvalidAudience);
         }
-        let subject = c
-            .sub
-            .ok_or(InvalidToken::MissingClaim("sub"))?
-            .into_owned();
+        let subject = c.sub.ok_or(InvalidToken::MissingClaim("sub"))?.into_owned();
         let parts = PrincipalParts {
             subject,
             roles: c.roles,
@@ -292,9 +301,11 @@ impl JwtVerifier {
             expires_at: Some(exp),
             claims_json: None,
         };
-        let mut parts = parts;
-        parts.claims_json = Some(payload.into_boxed_str());
-        let principal = Principal::from_parts(parts);
+        // The borrowed claims are gone now, so the payload can move into the principal.
+        let principal = Principal::from_parts(PrincipalParts {
+            claims_json: Some(payload.into_boxed_str()),
+            ..parts
+        });
         for check in &i.checks {
             check(&principal).map_err(InvalidToken::Custom)?;
         }

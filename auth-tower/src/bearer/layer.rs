@@ -1,0 +1,175 @@
+use std::fmt;
+use std::sync::Arc;
+
+use auth_core::jwt::JwtVerifier;
+use auth_core::{AuthError, ConfigError, Principal};
+use serde::de::DeserializeOwned;
+use tower_layer::Layer;
+
+use super::service::Bearer;
+use crate::rejection::Realm;
+use crate::response::DefaultRejection;
+
+pub(crate) type ClaimsInserter = fn(&Principal, &mut http::Extensions) -> Result<(), AuthError>;
+
+fn insert_claims<C>(p: &Principal, ext: &mut http::Extensions) -> Result<(), AuthError>
+where
+    C: DeserializeOwned + Clone + Send + Sync + 'static,
+{
+    ext.insert(p.verified_claims::<C>()?);
+    Ok(())
+}
+
+/// Validated, shared configuration of a [`BearerLayer`].
+#[derive(Clone)]
+pub(crate) struct BearerConfig {
+    pub(crate) verifier: JwtVerifier,
+    pub(crate) realm: Realm,
+    pub(crate) cookie: Option<Box<str>>,
+    pub(crate) optional: bool,
+    pub(crate) insert_claims: Option<ClaimsInserter>,
+}
+
+impl fmt::Debug for BearerConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BearerConfig")
+            .field("verifier", &self.verifier)
+            .field("realm", &self.realm)
+            .field("cookie", &self.cookie)
+            .field("optional", &self.optional)
+            .field("typed_claims", &self.insert_claims.is_some())
+            .finish()
+    }
+}
+
+/// Layer that authenticates requests with JWT bearer tokens. See the [module docs](super).
+///
+/// `R` is the responder that renders rejections (default: [`DefaultRejection`]).
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct BearerLayer<R = DefaultRejection> {
+    config: Arc<BearerConfig>,
+    responder: R,
+}
+
+impl BearerLayer {
+    /// A layer with the default settings: realm `api`, header only, authentication required.
+    pub fn new(verifier: JwtVerifier) -> Self {
+        Self {
+            config: Arc::new(BearerConfig {
+                verifier,
+                realm: Realm::default(),
+                cookie: None,
+                optional: false,
+                insert_claims: None,
+            }),
+            responder: DefaultRejection,
+        }
+    }
+
+    /// A builder for the realm, a cookie source and optional mode.
+    pub fn builder(verifier: JwtVerifier) -> BearerLayerBuilder {
+        BearerLayerBuilder {
+            verifier,
+            realm: None,
+            cookie: None,
+            optional: false,
+        }
+    }
+}
+
+impl<R> BearerLayer<R> {
+    /// Also deserializes the verified claims into `C` and inserts
+    /// [`VerifiedClaims<C>`](auth_core::VerifiedClaims) into the request extensions. A token
+    /// whose claims do not fit `C` is rejected as `INVALID_TOKEN`.
+    pub fn with_claims<C>(mut self) -> Self
+    where
+        C: DeserializeOwned + Clone + Send + Sync + 'static,
+    {
+        Arc::make_mut(&mut self.config).insert_claims = Some(insert_claims::<C>);
+        self
+    }
+
+    /// Replaces the responder that renders rejections.
+    pub fn responder<R2>(self, responder: R2) -> BearerLayer<R2> {
+        BearerLayer {
+            config: self.config,
+            responder,
+        }
+    }
+}
+
+impl<S, R: Clone> Layer<S> for BearerLayer<R> {
+    type Service = Bearer<S, R>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        Bearer::from_parts(inner, Arc::clone(&self.config), self.responder.clone())
+    }
+}
+
+/// Builds a [`BearerLayer`]; created by [`BearerLayer::builder`].
+#[derive(Debug)]
+#[must_use]
+pub struct BearerLayerBuilder {
+    verifier: JwtVerifier,
+    realm: Option<String>,
+    cookie: Option<String>,
+    optional: bool,
+}
+
+impl BearerLayerBuilder {
+    /// The realm named in `WWW-Authenticate` (default `api`).
+    pub fn realm(mut self, realm: impl Into<String>) -> Self {
+        self.realm = Some(realm.into());
+        self
+    }
+
+    /// Also reads the token from this cookie when no `Authorization` header is sent.
+    ///
+    /// Cookie-authenticated requests are exposed to CSRF: pair this with CSRF protection for
+    /// unsafe methods.
+    pub fn cookie(mut self, name: impl Into<String>) -> Self {
+        self.cookie = Some(name.into());
+        self
+    }
+
+    /// Optional mode: requests without credentials pass through without a principal; a present
+    /// but invalid token is still rejected.
+    pub fn optional(mut self) -> Self {
+        self.optional = true;
+        self
+    }
+
+    /// Validates the settings.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::InvalidHeaderValue`] when the realm is empty or holds quotes, backslashes
+    /// or control characters, or the cookie name is not an RFC 6265 token.
+    pub fn build(self) -> Result<BearerLayer, ConfigError> {
+        let realm = match &self.realm {
+            Some(r) => Realm::new(r)?,
+            None => Realm::default(),
+        };
+        if let Some(c) = &self.cookie {
+            let token = !c.is_empty()
+                && c.bytes()
+                    .all(|b| b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(&b));
+            if !token {
+                return Err(ConfigError::InvalidHeaderValue {
+                    what: "cookie name",
+                });
+            }
+        }
+        Ok(BearerLayer {
+            config: Arc::new(BearerConfig {
+                verifier: self.verifier,
+                realm,
+                cookie: self.cookie.map(String::into_boxed_str),
+                optional: self.optional,
+                insert_claims: None,
+            }),
+            responder: DefaultRejection,
+        })
+    }
+}

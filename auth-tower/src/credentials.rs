@@ -1,0 +1,173 @@
+//! Extracting credentials from request headers. Never panics, never reads the query string
+//! (RFC 6750 section 5.3), and never logs what it finds.
+
+use auth_core::{AuthError, InvalidRequest};
+use http::HeaderMap;
+use http::header::{AUTHORIZATION, COOKIE};
+
+/// Marks `Authorization` values sensitive so `Debug` output and HPACK indexing skip them.
+pub(crate) fn mark_sensitive(headers: &mut HeaderMap) {
+    if let http::header::Entry::Occupied(mut e) = headers.entry(AUTHORIZATION) {
+        for v in e.iter_mut() {
+            v.set_sensitive(true);
+        }
+    }
+}
+
+/// RFC 7235 token68: the character set of a bearer token (RFC 6750 `b64token`).
+fn is_token68(s: &str) -> bool {
+    let body = s.trim_end_matches('=');
+    !body.is_empty()
+        && body.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
+        })
+}
+
+/// The bearer token from the `Authorization` header.
+///
+/// - `Ok(None)`: no `Authorization` header, or one for another scheme.
+/// - `Err(InvalidRequest)`: several `Authorization` headers, an empty token, or a value that is
+///   not `Bearer 1*SP token68`.
+pub(crate) fn bearer_from_header(headers: &HeaderMap) -> Result<Option<&str>, AuthError> {
+    let mut values = headers.get_all(AUTHORIZATION).iter();
+    let Some(value) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err(InvalidRequest::MultipleAuthorizationHeaders.into());
+    }
+    let value = value
+        .to_str()
+        .map_err(|_| InvalidRequest::MalformedHeader)?;
+    let (scheme, rest) = match value.split_once(' ') {
+        Some((s, r)) => (s, r),
+        None => (value, ""),
+    };
+    // Auth schemes are case-insensitive (RFC 7235 section 2.1).
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Ok(None);
+    }
+    let token = rest.trim_start_matches(' ').trim_end_matches([' ', '\t']);
+    if token.is_empty() {
+        return Err(InvalidRequest::EmptyToken.into());
+    }
+    if !is_token68(token) {
+        return Err(InvalidRequest::MalformedHeader.into());
+    }
+    Ok(Some(token))
+}
+
+/// The value of cookie `name`, across all `Cookie` headers (HTTP/2 may split them).
+///
+/// `Err(InvalidRequest::MultipleCredentials)` when the cookie appears more than once, since the
+/// browser and the server would then disagree on which one counts.
+pub(crate) fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Result<Option<&'h str>, AuthError> {
+    let mut found = None;
+    for header in headers.get_all(COOKIE) {
+        let Ok(s) = header.to_str() else { continue };
+        for c in cookie::Cookie::split_parse(s).flatten() {
+            if c.name() == name {
+                if found.is_some() {
+                    return Err(InvalidRequest::MultipleCredentials.into());
+                }
+                // Re-borrow the value from the header string so it lives as long as `headers`.
+                let v = c.value();
+                found = s
+                    .find(v)
+                    .and_then(|start| s.get(start..start + v.len()))
+                    .filter(|_| !v.is_empty());
+            }
+        }
+    }
+    Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderValue;
+
+    fn h(values: &[&str]) -> HeaderMap {
+        let mut m = HeaderMap::new();
+        for v in values {
+            m.append(AUTHORIZATION, HeaderValue::from_str(v).unwrap());
+        }
+        m
+    }
+
+    #[test]
+    fn scheme_is_case_insensitive() {
+        for v in ["Bearer abc", "bearer abc", "BEARER abc", "BeArEr   abc"] {
+            assert_eq!(bearer_from_header(&h(&[v])).unwrap(), Some("abc"), "{v}");
+        }
+    }
+
+    #[test]
+    fn other_schemes_and_absence_are_not_bearer_credentials() {
+        assert_eq!(bearer_from_header(&h(&[])).unwrap(), None);
+        assert_eq!(
+            bearer_from_header(&h(&["Basic dXNlcjpwYXNz"])).unwrap(),
+            None
+        );
+        assert_eq!(bearer_from_header(&h(&["Bearerabc"])).unwrap(), None);
+    }
+
+    #[test]
+    fn malformed_values_are_invalid_requests() {
+        let cases = [
+            (
+                vec!["Bearer a", "Bearer b"],
+                InvalidRequest::MultipleAuthorizationHeaders,
+            ),
+            (vec!["Bearer"], InvalidRequest::EmptyToken),
+            (vec!["Bearer    "], InvalidRequest::EmptyToken),
+            (vec!["Bearer a b"], InvalidRequest::MalformedHeader),
+            (vec!["Bearer a,b"], InvalidRequest::MalformedHeader),
+            (vec!["Bearer ==="], InvalidRequest::MalformedHeader),
+        ];
+        for (values, expected) in cases {
+            assert_eq!(
+                bearer_from_header(&h(&values)).unwrap_err(),
+                AuthError::InvalidRequest(expected),
+                "{values:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn non_ascii_header_is_malformed() {
+        let mut m = HeaderMap::new();
+        m.insert(
+            AUTHORIZATION,
+            HeaderValue::from_bytes(b"Bearer \xff").unwrap(),
+        );
+        assert_eq!(
+            bearer_from_header(&m).unwrap_err(),
+            AuthError::InvalidRequest(InvalidRequest::MalformedHeader)
+        );
+    }
+
+    #[test]
+    fn cookie_is_found_across_headers_and_duplicates_refused() {
+        let mut m = HeaderMap::new();
+        m.append(
+            COOKIE,
+            HeaderValue::from_static("a=1; access_token=tok.en.x"),
+        );
+        assert_eq!(cookie(&m, "access_token").unwrap(), Some("tok.en.x"));
+        assert_eq!(cookie(&m, "missing").unwrap(), None);
+        m.append(COOKIE, HeaderValue::from_static("access_token=other"));
+        assert!(cookie(&m, "access_token").is_err());
+    }
+
+    #[test]
+    fn sensitive_marking_covers_every_value() {
+        let mut m = h(&["Bearer a", "Bearer b"]);
+        mark_sensitive(&mut m);
+        assert!(
+            m.get_all(AUTHORIZATION)
+                .iter()
+                .all(HeaderValue::is_sensitive)
+        );
+    }
+}

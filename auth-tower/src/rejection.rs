@@ -1,0 +1,178 @@
+//! [`Rejection`]: what a layer hands its responder, and what it leaves in the response's
+//! extensions.
+
+use std::fmt;
+use std::sync::Arc;
+
+use auth_core::{AuthError, ErrorCode};
+use http::{HeaderMap, HeaderValue};
+
+/// A failed authentication or authorization check, with what is needed to render it.
+///
+/// Every rejected response carries a clone of its `Rejection` in its extensions (also when a
+/// custom responder built the response), so tracing, metrics and tests can inspect the outcome
+/// without parsing bodies.
+#[derive(Clone, Debug)]
+pub struct Rejection {
+    error: AuthError,
+    realm: Realm,
+    grpc: bool,
+}
+
+impl Rejection {
+    pub(crate) fn new(error: AuthError, realm: Realm, grpc: bool) -> Self {
+        Self { error, realm, grpc }
+    }
+
+    /// The detailed error (its `Display` is for logs, not clients).
+    #[must_use]
+    pub fn error(&self) -> &AuthError {
+        &self.error
+    }
+
+    /// The stable code.
+    #[must_use]
+    pub fn code(&self) -> ErrorCode {
+        self.error.code()
+    }
+
+    /// Whether the request was a gRPC call (`content-type: application/grpc*`).
+    #[must_use]
+    pub fn is_grpc(&self) -> bool {
+        self.grpc
+    }
+
+    /// The realm of the challenge.
+    #[must_use]
+    pub fn realm(&self) -> &str {
+        self.realm.as_str()
+    }
+
+    /// The RFC 6750 `WWW-Authenticate` value for this rejection, or `None` for codes that carry
+    /// no challenge (5xx).
+    ///
+    /// `Bearer realm="api"` when no credentials were sent; otherwise with `error` and
+    /// `error_description`, e.g.
+    /// `Bearer realm="api", error="invalid_token", error_description="the access token has expired"`.
+    #[must_use]
+    pub fn www_authenticate(&self) -> Option<HeaderValue> {
+        let code = self.code();
+        if !code.has_challenge() {
+            return None;
+        }
+        let mut v = String::with_capacity(96);
+        v.push_str("Bearer realm=\"");
+        v.push_str(self.realm.as_str());
+        v.push('"');
+        if let Some(err) = code.bearer_error() {
+            v.push_str(", error=\"");
+            v.push_str(err);
+            v.push_str("\", error_description=\"");
+            v.push_str(code.message());
+            v.push('"');
+        }
+        // Realm and messages are validated header-safe, so this cannot fail; fall back to the
+        // bare scheme rather than panic if it ever did.
+        Some(HeaderValue::from_str(&v).unwrap_or(HeaderValue::from_static("Bearer")))
+    }
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code(), self.error)
+    }
+}
+
+impl std::error::Error for Rejection {}
+
+/// A realm string validated for use inside a quoted-string.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Realm(Arc<str>);
+
+impl Realm {
+    pub(crate) fn new(s: &str) -> Result<Self, auth_core::ConfigError> {
+        let ok = !s.is_empty()
+            && s.bytes()
+                .all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\');
+        if ok {
+            Ok(Self(Arc::from(s)))
+        } else {
+            Err(auth_core::ConfigError::InvalidHeaderValue { what: "realm" })
+        }
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Default for Realm {
+    fn default() -> Self {
+        Self(Arc::from("api"))
+    }
+}
+
+/// Whether a request is a gRPC call.
+pub(crate) fn is_grpc(headers: &HeaderMap) -> bool {
+    headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| {
+            ct.get(..16)
+                .is_some_and(|p| p.eq_ignore_ascii_case("application/grpc"))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use auth_core::InvalidToken;
+
+    #[test]
+    fn challenge_has_no_error_attribute_without_credentials() {
+        let r = Rejection::new(AuthError::MissingCredentials, Realm::default(), false);
+        assert_eq!(r.www_authenticate().unwrap(), "Bearer realm=\"api\"");
+    }
+
+    #[test]
+    fn challenge_names_the_rfc6750_error() {
+        let r = Rejection::new(AuthError::TokenExpired, Realm::new("demo").unwrap(), false);
+        assert_eq!(
+            r.www_authenticate().unwrap(),
+            "Bearer realm=\"demo\", error=\"invalid_token\", error_description=\"the access token has expired\""
+        );
+        let r = Rejection::new(InvalidToken::BadSignature.into(), Realm::default(), false);
+        assert!(
+            r.www_authenticate()
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .contains("error=\"invalid_token\"")
+        );
+    }
+
+    #[test]
+    fn realm_rejects_quotes_and_controls() {
+        assert!(Realm::new("a\"b").is_err());
+        assert!(Realm::new("a\\b").is_err());
+        assert!(Realm::new("a\nb").is_err());
+        assert!(Realm::new("").is_err());
+        assert!(Realm::new("my api").is_ok());
+    }
+
+    #[test]
+    fn grpc_detection_covers_subtypes() {
+        let mut h = HeaderMap::new();
+        assert!(!is_grpc(&h));
+        h.insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/grpc+proto"),
+        );
+        assert!(is_grpc(&h));
+        h.insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        assert!(!is_grpc(&h));
+    }
+}

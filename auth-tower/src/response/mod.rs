@@ -1,0 +1,52 @@
+//! Turning a [`Rejection`] into a response.
+//!
+//! A layer's responder is pluggable through [`RejectionResponse`]; closures
+//! `FnMut(&Rejection) -> Response<B> + Clone` qualify. Three responders ship:
+//!
+//! - [`DefaultRejection`] (the layers' default): a gRPC status for gRPC calls, JSON otherwise.
+//!   Needs a body type implementing [`RejectionBody`] (axum's and tonic's bodies with the
+//!   `axum`/`tonic` features, `http_body_util::Full<Bytes>`, and the boxed bodies).
+//! - [`JsonRejection`]: always JSON.
+//! - [`GrpcRejection`]: always a trailers-only gRPC status; needs only `B: Default`.
+//!
+//! All of them read status, gRPC code and RFC 6750 attributes from
+//! [`ErrorCode`](auth_core::ErrorCode), the one mapping table.
+
+mod body;
+mod default;
+mod grpc;
+mod json;
+
+pub use body::RejectionBody;
+pub use default::DefaultRejection;
+pub use grpc::GrpcRejection;
+pub use json::JsonRejection;
+
+use http::Response;
+
+use crate::Rejection;
+
+/// Renders rejections as responses with body `B`.
+pub trait RejectionResponse<B>: Clone {
+    /// Builds the response for `rejection`.
+    fn response(&mut self, rejection: &Rejection) -> Response<B>;
+}
+
+impl<B, F> RejectionResponse<B> for F
+where
+    F: FnMut(&Rejection) -> Response<B> + Clone,
+{
+    fn response(&mut self, rejection: &Rejection) -> Response<B> {
+        self(rejection)
+    }
+}
+
+/// Builds the rejected response and attaches the `Rejection` to its extensions.
+pub(crate) fn render<B, R: RejectionResponse<B>>(
+    responder: &mut R,
+    rejection: Rejection,
+) -> Response<B> {
+    let mut res = responder.response(&rejection);
+    res.extensions_mut().insert(rejection);
+    res
+}

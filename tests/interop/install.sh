@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs the interop signers used by tests/tests/interop_{jose,pyjwt}.rs. Idempotent: each
+# part is skipped when what is installed already matches the pins.
+#
+#   bash tests/interop/install.sh        # from anywhere; CI calls it before `cargo test`
+#
+# - npm `jose`: `npm ci` (exactly package-lock.json) when node_modules is absent or older than
+#   package.json / package-lock.json.
+# - PyPI `pyjwt[crypto]`: `python3 -m pip install -r requirements.txt` when `python3` cannot
+#   import `jwt` and `cryptography`, or the installed pyjwt is not the pinned version.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")"
+
+# npm writes node_modules/.package-lock.json on every install; if it is missing or older than
+# the manifests, node_modules is absent or stale.
+installed=node_modules/.package-lock.json
+if [[ ! -f $installed || package.json -nt $installed || package-lock.json -nt $installed ]]; then
+    echo "interop: npm ci (jose)"
+    npm ci --no-audit --no-fund
+else
+    echo "interop: jose is up to date"
+fi
+
+pyjwt_pin=$(sed -n 's/^pyjwt\[crypto\]==\([0-9.]*\).*$/\1/p' requirements.txt)
+if [[ -z $pyjwt_pin ]]; then
+    echo "interop: requirements.txt does not pin pyjwt[crypto]==<version>" >&2
+    exit 1
+fi
+if python3 - "$pyjwt_pin" 2>/dev/null <<'EOF'
+import sys
+import cryptography  # noqa: F401  (the backend RS/ES/EdDSA need)
+import jwt
+sys.exit(0 if jwt.__version__ == sys.argv[1] else 1)
+EOF
+then
+    echo "interop: pyjwt $pyjwt_pin is up to date"
+else
+    echo "interop: pip install -r requirements.txt (pyjwt $pyjwt_pin)"
+    python3 -m pip install -q -r requirements.txt
+fi
