@@ -1,1 +1,47 @@
-//! placeholder
+//! Axum extractors for what `auth-tower` layers authenticate.
+//!
+//! - [`Principal`]: the authenticated caller; `Option<Principal>` for routes that also serve
+//!   anonymous callers (with the layer in optional mode).
+//! - [`Claims<C>`]: the verified token's claims as your own type.
+//!
+//! The extractors read request extensions only (never the body). Their rejections render like
+//! the layers' (same JSON codes and `WWW-Authenticate`), except that a route without any auth
+//! layer is a 500 [`MissingAuthLayer`](rejection::MissingAuthLayer) telling how to fix it.
+//!
+//! # Example
+//!
+//! ```
+//! use auth_axum_extractors::Principal;
+//! use auth_core::jwt::{Algorithm, JwtVerifier, VerificationKey};
+//! use auth_tower::bearer::BearerLayer;
+//! use axum::{Router, routing::get, body::Body};
+//! use http::{Request, StatusCode};
+//! use tower::ServiceExt;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let verifier = JwtVerifier::builder()
+//!     .key(VerificationKey::hmac(Algorithm::HS256, b"an example secret of at least thirty-two bytes")?)
+//!     .audience("orders-api")
+//!     .build()?;
+//!
+//! let app = Router::new()
+//!     .route("/me", get(|p: Principal| async move { p.subject().to_owned() }))
+//!     .layer(BearerLayer::new(verifier));
+//!
+//! let res = app.oneshot(Request::get("/me").body(Body::empty())?).await?;
+//! assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+//! # Ok(())
+//! # }
+//! ```
+#![forbid(unsafe_code)]
+
+#[macro_use]
+mod macros;
+
+mod claims;
+mod principal;
+pub mod rejection;
+
+pub use claims::Claims;
+pub use principal::Principal;

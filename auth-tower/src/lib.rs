@@ -38,6 +38,8 @@
 //! ```
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
+// Shared plumbing is only used by the layers; builds with no layer feature need not warn.
+#![cfg_attr(not(feature = "bearer"), allow(dead_code, unused_macros))]
 
 #[macro_use]
 mod macros;

@@ -24,6 +24,12 @@ impl Rejection {
         Self { error, realm, grpc }
     }
 
+    /// A rejection for `error` with the default realm (`api`), for an HTTP (non-gRPC) caller.
+    #[must_use]
+    pub fn from_error(error: AuthError) -> Self {
+        Self::new(error, Realm::default(), false)
+    }
+
     /// The detailed error (its `Display` is for logs, not clients).
     #[must_use]
     pub fn error(&self) -> &AuthError {

@@ -62,6 +62,9 @@
 //!   response and never logged; `Authorization` values are marked sensitive.
 //! - Two `Authorization` headers, an empty token, or a value that is not `token68` is a
 //!   400 `INVALID_REQUEST` rather than a guess at which one was meant.
+//! - In optional mode, an anonymous request carries a `MISSING_CREDENTIALS`
+//!   [`Rejection`](crate::Rejection) in its extensions, so a handler or extractor that needs a
+//!   principal after all can answer with this layer's challenge.
 //! - When both a header and the configured cookie are present, the header wins; a cookie that
 //!   appears twice is refused.
 //! - Client messages are coarse; the precise reason goes to the `auth::decision` tracing

@@ -97,6 +97,13 @@ where
                     method = "bearer",
                     path = req.uri().path(),
                 );
+                // Lets extractors answer "credentials required" with this layer's challenge.
+                let missing = Rejection::new(
+                    AuthError::MissingCredentials,
+                    config.realm.clone(),
+                    is_grpc(req.headers()),
+                );
+                req.extensions_mut().insert(missing);
                 return ResponseFuture::future(self.inner.call(req));
             }
             Ok(None) => {
