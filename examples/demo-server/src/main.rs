@@ -1,1 +1,60 @@
-fn main() {}
+//! The demo server: JWT bearer authentication with in-memory defaults.
+//!
+//! Run it with:
+//!
+//! ```text
+//! cargo run -p demo-server
+//! ```
+//!
+//! It listens on 127.0.0.1:3000 (`AUTH_DEMO_ADDR` overrides). With no key configured it makes
+//! an ephemeral HS256 secret and prints one ready-to-use token. See `config.rs` for the
+//! environment variables.
+
+use std::process::ExitCode;
+
+use auth_core::jwt::JwtVerifier;
+use demo_server::config::{Config, KeySource};
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,auth=debug")),
+        )
+        .init();
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("demo-server: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    let config = Config::from_env(|k| std::env::var(k).ok())?;
+    let verifier = JwtVerifier::builder()
+        .key(config.verification_key()?)
+        .issuer(config.issuer.clone())
+        .audience(config.audience.clone())
+        .build()?;
+    let app = demo_server::app(verifier)?;
+    let listener = tokio::net::TcpListener::bind(config.addr).await?;
+    let addr = listener.local_addr()?;
+    println!("demo-server listening on http://{addr}");
+    if let KeySource::Ephemeral(secret) = &config.key {
+        let token = demo_server::demo_token(secret, &config.issuer, &config.audience)?;
+        println!(
+            "No AUTH_JWT_SECRET set: using an ephemeral HS256 secret (tokens die with this process)."
+        );
+        println!("Demo token (sub demo-user, scope read:orders, valid 1 hour):\n\n{token}\n");
+        println!("Try:\n  curl -H \"Authorization: Bearer {token}\" http://{addr}/api/me");
+    }
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}

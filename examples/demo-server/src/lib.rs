@@ -1,0 +1,95 @@
+//! The demo API, as a library so tests can drive it in-process.
+//!
+//! Routes (a public contract; clients and tests outside this repository rely on them):
+//!
+//! | route | auth | answer |
+//! |---|---|---|
+//! | `GET /health` | none | 200 `{"status":"ok"}` |
+//! | `GET /api/me` | bearer required | 200 `{"sub","roles","scopes","auth_method"}` |
+//! | `GET /api/hello` | bearer optional | 200 `{"message":"hello <sub>"}` or `"hello anonymous"` |
+//!
+//! Failures are the layer's: 401 (400 for malformed headers) with `WWW-Authenticate` and
+//! `{"error":{"code":"...","message":"..."}}`.
+
+pub mod config;
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use auth_axum_extractors::Principal;
+use auth_core::ConfigError;
+use auth_core::jwt::JwtVerifier;
+use auth_tower::bearer::BearerLayer;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{Value, json};
+
+/// The realm named in the demo's `WWW-Authenticate` challenges.
+pub const REALM: &str = "auth-demo";
+
+/// Builds the demo router around a verifier.
+///
+/// # Errors
+///
+/// Only if the fixed realm were invalid (it is not).
+pub fn app(verifier: JwtVerifier) -> Result<Router, ConfigError> {
+    let required = BearerLayer::builder(verifier.clone())
+        .realm(REALM)
+        .build()?;
+    let optional = BearerLayer::builder(verifier)
+        .realm(REALM)
+        .optional()
+        .build()?;
+    Ok(Router::new()
+        .route("/health", get(health))
+        .route("/api/me", get(me).layer(required))
+        .route("/api/hello", get(hello).layer(optional)))
+}
+
+async fn health() -> Json<Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+async fn me(p: Principal) -> Json<Value> {
+    Json(json!({
+        "sub": p.subject(),
+        "roles": p.roles(),
+        "scopes": p.scopes(),
+        "auth_method": p.auth_method().as_str(),
+    }))
+}
+
+async fn hello(p: Option<Principal>) -> Json<Value> {
+    let who = p.as_ref().map_or("anonymous", |p| p.subject());
+    Json(json!({ "message": format!("hello {who}") }))
+}
+
+/// Signs a one-hour HS256 demo token for `demo-user` with scope `read:orders`.
+///
+/// # Errors
+///
+/// When signing or the OS random source fails.
+pub fn demo_token(secret: &[u8], issuer: &str, audience: &str) -> Result<String, ConfigError> {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_err(|e| ConfigError::Input(e.to_string()))?
+        .as_secs();
+    let mut jti = [0u8; 16];
+    getrandom::fill(&mut jti).map_err(|e| ConfigError::Input(e.to_string()))?;
+    let jti: String = jti.iter().map(|b| format!("{b:02x}")).collect();
+    let claims = json!({
+        "sub": "demo-user",
+        "iss": issuer,
+        "aud": audience,
+        "iat": now,
+        "exp": now + 3600,
+        "jti": jti,
+        "roles": ["user"],
+        "scope": "read:orders",
+    });
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(secret),
+    )
+    .map_err(|e| ConfigError::Input(format!("signing the demo token failed: {e}")))
+}

@@ -1,0 +1,119 @@
+//! The demo's public contract: routes, status codes, error codes and JSON field names.
+
+use auth_core::jwt::{Algorithm, JwtVerifier, VerificationKey};
+use axum::body::Body;
+use http_body_util::BodyExt;
+use serde_json::Value;
+use tower::ServiceExt;
+
+const SECRET: &[u8] = b"demo route tests secret, 32 bytes or more";
+
+fn app() -> axum::Router {
+    let verifier = JwtVerifier::builder()
+        .key(VerificationKey::hmac(Algorithm::HS256, SECRET).unwrap())
+        .issuer("auth-demo")
+        .audience("auth-demo-api")
+        .build()
+        .unwrap();
+    demo_server::app(verifier).unwrap()
+}
+
+async fn get(uri: &str, auth: Option<&str>) -> (u16, http::HeaderMap, Value) {
+    let mut req = http::Request::get(uri);
+    if let Some(a) = auth {
+        req = req.header("authorization", a);
+    }
+    let res = app()
+        .oneshot(req.body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    let headers = res.headers().clone();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        headers,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+fn token() -> String {
+    demo_server::demo_token(SECRET, "auth-demo", "auth-demo-api").unwrap()
+}
+
+#[tokio::test]
+async fn health_is_public() {
+    let (status, _, body) = get("/health", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["status"], "ok");
+}
+
+#[tokio::test]
+async fn me_returns_the_contract_fields() {
+    let (status, _, body) = get("/api/me", Some(&format!("Bearer {}", token()))).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["sub"], "demo-user");
+    assert_eq!(body["roles"], serde_json::json!(["user"]));
+    assert_eq!(body["scopes"], serde_json::json!(["read:orders"]));
+    assert_eq!(body["auth_method"], "bearer");
+}
+
+#[tokio::test]
+async fn me_without_token_is_401_missing_credentials() {
+    let (status, headers, body) = get("/api/me", None).await;
+    assert_eq!(status, 401);
+    assert_eq!(headers["www-authenticate"], "Bearer realm=\"auth-demo\"");
+    assert_eq!(headers["content-type"], "application/json");
+    assert_eq!(headers["cache-control"], "no-store");
+    assert_eq!(body["error"]["code"], "MISSING_CREDENTIALS");
+}
+
+#[tokio::test]
+async fn me_with_garbage_token_is_401_invalid_token() {
+    let (status, headers, body) = get("/api/me", Some("Bearer abc.def.ghi")).await;
+    assert_eq!(status, 401);
+    assert!(
+        headers["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .starts_with("Bearer realm=\"auth-demo\", error=\"invalid_token\"")
+    );
+    assert_eq!(body["error"]["code"], "INVALID_TOKEN");
+}
+
+#[tokio::test]
+async fn token_for_another_audience_is_401_invalid_audience() {
+    let t = demo_server::demo_token(SECRET, "auth-demo", "other-api").unwrap();
+    let (status, _, body) = get("/api/me", Some(&format!("Bearer {t}"))).await;
+    assert_eq!(status, 401);
+    assert_eq!(body["error"]["code"], "INVALID_AUDIENCE");
+}
+
+#[tokio::test]
+async fn hello_greets_anonymous_and_subject() {
+    let (status, _, body) = get("/api/hello", None).await;
+    assert_eq!(
+        (status, body["message"].as_str()),
+        (200, Some("hello anonymous"))
+    );
+    let (status, _, body) = get("/api/hello", Some(&format!("Bearer {}", token()))).await;
+    assert_eq!(
+        (status, body["message"].as_str()),
+        (200, Some("hello demo-user"))
+    );
+    let (status, _, body) = get("/api/hello", Some("Bearer x.y.z")).await;
+    assert_eq!(status, 401);
+    assert_eq!(body["error"]["code"], "INVALID_TOKEN");
+}
+
+#[test]
+fn short_secret_makes_the_binary_exit_non_zero_with_a_clear_message() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_demo-server"))
+        .env("AUTH_JWT_SECRET", "short")
+        .env("AUTH_DEMO_ADDR", "127.0.0.1:0")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("AUTH_JWT_SECRET is 5 bytes"), "{stderr}");
+}
