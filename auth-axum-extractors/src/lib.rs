@@ -45,3 +45,8 @@ pub mod rejection;
 
 pub use claims::Claims;
 pub use principal::Principal;
+
+/// Compiles the README's Rust examples as doctests so they cannot drift.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

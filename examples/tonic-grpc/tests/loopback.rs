@@ -1,0 +1,156 @@
+//! A real tonic client against the real server over loopback, with `BearerLayer` in front.
+//!
+//! The verifier reads a `ManualClock`, so expiry is tested by moving the clock, never by
+//! sleeping; every call is bounded by a timeout.
+
+// `allow-unwrap-in-tests` covers `#[test]` functions only, not this file's helpers; a panic
+// here is a failed test, which is what the helpers mean.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use auth_core::clock::{ManualClock, UnixTime};
+use tokio::net::TcpListener;
+use tonic::metadata::MetadataValue;
+use tonic::transport::Channel;
+use tonic::{Code, Request, Response, Status};
+use tonic_grpc::proto::greeter_client::GreeterClient;
+use tonic_grpc::proto::{WhoAmIReply, WhoAmIRequest};
+
+const SECRET: &[u8] = b"loopback test secret, 32 bytes or more";
+const OTHER_SECRET: &[u8] = b"another secret the server never saw!!";
+const T0: u64 = 1_700_000_000;
+const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A server on an ephemeral loopback port, its clock, and a connected client.
+struct Harness {
+    clock: ManualClock,
+    client: GreeterClient<Channel>,
+    server: tokio::task::JoinHandle<Result<(), tonic::transport::Error>>,
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+async fn bounded<F: Future>(f: F) -> F::Output {
+    tokio::time::timeout(TIMEOUT, f)
+        .await
+        .expect("timed out after 10 s")
+}
+
+async fn start() -> Harness {
+    let clock = ManualClock::new(UnixTime::from_secs(T0));
+    let verifier = tonic_grpc::verifier(SECRET, clock.clone()).unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr: SocketAddr = listener.local_addr().unwrap();
+    // The listener is bound before the server task runs, so connecting cannot race it.
+    let server = tokio::spawn(tonic_grpc::serve(listener, verifier));
+    let client = bounded(GreeterClient::connect(format!("http://{addr}")))
+        .await
+        .unwrap();
+    Harness {
+        clock,
+        client,
+        server,
+    }
+}
+
+fn sign(secret: &[u8], claims: &serde_json::Value) -> String {
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        claims,
+        &jsonwebtoken::EncodingKey::from_secret(secret),
+    )
+    .unwrap()
+}
+
+/// Claims the server accepts at `T0`: valid for one more minute.
+fn good_claims() -> serde_json::Value {
+    serde_json::json!({
+        "sub": "alice",
+        "iss": tonic_grpc::ISSUER,
+        "aud": tonic_grpc::AUDIENCE,
+        "iat": T0,
+        "exp": T0 + 60,
+        "scope": "read:orders write:orders",
+        "roles": ["support"],
+    })
+}
+
+async fn who_am_i(h: &mut Harness, token: Option<&str>) -> Result<Response<WhoAmIReply>, Status> {
+    let mut req = Request::new(WhoAmIRequest {});
+    if let Some(token) = token {
+        let value: MetadataValue<_> = format!("Bearer {token}").parse().unwrap();
+        req.metadata_mut().insert("authorization", value);
+    }
+    bounded(h.client.who_am_i(req)).await
+}
+
+fn assert_unauthenticated(result: Result<Response<WhoAmIReply>, Status>) -> Status {
+    let status = result.expect_err("the call must be rejected");
+    assert_eq!(status.code(), Code::Unauthenticated, "{status:?}");
+    status
+}
+
+#[tokio::test]
+async fn call_without_token_is_unauthenticated_with_a_bearer_challenge() {
+    let mut h = start().await;
+    let status = assert_unauthenticated(who_am_i(&mut h, None).await);
+    let challenge = status
+        .metadata()
+        .get("www-authenticate")
+        .expect("RFC 6750 challenge in the trailers-only response");
+    assert!(challenge.to_str().unwrap().starts_with("Bearer "));
+}
+
+#[tokio::test]
+async fn valid_token_reaches_the_service_with_its_principal() {
+    let mut h = start().await;
+    let token = sign(SECRET, &good_claims());
+    let reply = who_am_i(&mut h, Some(&token)).await.unwrap().into_inner();
+    assert_eq!(reply.subject, "alice");
+    assert_eq!(reply.scopes, ["read:orders", "write:orders"]);
+    assert_eq!(reply.roles, ["support"]);
+}
+
+#[tokio::test]
+async fn token_is_unauthenticated_once_the_clock_passes_exp_and_leeway() {
+    let mut h = start().await;
+    let token = sign(SECRET, &good_claims());
+    who_am_i(&mut h, Some(&token)).await.unwrap();
+
+    // exp is T0 + 60 and the leeway 30 s: T0 + 91 s is past both.
+    h.clock.advance(Duration::from_secs(91));
+    assert_unauthenticated(who_am_i(&mut h, Some(&token)).await);
+}
+
+#[tokio::test]
+async fn token_signed_with_another_key_is_unauthenticated() {
+    let mut h = start().await;
+    let token = sign(OTHER_SECRET, &good_claims());
+    assert_unauthenticated(who_am_i(&mut h, Some(&token)).await);
+}
+
+#[tokio::test]
+async fn token_for_another_audience_is_unauthenticated() {
+    let mut h = start().await;
+    let mut claims = good_claims();
+    claims["aud"] = "some-other-api".into();
+    let token = sign(SECRET, &claims);
+    assert_unauthenticated(who_am_i(&mut h, Some(&token)).await);
+}
+
+#[tokio::test]
+async fn printed_demo_token_is_accepted() {
+    let mut h = start().await;
+    let token = tonic_grpc::demo_token(SECRET, UnixTime::from_secs(T0)).unwrap();
+    let reply = who_am_i(&mut h, Some(&token)).await.unwrap().into_inner();
+    assert_eq!(reply.subject, "demo-user");
+    assert_eq!(reply.scopes, ["read:orders"]);
+    assert!(reply.roles.is_empty());
+}
