@@ -1,5 +1,8 @@
 //! Router-level tests of the extractors behind a real `BearerLayer`.
 
+// Test helpers outside #[test] fns are not covered by clippy.toml's allow-*-in-tests.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use auth_axum_extractors::{Claims, Principal};
 use auth_core::clock::{ManualClock, UnixTime};
 use auth_core::jwt::{Algorithm, JwtVerifier, VerificationKey};

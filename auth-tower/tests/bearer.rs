@@ -1,6 +1,9 @@
 //! `BearerLayer` as a plain tower middleware (no axum): readiness, the async key path,
 //! responders and extensions.
 
+// Test helpers outside #[test] fns are not covered by clippy.toml's allow-*-in-tests.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -522,3 +522,6 @@ pub mod interop {
         }
     }
 }
+
+/// Signing keys generated at run time (RSA, ECDSA, Ed25519, HMAC) and a JWS signing helper.
+pub mod keys;
