@@ -105,22 +105,36 @@ impl Algorithm {
         }
     }
 
-    pub(crate) const fn to_jsonwebtoken(self) -> jsonwebtoken::Algorithm {
-        use jsonwebtoken::Algorithm as J;
+    /// The aws-lc-rs HMAC algorithm, for HMAC algorithms.
+    pub(crate) fn hmac_algorithm(self) -> Option<aws_lc_rs::hmac::Algorithm> {
+        use aws_lc_rs::hmac;
         match self {
-            Self::HS256 => J::HS256,
-            Self::HS384 => J::HS384,
-            Self::HS512 => J::HS512,
-            Self::RS256 => J::RS256,
-            Self::RS384 => J::RS384,
-            Self::RS512 => J::RS512,
-            Self::PS256 => J::PS256,
-            Self::PS384 => J::PS384,
-            Self::PS512 => J::PS512,
-            Self::ES256 => J::ES256,
-            Self::ES384 => J::ES384,
-            Self::EdDSA => J::EdDSA,
+            Self::HS256 => Some(hmac::HMAC_SHA256),
+            Self::HS384 => Some(hmac::HMAC_SHA384),
+            Self::HS512 => Some(hmac::HMAC_SHA512),
+            _ => None,
         }
+    }
+
+    /// The aws-lc-rs verification algorithm, for public-key algorithms. The parameters are
+    /// the ones jsonwebtoken's aws-lc backend uses (RSA moduli of 2048 to 8192 bits,
+    /// fixed-length ECDSA signatures as JWS requires).
+    pub(crate) fn public_key_algorithm(
+        self,
+    ) -> Option<&'static dyn aws_lc_rs::signature::VerificationAlgorithm> {
+        use aws_lc_rs::signature as s;
+        Some(match self {
+            Self::RS256 => &s::RSA_PKCS1_2048_8192_SHA256,
+            Self::RS384 => &s::RSA_PKCS1_2048_8192_SHA384,
+            Self::RS512 => &s::RSA_PKCS1_2048_8192_SHA512,
+            Self::PS256 => &s::RSA_PSS_2048_8192_SHA256,
+            Self::PS384 => &s::RSA_PSS_2048_8192_SHA384,
+            Self::PS512 => &s::RSA_PSS_2048_8192_SHA512,
+            Self::ES256 => &s::ECDSA_P256_SHA256_FIXED,
+            Self::ES384 => &s::ECDSA_P384_SHA384_FIXED,
+            Self::EdDSA => &s::ED25519,
+            Self::HS256 | Self::HS384 | Self::HS512 => return None,
+        })
     }
 }
 

@@ -2,8 +2,11 @@
 
 use std::fmt;
 
+use aws_lc_rs::encoding::AsDer as _;
+use aws_lc_rs::signature::ParsedPublicKey;
+use aws_lc_rs::{hmac, rsa};
 use base64::Engine as _;
-use jsonwebtoken::DecodingKey;
+use jsonwebtoken::{DecodingKey, DecodingKeyKind};
 
 use super::algorithm::{Algorithm, Family};
 use crate::error::ConfigError;
@@ -30,7 +33,35 @@ use crate::error::ConfigError;
 pub struct VerificationKey {
     kid: Option<String>,
     alg: Algorithm,
-    key: DecodingKey,
+    prepared: Prepared,
+}
+
+/// Key material parsed once, at configuration time, so verification neither parses nor
+/// allocates key material per request.
+#[derive(Clone)]
+enum Prepared {
+    Hmac(hmac::Key),
+    Public(ParsedPublicKey),
+}
+
+/// Parses public key bytes (as jsonwebtoken extracted them from PEM/JWK) for `alg`.
+fn prepare_public(alg: Algorithm, key: &DecodingKey) -> Result<Prepared, ConfigError> {
+    let verification = alg
+        .public_key_algorithm()
+        .ok_or(ConfigError::KeyAlgorithmMismatch { alg: alg.as_str() })?;
+    let parsed = match key.kind() {
+        DecodingKeyKind::SecretOrDer(bytes) => ParsedPublicKey::new(verification, bytes),
+        DecodingKeyKind::RsaModulusExponent { n, e } => {
+            let spki = rsa::PublicKeyComponents {
+                n: n.as_slice(),
+                e: e.as_slice(),
+            }
+            .as_der()
+            .map_err(|e| invalid(alg, e))?;
+            ParsedPublicKey::new(verification, spki.as_ref())
+        }
+    };
+    parsed.map(Prepared::Public).map_err(|e| invalid(alg, e))
 }
 
 fn invalid(alg: Algorithm, e: impl fmt::Display) -> ConfigError {
@@ -61,10 +92,13 @@ impl VerificationKey {
                 actual: secret.len(),
             });
         }
+        let hmac_alg = alg
+            .hmac_algorithm()
+            .ok_or(ConfigError::KeyAlgorithmMismatch { alg: alg.as_str() })?;
         Ok(Self {
             kid: None,
             alg,
-            key: DecodingKey::from_secret(secret),
+            prepared: Prepared::Hmac(hmac::Key::new(hmac_alg, secret)),
         })
     }
 
@@ -87,7 +121,7 @@ impl VerificationKey {
         Ok(Self {
             kid: None,
             alg,
-            key,
+            prepared: prepare_public(alg, &key)?,
         })
     }
 
@@ -157,7 +191,11 @@ impl VerificationKey {
             .get("kid")
             .and_then(serde_json::Value::as_str)
             .map(str::to_owned);
-        Ok(Self { kid, alg, key })
+        Ok(Self {
+            kid,
+            alg,
+            prepared: prepare_public(alg, &key)?,
+        })
     }
 
     /// Names this key; tokens whose header `kid` equals it select it.
@@ -179,8 +217,13 @@ impl VerificationKey {
         self.alg
     }
 
-    pub(crate) fn decoding_key(&self) -> &DecodingKey {
-        &self.key
+    /// Checks `signature` (raw bytes) over `message` with this key. HMAC tags are compared in
+    /// constant time by aws-lc-rs.
+    pub(crate) fn verify_signature(&self, message: &[u8], signature: &[u8]) -> bool {
+        match &self.prepared {
+            Prepared::Hmac(k) => hmac::verify(k, message, signature).is_ok(),
+            Prepared::Public(k) => k.verify_sig(message, signature).is_ok(),
+        }
     }
 }
 
@@ -300,6 +343,26 @@ mod tests {
     fn garbage_pem_is_a_config_error() {
         assert!(VerificationKey::from_pem(Algorithm::RS256, b"not a pem").is_err());
         assert!(VerificationKey::from_pem(Algorithm::ES256, b"").is_err());
+    }
+
+    #[test]
+    fn pem_armour_around_garbage_is_refused_at_build_time() {
+        let pem = "-----BEGIN PUBLIC KEY-----\nAAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n-----END PUBLIC KEY-----\n";
+        for alg in [Algorithm::RS256, Algorithm::ES256, Algorithm::EdDSA] {
+            assert!(VerificationKey::from_pem(alg, pem).is_err(), "{alg}");
+        }
+    }
+
+    #[test]
+    fn jwk_for_hmac_or_encryption_is_refused() {
+        assert!(
+            VerificationKey::from_jwk_json(r#"{"kty":"oct","k":"AAAA","alg":"HS256"}"#, None)
+                .is_err()
+        );
+        assert!(VerificationKey::from_jwk_json(r#"{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","use":"enc"}"#, Some(Algorithm::EdDSA)).is_err());
+        assert!(VerificationKey::from_jwk_json(r#"{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}"#, None).is_err());
+        let k = VerificationKey::from_jwk_json(r#"{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","kid":"ed"}"#, Some(Algorithm::EdDSA)).unwrap();
+        assert_eq!(k.kid(), Some("ed"));
     }
 
     #[test]

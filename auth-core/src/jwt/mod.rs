@@ -20,7 +20,10 @@
 //!   after the signature verified.
 //! - **Crypto backend.** jsonwebtoken is built with `aws_lc_rs` only: RS256 verification is
 //!   several times faster than `rust_crypto` here, and `rust_crypto` pulls in the `rsa` crate
-//!   with an open timing advisory (RUSTSEC-2023-0071).
+//!   with an open timing advisory (RUSTSEC-2023-0071). jsonwebtoken parses PEM and JWK key
+//!   material; each key is then prepared once with aws-lc-rs (an HMAC key schedule or a parsed
+//!   public key), so malformed keys fail at build time and verification parses nothing per
+//!   request. HMAC tags are compared in constant time by aws-lc-rs.
 
 mod algorithm;
 mod claims;
