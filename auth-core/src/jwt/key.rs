@@ -40,7 +40,8 @@ pub struct VerificationKey {
 /// allocates key material per request.
 #[derive(Clone)]
 enum Prepared {
-    Hmac(hmac::Key),
+    // Boxed: the HMAC context is large and keys are moved around at build time.
+    Hmac(Box<hmac::Key>),
     Public(ParsedPublicKey),
 }
 
@@ -98,7 +99,7 @@ impl VerificationKey {
         Ok(Self {
             kid: None,
             alg,
-            prepared: Prepared::Hmac(hmac::Key::new(hmac_alg, secret)),
+            prepared: Prepared::Hmac(Box::new(hmac::Key::new(hmac_alg, secret))),
         })
     }
 
