@@ -48,6 +48,16 @@ pub enum ErrorCode {
     TokenRevoked,
     /// The principal lacks a required scope, role or permission.
     InsufficientScope,
+    /// An API key is malformed, fails its checksum, or is unknown.
+    InvalidApiKey,
+    /// An API key is past its expiry (or its rotation grace period).
+    ApiKeyExpired,
+    /// An API key was revoked.
+    ApiKeyRevoked,
+    /// Login failed: wrong password and unknown account look the same.
+    InvalidCredentials,
+    /// Too many attempts; retry after the advertised delay.
+    TooManyAttempts,
     /// Keys or stores needed to decide could not be reached.
     AuthBackendUnavailable,
     /// A handler asked for a principal on a route where no authentication layer runs
@@ -69,6 +79,11 @@ impl ErrorCode {
             Self::InvalidAudience => "INVALID_AUDIENCE",
             Self::TokenRevoked => "TOKEN_REVOKED",
             Self::InsufficientScope => "INSUFFICIENT_SCOPE",
+            Self::InvalidApiKey => "INVALID_API_KEY",
+            Self::ApiKeyExpired => "API_KEY_EXPIRED",
+            Self::ApiKeyRevoked => "API_KEY_REVOKED",
+            Self::InvalidCredentials => "INVALID_CREDENTIALS",
+            Self::TooManyAttempts => "TOO_MANY_ATTEMPTS",
             Self::AuthBackendUnavailable => "AUTH_BACKEND_UNAVAILABLE",
             Self::AuthLayerMissing => "AUTH_LAYER_MISSING",
         }
@@ -87,8 +102,13 @@ impl ErrorCode {
             | Self::TokenNotYetValid
             | Self::InvalidIssuer
             | Self::InvalidAudience
-            | Self::TokenRevoked => 401,
+            | Self::TokenRevoked
+            | Self::InvalidApiKey
+            | Self::ApiKeyExpired
+            | Self::ApiKeyRevoked
+            | Self::InvalidCredentials => 401,
             Self::InsufficientScope => 403,
+            Self::TooManyAttempts => 429,
             Self::AuthLayerMissing => 500,
             Self::AuthBackendUnavailable => 503,
         }
@@ -107,9 +127,15 @@ impl ErrorCode {
             | Self::TokenNotYetValid
             | Self::InvalidIssuer
             | Self::InvalidAudience
-            | Self::TokenRevoked => 16,
+            | Self::TokenRevoked
+            | Self::InvalidApiKey
+            | Self::ApiKeyExpired
+            | Self::ApiKeyRevoked
+            | Self::InvalidCredentials => 16,
             // PERMISSION_DENIED
             Self::InsufficientScope => 7,
+            // RESOURCE_EXHAUSTED
+            Self::TooManyAttempts => 8,
             // INTERNAL
             Self::AuthLayerMissing => 13,
             // UNAVAILABLE
@@ -124,24 +150,32 @@ impl ErrorCode {
     #[must_use]
     pub const fn bearer_error(self) -> Option<&'static str> {
         match self {
-            Self::MissingCredentials | Self::AuthLayerMissing | Self::AuthBackendUnavailable => {
-                None
-            }
+            Self::MissingCredentials
+            | Self::AuthLayerMissing
+            | Self::AuthBackendUnavailable
+            | Self::TooManyAttempts
+            | Self::InvalidCredentials => None,
             Self::InvalidRequest => Some("invalid_request"),
             Self::InvalidToken
             | Self::TokenExpired
             | Self::TokenNotYetValid
             | Self::InvalidIssuer
             | Self::InvalidAudience
-            | Self::TokenRevoked => Some("invalid_token"),
+            | Self::TokenRevoked
+            | Self::InvalidApiKey
+            | Self::ApiKeyExpired
+            | Self::ApiKeyRevoked => Some("invalid_token"),
             Self::InsufficientScope => Some("insufficient_scope"),
         }
     }
 
-    /// Whether a `WWW-Authenticate` challenge belongs on this response (401, 403 and 400).
+    /// Whether a `WWW-Authenticate` challenge belongs on this response: 401 (RFC 9110 requires
+    /// one), 403 `insufficient_scope` and 400 `invalid_request` (RFC 6750 section 3). Login
+    /// failures (`INVALID_CREDENTIALS`) are answered by an application endpoint, not a protected
+    /// resource, and carry none.
     #[must_use]
     pub const fn has_challenge(self) -> bool {
-        matches!(self.http_status(), 400 | 401 | 403)
+        matches!(self.http_status(), 400 | 401 | 403) && !matches!(self, Self::InvalidCredentials)
     }
 
     /// The client-facing message. Coarse on purpose; safe to put in a header.
@@ -157,6 +191,11 @@ impl ErrorCode {
             Self::InvalidAudience => "the access token is not meant for this service",
             Self::TokenRevoked => "the access token has been revoked",
             Self::InsufficientScope => "the credentials do not grant access to this resource",
+            Self::InvalidApiKey => "the api key is invalid",
+            Self::ApiKeyExpired => "the api key has expired",
+            Self::ApiKeyRevoked => "the api key has been revoked",
+            Self::InvalidCredentials => "the email or password is incorrect",
+            Self::TooManyAttempts => "too many attempts; try again later",
             Self::AuthBackendUnavailable => "the authentication backend is unavailable",
             Self::AuthLayerMissing => "authentication is not configured for this route",
         }
@@ -281,7 +320,23 @@ pub enum AuthError {
     /// The token was revoked.
     TokenRevoked,
     /// The principal lacks what the route requires.
-    InsufficientScope,
+    InsufficientScope {
+        /// What the route requires, for the 403 body and the RFC 6750 `scope` attribute.
+        required: std::sync::Arc<[String]>,
+    },
+    /// The API key is malformed, fails its checksum or is unknown.
+    InvalidApiKey,
+    /// The API key expired.
+    ApiKeyExpired,
+    /// The API key was revoked.
+    ApiKeyRevoked,
+    /// Login failed (unknown account and wrong password are indistinguishable).
+    InvalidCredentials,
+    /// Too many attempts.
+    TooManyAttempts {
+        /// How long until the next attempt may pass.
+        retry_after: std::time::Duration,
+    },
     /// Keys or a store could not be reached; the detail is for logs.
     BackendUnavailable(String),
 }
@@ -299,7 +354,12 @@ impl AuthError {
             Self::InvalidIssuer => ErrorCode::InvalidIssuer,
             Self::InvalidAudience => ErrorCode::InvalidAudience,
             Self::TokenRevoked => ErrorCode::TokenRevoked,
-            Self::InsufficientScope => ErrorCode::InsufficientScope,
+            Self::InsufficientScope { .. } => ErrorCode::InsufficientScope,
+            Self::InvalidApiKey => ErrorCode::InvalidApiKey,
+            Self::ApiKeyExpired => ErrorCode::ApiKeyExpired,
+            Self::ApiKeyRevoked => ErrorCode::ApiKeyRevoked,
+            Self::InvalidCredentials => ErrorCode::InvalidCredentials,
+            Self::TooManyAttempts { .. } => ErrorCode::TooManyAttempts,
             Self::BackendUnavailable(_) => ErrorCode::AuthBackendUnavailable,
         }
     }
@@ -323,6 +383,16 @@ impl fmt::Display for AuthError {
             Self::InvalidRequest(r) => write!(f, "invalid request: {r}"),
             Self::InvalidToken(r) => write!(f, "invalid token: {r}"),
             Self::BackendUnavailable(d) => write!(f, "authentication backend unavailable: {d}"),
+            Self::InsufficientScope { required } => {
+                write!(f, "insufficient scope: requires {}", required.join(" "))
+            }
+            Self::TooManyAttempts { retry_after } => {
+                write!(
+                    f,
+                    "too many attempts: retry after {}s",
+                    retry_after.as_secs()
+                )
+            }
             other => f.write_str(other.code().message()),
         }
     }
@@ -425,7 +495,12 @@ impl StdError for ConfigError {}
 mod tests {
     use super::*;
 
-    const ALL: [ErrorCode; 11] = [
+    const ALL: [ErrorCode; 16] = [
+        ErrorCode::InvalidApiKey,
+        ErrorCode::ApiKeyExpired,
+        ErrorCode::ApiKeyRevoked,
+        ErrorCode::InvalidCredentials,
+        ErrorCode::TooManyAttempts,
         ErrorCode::MissingCredentials,
         ErrorCode::InvalidRequest,
         ErrorCode::InvalidToken,

@@ -20,14 +20,20 @@ use crate::error::{AuthError, InvalidToken};
 pub enum AuthMethod {
     /// A bearer token (JWT) from the `Authorization` header or a cookie.
     Bearer,
+    /// An API key; `key_id` is its public, non-secret id.
+    ApiKey {
+        /// The key's public id (safe to log).
+        key_id: String,
+    },
 }
 
 impl AuthMethod {
-    /// A short stable name: `"bearer"`.
+    /// A short stable name: `"bearer"` or `"api_key"`.
     #[must_use]
     pub const fn as_str(&self) -> &'static str {
         match self {
             Self::Bearer => "bearer",
+            Self::ApiKey { .. } => "api_key",
         }
     }
 }

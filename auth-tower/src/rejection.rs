@@ -17,11 +17,38 @@ pub struct Rejection {
     error: AuthError,
     realm: Realm,
     grpc: bool,
+    schemes: Schemes,
+}
+
+/// Which authentication schemes a rejection challenges.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Schemes {
+    pub(crate) bearer: bool,
+    pub(crate) api_key: bool,
+}
+
+impl Schemes {
+    pub(crate) const BEARER: Self = Self {
+        bearer: true,
+        api_key: false,
+    };
 }
 
 impl Rejection {
     pub(crate) fn new(error: AuthError, realm: Realm, grpc: bool) -> Self {
-        Self { error, realm, grpc }
+        Self {
+            error,
+            realm,
+            grpc,
+            schemes: Schemes::BEARER,
+        }
+    }
+
+    /// Sets the schemes challenged in `WWW-Authenticate` (one header value per scheme).
+    #[allow(dead_code)]
+    pub(crate) fn with_schemes(mut self, schemes: Schemes) -> Self {
+        self.schemes = schemes;
+        self
     }
 
     /// A rejection for `error` with the default realm (`api`), for an HTTP (non-gRPC) caller.
@@ -54,32 +81,90 @@ impl Rejection {
         self.realm.as_str()
     }
 
-    /// The RFC 6750 `WWW-Authenticate` value for this rejection, or `None` for codes that carry
-    /// no challenge (5xx).
+    /// What the route required, for `INSUFFICIENT_SCOPE` rejections.
+    #[must_use]
+    pub fn required(&self) -> Option<&[String]> {
+        match &self.error {
+            AuthError::InsufficientScope { required } => Some(required),
+            _ => None,
+        }
+    }
+
+    /// How long the client should wait, for `TOO_MANY_ATTEMPTS` rejections, in whole seconds
+    /// rounded up (the `Retry-After` value).
+    #[must_use]
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match &self.error {
+            AuthError::TooManyAttempts { retry_after } => {
+                let s = retry_after.as_secs();
+                Some(
+                    if retry_after.subsec_nanos() > 0 {
+                        s + 1
+                    } else {
+                        s
+                    }
+                    .max(1),
+                )
+            }
+            _ => None,
+        }
+    }
+
+    /// The first `WWW-Authenticate` value; see [`Rejection::challenges`].
+    #[must_use]
+    pub fn www_authenticate(&self) -> Option<HeaderValue> {
+        self.challenges().into_iter().next()
+    }
+
+    /// The RFC 6750 `WWW-Authenticate` values for this rejection, one per challenged scheme;
+    /// empty for codes that carry no challenge (429, 5xx).
     ///
     /// `Bearer realm="api"` when no credentials were sent; otherwise with `error` and
     /// `error_description`, e.g.
-    /// `Bearer realm="api", error="invalid_token", error_description="the access token has expired"`.
+    /// `Bearer realm="api", error="invalid_token", error_description="the access token has expired"`,
+    /// and for `INSUFFICIENT_SCOPE` also `scope="<required scopes>"` (RFC 6750 section 3).
     #[must_use]
-    pub fn www_authenticate(&self) -> Option<HeaderValue> {
+    pub fn challenges(&self) -> Vec<HeaderValue> {
         let code = self.code();
         if !code.has_challenge() {
-            return None;
+            return Vec::new();
         }
-        let mut v = String::with_capacity(96);
-        v.push_str("Bearer realm=\"");
-        v.push_str(self.realm.as_str());
-        v.push('"');
-        if let Some(err) = code.bearer_error() {
-            v.push_str(", error=\"");
-            v.push_str(err);
-            v.push_str("\", error_description=\"");
-            v.push_str(code.message());
+        let mut out = Vec::with_capacity(2);
+        for (on, scheme) in [
+            (self.schemes.bearer, "Bearer"),
+            (self.schemes.api_key, "ApiKey"),
+        ] {
+            if !on {
+                continue;
+            }
+            let mut v = String::with_capacity(128);
+            v.push_str(scheme);
+            v.push_str(" realm=\"");
+            v.push_str(self.realm.as_str());
             v.push('"');
+            if let Some(err) = code.bearer_error() {
+                v.push_str(", error=\"");
+                v.push_str(err);
+                v.push_str("\", error_description=\"");
+                v.push_str(code.message());
+                v.push('"');
+            }
+            if let Some(required) = self.required() {
+                let safe = required.iter().all(|s| {
+                    s.bytes()
+                        .all(|b| (0x21..0x7f).contains(&b) && b != b'"' && b != b'\\')
+                });
+                if safe && !required.is_empty() {
+                    v.push_str(", scope=\"");
+                    v.push_str(&required.join(" "));
+                    v.push('"');
+                }
+            }
+            // Realm, messages and scopes are checked header-safe, so this cannot fail; fall
+            // back to the bare scheme rather than panic if it ever did.
+            out.push(HeaderValue::from_str(&v).unwrap_or(HeaderValue::from_static("Bearer")));
         }
-        // Realm and messages are validated header-safe, so this cannot fail; fall back to the
-        // bare scheme rather than panic if it ever did.
-        Some(HeaderValue::from_str(&v).unwrap_or(HeaderValue::from_static("Bearer")))
+        out
     }
 }
 
@@ -155,6 +240,47 @@ mod tests {
                 .unwrap()
                 .contains("error=\"invalid_token\"")
         );
+    }
+
+    #[test]
+    fn insufficient_scope_names_the_required_scopes() {
+        let required: std::sync::Arc<[String]> =
+            vec!["read:orders".to_owned(), "write:orders".to_owned()].into();
+        let r = Rejection::new(
+            AuthError::InsufficientScope { required },
+            Realm::default(),
+            false,
+        );
+        assert_eq!(
+            r.www_authenticate().unwrap(),
+            "Bearer realm=\"api\", error=\"insufficient_scope\", error_description=\"the credentials do not grant access to this resource\", scope=\"read:orders write:orders\""
+        );
+    }
+
+    #[test]
+    fn too_many_attempts_rounds_retry_after_up_and_has_no_challenge() {
+        let r = Rejection::new(
+            AuthError::TooManyAttempts {
+                retry_after: std::time::Duration::from_millis(1500),
+            },
+            Realm::default(),
+            false,
+        );
+        assert_eq!(r.retry_after_secs(), Some(2));
+        assert!(r.challenges().is_empty());
+    }
+
+    #[test]
+    fn both_schemes_are_challenged_separately() {
+        let r = Rejection::new(AuthError::MissingCredentials, Realm::default(), false)
+            .with_schemes(Schemes {
+                bearer: true,
+                api_key: true,
+            });
+        let c = r.challenges();
+        assert_eq!(c.len(), 2);
+        assert_eq!(c[0], "Bearer realm=\"api\"");
+        assert_eq!(c[1], "ApiKey realm=\"api\"");
     }
 
     #[test]

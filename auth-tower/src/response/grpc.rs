@@ -24,9 +24,7 @@ pub(crate) fn grpc_response<B>(rejection: &Rejection, body: B) -> Response<B> {
         GRPC_MESSAGE.clone(),
         HeaderValue::from_static(code.message()),
     );
-    if let Some(challenge) = rejection.www_authenticate() {
-        h.insert(http::header::WWW_AUTHENTICATE, challenge);
-    }
+    super::insert_common_headers(h, rejection);
     res
 }
 

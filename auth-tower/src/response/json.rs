@@ -1,5 +1,5 @@
 use bytes::Bytes;
-use http::header::{CACHE_CONTROL, CONTENT_TYPE, WWW_AUTHENTICATE};
+use http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use http::{HeaderValue, Response, StatusCode};
 use serde::Serialize;
 
@@ -21,6 +21,10 @@ struct Envelope<'a> {
 struct ErrorBody<'a> {
     code: &'a str,
     message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    required: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    retry_after: Option<u64>,
 }
 
 /// The JSON document for a rejection.
@@ -30,6 +34,8 @@ pub(crate) fn json_bytes(rejection: &Rejection) -> Bytes {
         error: ErrorBody {
             code: code.as_str(),
             message: code.message(),
+            required: rejection.required(),
+            retry_after: rejection.retry_after_secs(),
         },
     };
     // Serializing two static strings cannot fail; an empty object is the harmless fallback.
@@ -45,9 +51,7 @@ pub(crate) fn json_response<B: RejectionBody>(rejection: &Rejection) -> Response
     let h = res.headers_mut();
     h.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    if let Some(challenge) = rejection.www_authenticate() {
-        h.insert(WWW_AUTHENTICATE, challenge);
-    }
+    super::insert_common_headers(h, rejection);
     res
 }
 

@@ -41,6 +41,17 @@ where
     }
 }
 
+/// `WWW-Authenticate` (one value per challenged scheme) and `Retry-After`, shared by every
+/// responder.
+pub(crate) fn insert_common_headers(h: &mut http::HeaderMap, rejection: &Rejection) {
+    for challenge in rejection.challenges() {
+        h.append(http::header::WWW_AUTHENTICATE, challenge);
+    }
+    if let Some(secs) = rejection.retry_after_secs() {
+        h.insert(http::header::RETRY_AFTER, http::HeaderValue::from(secs));
+    }
+}
+
 /// Builds the rejected response and attaches the `Rejection` to its extensions.
 pub(crate) fn render<B, R: RejectionResponse<B>>(
     responder: &mut R,
