@@ -244,7 +244,7 @@ mod tests {
 
     #[test]
     fn insufficient_scope_names_the_required_scopes() {
-        let required: std::sync::Arc<[String]> =
+        let required: Arc<[String]> =
             vec!["read:orders".to_owned(), "write:orders".to_owned()].into();
         let r = Rejection::new(
             AuthError::InsufficientScope { required },

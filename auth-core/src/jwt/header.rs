@@ -25,7 +25,17 @@ struct RawHeader<'a> {
     #[serde(borrow, default)]
     typ: Option<Cow<'a, str>>,
     #[serde(default)]
-    crit: Option<serde::de::IgnoredAny>,
+    crit: Presence,
+}
+
+/// Records that a member was present, whatever its value (even `null`).
+#[derive(Default)]
+struct Presence(bool);
+
+impl<'de> Deserialize<'de> for Presence {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        serde::de::IgnoredAny::deserialize(d).map(|_| Self(true))
+    }
 }
 
 /// Parses the decoded header JSON. Duplicate members are refused by serde's derive.
@@ -33,7 +43,7 @@ pub(crate) fn parse(json: &[u8]) -> Result<TokenHeader<'_>, InvalidToken> {
     let raw: RawHeader<'_> = serde_json::from_slice(json).map_err(|_| InvalidToken::BadJson)?;
     // We implement no JWS extension, so any `crit` (even an empty one, which RFC 7515
     // section 4.1.11 forbids) makes the token unacceptable.
-    if raw.crit.is_some() {
+    if raw.crit.0 {
         return Err(InvalidToken::UnsupportedCritical);
     }
     let alg = Algorithm::from_name(&raw.alg).ok_or(InvalidToken::UnsupportedAlgorithm)?;
@@ -75,6 +85,14 @@ mod tests {
     fn crit_is_refused_and_duplicates_are_bad_json() {
         assert_eq!(
             parse(br#"{"alg":"HS256","crit":["exp"]}"#).unwrap_err(),
+            InvalidToken::UnsupportedCritical
+        );
+        assert_eq!(
+            parse(br#"{"alg":"HS256","crit":null}"#).unwrap_err(),
+            InvalidToken::UnsupportedCritical
+        );
+        assert_eq!(
+            parse(br#"{"alg":"HS256","crit":[]}"#).unwrap_err(),
             InvalidToken::UnsupportedCritical
         );
         assert_eq!(

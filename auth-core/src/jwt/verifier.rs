@@ -288,6 +288,9 @@ impl JwtVerifier {
             return Err(AuthError::InvalidAudience);
         }
         let subject = c.sub.ok_or(InvalidToken::MissingClaim("sub"))?.into_owned();
+        if subject.is_empty() {
+            return Err(InvalidToken::ClaimType("sub").into());
+        }
         let parts = PrincipalParts {
             subject,
             roles: c.roles,
