@@ -26,23 +26,50 @@ use serde_json::{Value, json};
 /// The realm named in the demo's `WWW-Authenticate` challenges.
 pub const REALM: &str = "auth-demo";
 
-/// Builds the demo router around a verifier.
+/// Everything the demo's routes share: the verifier and (as features land) the stores and
+/// policies. Each feature module adds its own field and builds its routes from this.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct Demo {
+    /// Verifies bearer tokens.
+    pub verifier: JwtVerifier,
+}
+
+impl Demo {
+    /// The demo with in-memory defaults around a verifier.
+    #[must_use]
+    pub fn new(verifier: JwtVerifier) -> Self {
+        Self { verifier }
+    }
+}
+
+/// Builds the demo router around a verifier, with in-memory defaults.
 ///
 /// # Errors
 ///
 /// Only if the fixed realm were invalid (it is not).
 pub fn app(verifier: JwtVerifier) -> Result<Router, ConfigError> {
-    let required = BearerLayer::builder(verifier.clone())
+    app_with(Demo::new(verifier))
+}
+
+/// Builds the demo router from its shared parts.
+///
+/// # Errors
+///
+/// When a layer's configuration is invalid.
+pub fn app_with(demo: Demo) -> Result<Router, ConfigError> {
+    let required = BearerLayer::builder(demo.verifier.clone())
         .realm(REALM)
         .build()?;
-    let optional = BearerLayer::builder(verifier)
+    let optional = BearerLayer::builder(demo.verifier.clone())
         .realm(REALM)
         .optional()
         .build()?;
-    Ok(Router::new()
+    let router = Router::new()
         .route("/health", get(health))
         .route("/api/me", get(me).layer(required))
-        .route("/api/hello", get(hello).layer(optional)))
+        .route("/api/hello", get(hello).layer(optional));
+    Ok(router)
 }
 
 async fn health() -> Json<Value> {
