@@ -3,6 +3,8 @@
 //! - [`Principal`]: the authenticated caller; `Option<Principal>` for routes that also serve
 //!   anonymous callers (with the layer in optional mode).
 //! - [`Claims<C>`]: the verified token's claims as your own type.
+//! - [`RequireScope<S>`]: the principal, only if it holds the scopes that the marker type `S`
+//!   declares (see [`scopes!`]), so a handler's requirement shows in its signature.
 //!
 //! The extractors read request extensions only (never the body). Their rejections render like
 //! the layers' (same JSON codes and `WWW-Authenticate`), except that a route without any auth
@@ -42,9 +44,11 @@ mod macros;
 mod claims;
 mod principal;
 pub mod rejection;
+mod require;
 
 pub use claims::Claims;
 pub use principal::Principal;
+pub use require::{RequireScope, ScopeSpec};
 
 /// Compiles the README's Rust examples as doctests so they cannot drift.
 #[doc = include_str!("../../README.md")]

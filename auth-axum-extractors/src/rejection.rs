@@ -81,6 +81,51 @@ impl IntoResponse for Unauthenticated {
     }
 }
 
+/// The principal lacks what the handler requires (403 `INSUFFICIENT_SCOPE`), rendered as
+/// `ScopeLayer` renders it.
+#[derive(Debug, Clone)]
+pub struct Forbidden(pub(crate) Rejection);
+
+impl Forbidden {
+    /// The HTTP status (403).
+    #[must_use]
+    pub fn status(&self) -> StatusCode {
+        status_of(self.0.code())
+    }
+
+    /// The stable error code.
+    #[must_use]
+    pub fn code(&self) -> ErrorCode {
+        self.0.code()
+    }
+
+    /// What was required.
+    #[must_use]
+    pub fn required(&self) -> &[String] {
+        self.0.required().unwrap_or(&[])
+    }
+}
+
+impl fmt::Display for Forbidden {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl std::error::Error for Forbidden {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}
+
+impl IntoResponse for Forbidden {
+    fn into_response(self) -> Response {
+        let mut res = DefaultRejection.response(&self.0);
+        res.extensions_mut().insert(self.0);
+        res
+    }
+}
+
 define_rejection! {
     #[code = AuthLayerMissing]
     #[body = "no authentication layer ran for this route: add auth_tower::bearer::BearerLayer \
@@ -102,6 +147,24 @@ composite_rejection! {
     pub enum ClaimsRejection {
         Unauthenticated,
         MissingAuthLayer,
+    }
+}
+
+composite_rejection! {
+    /// Rejection of the [`RequireScope`](crate::RequireScope) extractor.
+    pub enum RequireScopeRejection {
+        Unauthenticated,
+        MissingAuthLayer,
+        Forbidden,
+    }
+}
+
+impl From<PrincipalRejection> for RequireScopeRejection {
+    fn from(r: PrincipalRejection) -> Self {
+        match r {
+            PrincipalRejection::Unauthenticated(u) => Self::Unauthenticated(u),
+            PrincipalRejection::MissingAuthLayer(m) => Self::MissingAuthLayer(m),
+        }
     }
 }
 

@@ -164,3 +164,52 @@ async fn claims_that_do_not_fit_the_type_are_invalid_token() {
     let (status, _, _) = send(app(layer), "/me", Some(&t)).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
+
+auth_axum_extractors::scopes! {
+    /// Reading orders.
+    struct ReadOrders = ["read:orders"];
+}
+
+fn scoped_app() -> Router {
+    Router::new()
+        .route(
+            "/orders",
+            get(
+                |p: auth_axum_extractors::RequireScope<ReadOrders>| async move {
+                    p.subject().to_owned()
+                },
+            ),
+        )
+        .layer(BearerLayer::builder(verifier()).optional().build().unwrap())
+}
+
+#[tokio::test]
+async fn require_scope_admits_a_principal_with_the_scope() {
+    let t = token(serde_json::json!({"scope": "read:orders"}));
+    let (status, _, body) = send(scoped_app(), "/orders", Some(&t)).await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "alice"));
+}
+
+#[tokio::test]
+async fn require_scope_refuses_a_principal_without_it_with_403() {
+    let t = token(serde_json::json!({"scope": "write:orders"}));
+    let (status, headers, body) = send(scoped_app(), "/orders", Some(&t)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let challenge = headers[header::WWW_AUTHENTICATE].to_str().unwrap();
+    assert!(
+        challenge.contains("error=\"insufficient_scope\""),
+        "{challenge}"
+    );
+    assert!(challenge.contains("scope=\"read:orders\""), "{challenge}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["error"]["code"], "INSUFFICIENT_SCOPE");
+    assert_eq!(v["error"]["required"], serde_json::json!(["read:orders"]));
+}
+
+#[tokio::test]
+async fn require_scope_without_credentials_is_401() {
+    let (status, _, body) = send(scoped_app(), "/orders", None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["error"]["code"], "MISSING_CREDENTIALS");
+}

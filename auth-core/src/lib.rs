@@ -36,6 +36,7 @@ mod error;
 #[cfg_attr(docsrs, doc(cfg(feature = "jwt")))]
 pub mod jwt;
 mod principal;
+pub mod scope;
 
 pub use error::{AuthError, ConfigError, ErrorCode, InvalidRequest, InvalidToken};
 pub use principal::{AuthMethod, Principal, VerifiedClaims};

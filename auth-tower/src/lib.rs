@@ -1,6 +1,7 @@
 //! Tower layers for API authentication that serve axum, plain hyper and tonic alike.
 //!
 //! - [`bearer::BearerLayer`]: JWT bearer tokens (`Authorization: Bearer`, optionally a cookie).
+//! - [`scope::ScopeLayer`]: scopes, roles and permissions required of the principal (403).
 //!
 //! Every layer is generic over request and response bodies, never changes the inner service's
 //! error type (rejections are responses), forwards `poll_ready`, puts the authenticated
@@ -39,7 +40,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 // Shared plumbing is only used by the layers; builds with no layer feature need not warn.
-#![cfg_attr(not(feature = "bearer"), allow(dead_code, unused_macros))]
+#![cfg_attr(not(any(feature = "bearer", feature = "scope")), allow(dead_code, unused_macros))]
 
 #[macro_use]
 mod macros;
@@ -51,5 +52,8 @@ pub mod bearer;
 mod credentials;
 mod rejection;
 pub mod response;
+#[cfg(feature = "scope")]
+#[cfg_attr(docsrs, doc(cfg(feature = "scope")))]
+pub mod scope;
 
 pub use rejection::Rejection;

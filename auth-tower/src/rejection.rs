@@ -45,7 +45,7 @@ impl Rejection {
     }
 
     /// Sets the schemes challenged in `WWW-Authenticate` (one header value per scheme).
-    #[allow(dead_code)]
+    #[cfg_attr(not(feature = "scope"), allow(dead_code))]
     pub(crate) fn with_schemes(mut self, schemes: Schemes) -> Self {
         self.schemes = schemes;
         self
