@@ -177,7 +177,6 @@ impl RolePolicy {
     }
 
     /// Starts building a policy.
-    #[must_use]
     pub fn builder() -> RolePolicyBuilder {
         RolePolicyBuilder::default()
     }
