@@ -7,11 +7,15 @@
 //! | `GET /health` | none | 200 `{"status":"ok"}` |
 //! | `GET /api/me` | bearer required | 200 `{"sub","roles","scopes","auth_method"}` |
 //! | `GET /api/hello` | bearer optional | 200 `{"message":"hello <sub>"}` or `"hello anonymous"` |
+//! | `GET /api/orders` | scope `read:orders` | 200 `{"subject","orders":[..]}` |
+//! | `POST /api/orders/{id}/refund` | permission `orders:refund` | 200 `{"order_id","status","refunded_by"}` |
+//! | `GET /api/admin/stats` | role `admin` | 200 `{"requested_by","orders","refunds"}` |
 //!
 //! Failures are the layer's: 401 (400 for malformed headers) with `WWW-Authenticate` and
 //! `{"error":{"code":"...","message":"..."}}`.
 
 pub mod config;
+pub mod orders;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -68,7 +72,8 @@ pub fn app_with(demo: Demo) -> Result<Router, ConfigError> {
     let router = Router::new()
         .route("/health", get(health))
         .route("/api/me", get(me).layer(required))
-        .route("/api/hello", get(hello).layer(optional));
+        .route("/api/hello", get(hello).layer(optional))
+        .merge(orders::router(&demo)?);
     Ok(router)
 }
 
@@ -90,12 +95,56 @@ async fn hello(p: Option<Principal>) -> Json<Value> {
     Json(json!({ "message": format!("hello {who}") }))
 }
 
-/// Signs a one-hour HS256 demo token for `demo-user` with scope `read:orders`.
+/// Signs a one-hour HS256 demo token for `demo-user` with role `user` and scope `read:orders`.
 ///
 /// # Errors
 ///
 /// When signing or the OS random source fails.
 pub fn demo_token(secret: &[u8], issuer: &str, audience: &str) -> Result<String, ConfigError> {
+    demo_token_for(
+        secret,
+        issuer,
+        audience,
+        "demo-user",
+        &["user"],
+        "read:orders",
+    )
+}
+
+/// Signs a one-hour HS256 demo token for `demo-admin` with role `admin` and scopes
+/// `read:orders write:orders`.
+///
+/// # Errors
+///
+/// When signing or the OS random source fails.
+pub fn demo_admin_token(
+    secret: &[u8],
+    issuer: &str,
+    audience: &str,
+) -> Result<String, ConfigError> {
+    demo_token_for(
+        secret,
+        issuer,
+        audience,
+        "demo-admin",
+        &["admin"],
+        "read:orders write:orders",
+    )
+}
+
+/// Signs a one-hour HS256 token with the given subject, roles and space-delimited scopes.
+///
+/// # Errors
+///
+/// When signing or the OS random source fails.
+pub fn demo_token_for(
+    secret: &[u8],
+    issuer: &str,
+    audience: &str,
+    subject: &str,
+    roles: &[&str],
+    scope: &str,
+) -> Result<String, ConfigError> {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_err(|e| ConfigError::Input(e.to_string()))?
@@ -104,14 +153,14 @@ pub fn demo_token(secret: &[u8], issuer: &str, audience: &str) -> Result<String,
     getrandom::fill(&mut jti).map_err(|e| ConfigError::Input(e.to_string()))?;
     let jti: String = jti.iter().map(|b| format!("{b:02x}")).collect();
     let claims = json!({
-        "sub": "demo-user",
+        "sub": subject,
         "iss": issuer,
         "aud": audience,
         "iat": now,
         "exp": now + 3600,
         "jti": jti,
-        "roles": ["user"],
-        "scope": "read:orders",
+        "roles": roles,
+        "scope": scope,
     });
     jsonwebtoken::encode(
         &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),

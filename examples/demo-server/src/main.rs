@@ -45,11 +45,19 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     println!("demo-server listening on http://{addr}");
     if let KeySource::Ephemeral(secret) = &config.key {
         let token = demo_server::demo_token(secret, &config.issuer, &config.audience)?;
+        let admin = demo_server::demo_admin_token(secret, &config.issuer, &config.audience)?;
         println!(
             "No AUTH_JWT_SECRET set: using an ephemeral HS256 secret (tokens die with this process)."
         );
-        println!("Demo token (sub demo-user, scope read:orders, valid 1 hour):\n\n{token}\n");
+        println!(
+            "Demo token (sub demo-user, role user, scope read:orders, valid 1 hour):\n\n{token}\n"
+        );
+        println!(
+            "Admin token (sub demo-admin, role admin, scopes read:orders write:orders, valid 1 hour):\n\n{admin}\n"
+        );
         println!("Try:\n  curl -H \"Authorization: Bearer {token}\" http://{addr}/api/me");
+        println!("  curl -H \"Authorization: Bearer {token}\" http://{addr}/api/orders");
+        println!("  curl -H \"Authorization: Bearer {admin}\" http://{addr}/api/admin/stats");
     }
     axum::serve(listener, app)
         .with_graceful_shutdown(async {

@@ -1,0 +1,85 @@
+//! Orders routes: authorization by scope, permission and role, whichever method authenticated.
+//!
+//! | route | requires |
+//! |---|---|
+//! | `GET /api/orders` | scope `read:orders` |
+//! | `POST /api/orders/{id}/refund` | permission `orders:refund` (roles `manager`, `admin`) |
+//! | `GET /api/admin/stats` | role `admin` |
+//!
+//! Each accepts a bearer token (and, once configured, an API key): the authentication layers
+//! run in optional mode and the `ScopeLayer` answers 401 (challenging every accepted scheme)
+//! when nobody authenticated, 403 `INSUFFICIENT_SCOPE` when the principal lacks the rights.
+
+use std::sync::Arc;
+
+use auth_axum_extractors::Principal;
+use auth_core::ConfigError;
+use auth_core::scope::{Requirement, RolePolicy};
+use auth_tower::bearer::BearerLayer;
+use auth_tower::scope::ScopeLayer;
+use axum::extract::Path;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{Value, json};
+
+use crate::{Demo, REALM};
+
+/// The demo's role policy: which roles hold which permissions.
+#[must_use]
+pub fn role_policy() -> RolePolicy {
+    RolePolicy::builder()
+        .grant("orders:refund", ["manager", "admin"])
+        .build()
+}
+
+fn require(rule: Requirement, policy: &Arc<RolePolicy>) -> Result<ScopeLayer, ConfigError> {
+    ScopeLayer::new(rule)
+        .policy(Arc::clone(policy))
+        .realm(REALM)
+}
+
+/// The orders routes, authenticated by bearer token (optional mode) and authorized per route.
+///
+/// # Errors
+///
+/// When a layer's configuration is invalid.
+pub fn router(demo: &Demo) -> Result<Router, ConfigError> {
+    let policy = Arc::new(role_policy());
+    let bearer = BearerLayer::builder(demo.verifier.clone())
+        .realm(REALM)
+        .optional()
+        .build()?;
+    let router = Router::new()
+        .route(
+            "/api/orders",
+            get(list_orders).layer(require(Requirement::scope("read:orders"), &policy)?),
+        )
+        .route(
+            "/api/orders/{id}/refund",
+            post(refund).layer(require(Requirement::permission("orders:refund"), &policy)?),
+        )
+        .route(
+            "/api/admin/stats",
+            get(stats).layer(require(Requirement::role("admin"), &policy)?),
+        );
+    // Authentication runs before the per-route ScopeLayer (route_layer wraps outermost).
+    Ok(router.route_layer(bearer))
+}
+
+async fn list_orders(p: Principal) -> Json<Value> {
+    Json(json!({
+        "subject": p.subject(),
+        "orders": [
+            {"id": "1001", "item": "keyboard", "total_cents": 4900},
+            {"id": "1002", "item": "monitor", "total_cents": 18900},
+        ],
+    }))
+}
+
+async fn refund(p: Principal, Path(id): Path<String>) -> Json<Value> {
+    Json(json!({ "order_id": id, "status": "refunded", "refunded_by": p.subject() }))
+}
+
+async fn stats(p: Principal) -> Json<Value> {
+    Json(json!({ "requested_by": p.subject(), "orders": 2, "refunds": 0 }))
+}
