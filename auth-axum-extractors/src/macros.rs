@@ -56,6 +56,65 @@ macro_rules! define_rejection {
     };
 }
 
+/// Defines a client-error rejection that wraps a layer [`Rejection`](auth_tower::Rejection) and
+/// renders it exactly as the layers do (same JSON, `WWW-Authenticate`, extension), with
+/// `status()`, `code()`, `rejection()`, `Display`, `Error` and a debug-level `tracing` event
+/// (target `auth::rejection`).
+macro_rules! layer_rejection {
+    ($(#[$m:meta])* pub struct $name:ident;) => {
+        $(#[$m])*
+        #[derive(Debug, Clone)]
+        pub struct $name(pub(crate) auth_tower::Rejection);
+
+        impl $name {
+            /// The HTTP status.
+            #[must_use]
+            pub fn status(&self) -> http::StatusCode {
+                crate::rejection::status_of(self.0.code())
+            }
+
+            /// The stable error code.
+            #[must_use]
+            pub fn code(&self) -> auth_core::ErrorCode {
+                self.0.code()
+            }
+
+            /// The underlying layer rejection.
+            #[must_use]
+            pub fn rejection(&self) -> &auth_tower::Rejection {
+                &self.0
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                std::fmt::Display::fmt(&self.0, f)
+            }
+        }
+
+        impl std::error::Error for $name {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.0)
+            }
+        }
+
+        impl axum_core::response::IntoResponse for $name {
+            fn into_response(self) -> axum_core::response::Response {
+                use auth_tower::response::RejectionResponse as _;
+                tracing::debug!(
+                    target: "auth::rejection",
+                    rejection_type = stringify!($name),
+                    code = self.code().as_str(),
+                    reason = %self.0.error(),
+                );
+                let mut res = auth_tower::response::DefaultRejection.response(&self.0);
+                res.extensions_mut().insert(self.0);
+                res
+            }
+        }
+    };
+}
+
 /// Defines an extractor's rejection enum with `From` impls, `status()`, `code()`, `Display`,
 /// `Error` and `IntoResponse` delegating to the variants.
 macro_rules! composite_rejection {
