@@ -220,6 +220,9 @@ pub enum InvalidRequest {
     MalformedHeader,
     /// Credentials were sent in more than one place (e.g. header and cookie, or two cookies).
     MultipleCredentials,
+    /// Credentials were sent in the URL query string, where logs and `Referer` headers leak
+    /// them.
+    CredentialsInQuery,
 }
 
 impl fmt::Display for InvalidRequest {
@@ -229,6 +232,7 @@ impl fmt::Display for InvalidRequest {
             Self::EmptyToken => "empty bearer token",
             Self::MalformedHeader => "malformed authorization header",
             Self::MultipleCredentials => "credentials sent more than once",
+            Self::CredentialsInQuery => "credentials sent in the query string",
         })
     }
 }
@@ -453,6 +457,17 @@ pub enum ConfigError {
     MissingAudience,
     /// An environment or file input could not be read.
     Input(String),
+    /// An API key prefix does not match `[a-z][a-z0-9_]{1,23}`.
+    InvalidApiKeyPrefix(String),
+    /// A brute-force policy (or related) setting is out of range.
+    InvalidPolicy {
+        /// Which setting.
+        setting: &'static str,
+        /// Why it was refused.
+        reason: String,
+    },
+    /// A trusted-proxy entry is not an IP address or CIDR network.
+    InvalidNetwork(String),
 }
 
 impl fmt::Display for ConfigError {
@@ -485,6 +500,19 @@ impl fmt::Display for ConfigError {
                 "no audience configured; tokens minted for other services would be accepted",
             ),
             Self::Input(m) => write!(f, "{m}"),
+            Self::InvalidApiKeyPrefix(p) => write!(
+                f,
+                "api key prefix `{}` does not match [a-z][a-z0-9_]{{1,23}}",
+                p.escape_debug()
+            ),
+            Self::InvalidPolicy { setting, reason } => {
+                write!(f, "invalid setting `{setting}`: {reason}")
+            }
+            Self::InvalidNetwork(n) => write!(
+                f,
+                "`{}` is not an ip address or cidr network (e.g. 10.0.0.0/8 or 2001:db8::/32)",
+                n.escape_debug()
+            ),
         }
     }
 }

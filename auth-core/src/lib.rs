@@ -5,6 +5,10 @@
 //! - [`AuthError`] / [`ErrorCode`]: per-request outcomes with stable codes and the one table
 //!   that maps them to HTTP, gRPC and RFC 6750; [`ConfigError`] for build-time mistakes.
 //! - [`clock`]: the injectable clock every time decision reads.
+//! - `api_key` (feature `api-key`): API keys generated with a checksum, stored as digests,
+//!   verified by hash lookup, revoked and rotated with a grace period.
+//! - `brute_force` (feature `brute-force`): login brute-force and credential-stuffing
+//!   protection: sliding-window rate limit, progressive lockouts per client and per account.
 //!
 //! This crate has no HTTP or tower dependency; `auth-tower` turns it into middleware and
 //! `auth-axum-extractors` into axum extractors.
@@ -30,6 +34,12 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "api-key")]
+#[cfg_attr(docsrs, doc(cfg(feature = "api-key")))]
+pub mod api_key;
+#[cfg(feature = "brute-force")]
+#[cfg_attr(docsrs, doc(cfg(feature = "brute-force")))]
+pub mod brute_force;
 pub mod clock;
 mod error;
 #[cfg(feature = "jwt")]

@@ -92,6 +92,8 @@ struct Inner {
 
 /// Everything a verifier knows when it creates a principal.
 #[derive(Debug)]
+// Without a credential feature no verifier creates principals (only `test-util` might).
+#[cfg_attr(not(any(feature = "jwt", feature = "api-key")), allow(dead_code))]
 pub(crate) struct PrincipalParts {
     pub(crate) subject: String,
     pub(crate) roles: Vec<String>,
@@ -104,6 +106,7 @@ pub(crate) struct PrincipalParts {
 }
 
 impl Principal {
+    #[cfg_attr(not(any(feature = "jwt", feature = "api-key")), allow(dead_code))]
     pub(crate) fn from_parts(p: PrincipalParts) -> Self {
         Self {
             inner: Arc::new(Inner {

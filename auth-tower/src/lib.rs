@@ -2,6 +2,10 @@
 //!
 //! - [`bearer::BearerLayer`]: JWT bearer tokens (`Authorization: Bearer`, optionally a cookie).
 //! - [`scope::ScopeLayer`]: scopes, roles and permissions required of the principal (403).
+//! - `api_key::ApiKeyLayer` (feature `api-key`): API keys from `X-API-Key`, verified by hash
+//!   lookup with `auth_core::api_key`.
+//! - `brute_force::BruteForceLayer` (feature `brute-force`): login brute-force and
+//!   credential-stuffing protection (429 with `Retry-After`, progressive lockouts).
 //!
 //! Every layer is generic over request and response bodies, never changes the inner service's
 //! error type (rejections are responses), forwards `poll_ready`, puts the authenticated
@@ -40,14 +44,23 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 // Shared plumbing is only used by the layers; builds with no layer feature need not warn.
-#![cfg_attr(not(any(feature = "bearer", feature = "scope")), allow(dead_code, unused_macros))]
+#![cfg_attr(
+    not(any(feature = "bearer", feature = "scope", feature = "api-key")),
+    allow(dead_code, unused_macros)
+)]
 
 #[macro_use]
 mod macros;
 
+#[cfg(feature = "api-key")]
+#[cfg_attr(docsrs, doc(cfg(feature = "api-key")))]
+pub mod api_key;
 #[cfg(feature = "bearer")]
 #[cfg_attr(docsrs, doc(cfg(feature = "bearer")))]
 pub mod bearer;
+#[cfg(feature = "brute-force")]
+#[cfg_attr(docsrs, doc(cfg(feature = "brute-force")))]
+pub mod brute_force;
 #[cfg(feature = "bearer")]
 mod credentials;
 mod rejection;

@@ -32,6 +32,20 @@ impl Schemes {
         bearer: true,
         api_key: false,
     };
+
+    #[cfg_attr(not(feature = "api-key"), allow(dead_code))]
+    pub(crate) const API_KEY: Self = Self {
+        bearer: false,
+        api_key: true,
+    };
+
+    /// Every scheme challenged by either.
+    pub(crate) const fn union(self, other: Self) -> Self {
+        Self {
+            bearer: self.bearer || other.bearer,
+            api_key: self.api_key || other.api_key,
+        }
+    }
 }
 
 impl Rejection {
@@ -49,6 +63,48 @@ impl Rejection {
     pub(crate) fn with_schemes(mut self, schemes: Schemes) -> Self {
         self.schemes = schemes;
         self
+    }
+
+    /// `MISSING_CREDENTIALS` challenging `schemes`, merged with the marker an earlier
+    /// optional-mode layer left in the request's `extensions`: its schemes are added and its
+    /// realm is kept, so a route behind several optional layers challenges every scheme it
+    /// accepts.
+    pub(crate) fn missing(
+        extensions: &http::Extensions,
+        realm: &Realm,
+        schemes: Schemes,
+        grpc: bool,
+    ) -> Self {
+        match extensions.get::<Self>() {
+            Some(marker) if marker.code() == ErrorCode::MissingCredentials => Self {
+                schemes: marker.schemes.union(schemes),
+                grpc,
+                ..marker.clone()
+            },
+            _ => {
+                Self::new(AuthError::MissingCredentials, realm.clone(), grpc).with_schemes(schemes)
+            }
+        }
+    }
+
+    /// The optional-mode marker: inserts a `MISSING_CREDENTIALS` rejection into the request's
+    /// `extensions`, or widens the one an earlier optional layer inserted (see
+    /// [`Rejection::missing`]). Extractors and the `ScopeLayer` answer with it when a principal
+    /// is needed after all.
+    pub(crate) fn merge_missing(
+        extensions: &mut http::Extensions,
+        realm: &Realm,
+        schemes: Schemes,
+        grpc: bool,
+    ) {
+        let merged = Self::missing(extensions, realm, schemes, grpc);
+        extensions.insert(merged);
+    }
+
+    /// The schemes this rejection challenges.
+    #[cfg_attr(not(feature = "api-key"), allow(dead_code))]
+    pub(crate) fn schemes(&self) -> Schemes {
+        self.schemes
     }
 
     /// A rejection for `error` with the default realm (`api`), for an HTTP (non-gRPC) caller.
@@ -281,6 +337,27 @@ mod tests {
         assert_eq!(c.len(), 2);
         assert_eq!(c[0], "Bearer realm=\"api\"");
         assert_eq!(c[1], "ApiKey realm=\"api\"");
+    }
+
+    #[test]
+    fn missing_credentials_markers_merge_their_schemes() {
+        let mut ext = http::Extensions::new();
+        let demo = Realm::new("demo").unwrap();
+        Rejection::merge_missing(&mut ext, &demo, Schemes::BEARER, false);
+        Rejection::merge_missing(&mut ext, &Realm::default(), Schemes::API_KEY, false);
+        let marker = ext.get::<Rejection>().unwrap();
+        assert_eq!(marker.code(), ErrorCode::MissingCredentials);
+        assert_eq!(
+            marker.challenges(),
+            ["Bearer realm=\"demo\"", "ApiKey realm=\"demo\""]
+        );
+        // Another code in the extensions is not a marker and is replaced.
+        let mut ext = http::Extensions::new();
+        ext.insert(Rejection::from_error(AuthError::TokenExpired));
+        let r = Rejection::missing(&ext, &demo, Schemes::API_KEY, true);
+        assert_eq!(r.code(), ErrorCode::MissingCredentials);
+        assert!(r.is_grpc());
+        assert_eq!(r.challenges(), ["ApiKey realm=\"demo\""]);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use tower_service::Service;
 use super::future::ResponseFuture;
 use super::layer::BearerConfig;
 use crate::credentials;
-use crate::rejection::{Rejection, is_grpc};
+use crate::rejection::{Rejection, Schemes, is_grpc};
 use crate::response::RejectionResponse;
 
 /// Middleware that authenticates requests with JWT bearer tokens; see
@@ -97,13 +97,15 @@ where
                     method = "bearer",
                     path = req.uri().path(),
                 );
-                // Lets extractors answer "credentials required" with this layer's challenge.
-                let missing = Rejection::new(
-                    AuthError::MissingCredentials,
-                    config.realm.clone(),
-                    is_grpc(req.headers()),
+                // Lets extractors answer "credentials required" with this layer's challenge
+                // (merged with the marker of another optional layer, e.g. an ApiKeyLayer).
+                let grpc = is_grpc(req.headers());
+                Rejection::merge_missing(
+                    req.extensions_mut(),
+                    &config.realm,
+                    Schemes::BEARER,
+                    grpc,
                 );
-                req.extensions_mut().insert(missing);
                 return ResponseFuture::future(self.inner.call(req));
             }
             Ok(None) => {

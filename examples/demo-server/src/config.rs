@@ -8,6 +8,8 @@
 //! | `AUTH_JWT_PUBLIC_KEY_FILE` | PEM public key to verify with | |
 //! | `AUTH_JWT_ISSUER` | required `iss` | `auth-demo` |
 //! | `AUTH_JWT_AUDIENCE` | required `aud` | `auth-demo-api` |
+//! | `AUTH_DEMO_TRUSTED_PROXIES` | comma-separated CIDRs (or addresses) of reverse proxies whose `X-Forwarded-For` is believed by `/auth/login`'s brute-force protection | (none) |
+//! | `AUTH_DEMO_PASSWORD` | password of the seeded `demo@example.com` account | `demo-password` |
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -54,6 +56,10 @@ pub struct Config {
     pub issuer: String,
     /// Required audience.
     pub audience: String,
+    /// Proxies whose forwarding headers are believed (`AUTH_DEMO_TRUSTED_PROXIES`).
+    pub trusted_proxies: auth_tower::brute_force::TrustedProxies,
+    /// The seeded account's password (`AUTH_DEMO_PASSWORD`).
+    pub demo_password: crate::login::DemoPassword,
 }
 
 impl Config {
@@ -98,11 +104,22 @@ impl Config {
         };
         let issuer = get("AUTH_JWT_ISSUER").unwrap_or_else(|| DEFAULT_ISSUER.to_owned());
         let audience = get("AUTH_JWT_AUDIENCE").unwrap_or_else(|| DEFAULT_AUDIENCE.to_owned());
+        let trusted_proxies = match get("AUTH_DEMO_TRUSTED_PROXIES") {
+            Some(list) => auth_tower::brute_force::TrustedProxies::parse_list(&list)
+                .map_err(|e| input(format!("AUTH_DEMO_TRUSTED_PROXIES: {e}")))?,
+            None => auth_tower::brute_force::TrustedProxies::none(),
+        };
+        let demo_password = crate::login::DemoPassword::new(
+            get("AUTH_DEMO_PASSWORD")
+                .unwrap_or_else(|| crate::login::DEFAULT_DEMO_PASSWORD.to_owned()),
+        );
         Ok(Self {
             addr,
             key,
             issuer,
             audience,
+            trusted_proxies,
+            demo_password,
         })
     }
 

@@ -10,17 +10,30 @@
 //! | `GET /api/orders` | scope `read:orders` | 200 `{"subject","orders":[..]}` |
 //! | `POST /api/orders/{id}/refund` | permission `orders:refund` | 200 `{"order_id","status","refunded_by"}` |
 //! | `GET /api/admin/stats` | role `admin` | 200 `{"requested_by","orders","refunds"}` |
+//! | `POST /api/keys` | bearer required | 201 `{"id","api_key","name","scopes","expires_at"}` |
+//! | `GET /api/keys` | bearer required | 200 `{"keys":[..]}` (never a plaintext or digest) |
+//! | `DELETE /api/keys/{id}` | bearer required | 204; 404 unless the caller owns it |
+//! | `POST /api/keys/{id}/rotate` | bearer required | 201, the replacement, as on creation |
+//! | `POST /auth/login` | none; brute-force protected | 200 `{"access_token","token_type","expires_in"}`, 401 `INVALID_CREDENTIALS`, 429 `TOO_MANY_ATTEMPTS` |
+//!
+//! The orders routes accept a bearer token or an API key (`X-API-Key: demo_live_...`); see
+//! [`keys`] for the key routes' bodies and errors.
+//!
+//! `POST /auth/login` is behind `BruteForceLayer` (see [`login`]).
 //!
 //! Failures are the layer's: 401 (400 for malformed headers) with `WWW-Authenticate` and
 //! `{"error":{"code":"...","message":"..."}}`.
 
 pub mod config;
+pub mod keys;
+pub mod login;
 pub mod orders;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use auth_axum_extractors::Principal;
 use auth_core::ConfigError;
+use auth_core::api_key::{ApiKeys, MemoryApiKeyStore};
 use auth_core::jwt::JwtVerifier;
 use auth_tower::bearer::BearerLayer;
 use axum::routing::get;
@@ -37,13 +50,38 @@ pub const REALM: &str = "auth-demo";
 pub struct Demo {
     /// Verifies bearer tokens.
     pub verifier: JwtVerifier,
+    /// API keys (`demo_live_...`) over the key store: in memory by default, see [`keys`].
+    pub api_keys: ApiKeys,
+    /// Brute-force protection of `POST /auth/login` (in-memory store, system clock).
+    pub brute_force: auth_core::brute_force::BruteForceLimiter,
+    /// Proxies whose `X-Forwarded-For` is believed (`AUTH_DEMO_TRUSTED_PROXIES`; none by default).
+    pub trusted_proxies: auth_tower::brute_force::TrustedProxies,
+    /// The accounts `/auth/login` checks (`demo@example.com`), see [`login`].
+    pub accounts: login::Accounts,
+    /// The HS256 secret `/auth/login` signs with; `None` (public key only) answers 503.
+    pub signing_secret: Option<login::SigningSecret>,
+    /// `iss` of the tokens `/auth/login` issues.
+    pub token_issuer: String,
+    /// `aud` of the tokens `/auth/login` issues.
+    pub token_audience: String,
 }
 
 impl Demo {
     /// The demo with in-memory defaults around a verifier.
     #[must_use]
     pub fn new(verifier: JwtVerifier) -> Self {
-        Self { verifier }
+        Self {
+            verifier,
+            api_keys: ApiKeys::new(MemoryApiKeyStore::new(), keys::DEMO_KEY_PREFIX),
+            brute_force: auth_core::brute_force::BruteForceLimiter::new(
+                auth_core::brute_force::BruteForcePolicy::default(),
+            ),
+            trusted_proxies: auth_tower::brute_force::TrustedProxies::none(),
+            accounts: login::Accounts::default(),
+            signing_secret: None,
+            token_issuer: config::DEFAULT_ISSUER.to_owned(),
+            token_audience: config::DEFAULT_AUDIENCE.to_owned(),
+        }
     }
 }
 
@@ -73,7 +111,9 @@ pub fn app_with(demo: Demo) -> Result<Router, ConfigError> {
         .route("/health", get(health))
         .route("/api/me", get(me).layer(required))
         .route("/api/hello", get(hello).layer(optional))
-        .merge(orders::router(&demo)?);
+        .merge(orders::router(&demo)?)
+        .merge(keys::router(&demo)?)
+        .merge(login::router(&demo)?);
     Ok(router)
 }
 

@@ -39,7 +39,26 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .issuer(config.issuer.clone())
         .audience(config.audience.clone())
         .build()?;
-    let app = demo_server::app(verifier)?;
+    let mut demo = demo_server::Demo::new(verifier);
+    demo_server::login::configure(&mut demo, &config);
+    // Expired brute-force entries also leave on their own as requests come in; this frees
+    // memory when traffic stops.
+    let attempts = std::sync::Arc::new(auth_core::brute_force::MemoryAttemptStore::new());
+    demo.brute_force = auth_core::brute_force::BruteForceLimiter::builder(
+        auth_core::brute_force::BruteForcePolicy::default(),
+    )
+    .store(std::sync::Arc::clone(&attempts))
+    .build()?;
+    tokio::spawn(async move {
+        use auth_core::brute_force::AttemptStoreHousekeeping as _;
+        use auth_core::clock::Clock as _;
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            every.tick().await;
+            attempts.purge_expired(auth_core::clock::SystemClock.now());
+        }
+    });
+    let app = demo_server::app_with(demo)?;
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     let addr = listener.local_addr()?;
     println!("demo-server listening on http://{addr}");
@@ -59,10 +78,20 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         println!("  curl -H \"Authorization: Bearer {token}\" http://{addr}/api/orders");
         println!("  curl -H \"Authorization: Bearer {admin}\" http://{addr}/api/admin/stats");
     }
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    println!(
+        "Log in (brute-force protected; password from AUTH_DEMO_PASSWORD, default `{}`):\n  \
+         curl -X POST -H 'content-type: application/json' \
+         -d '{{\"email\":\"{}\",\"password\":\"...\"}}' http://{addr}/auth/login",
+        demo_server::login::DEFAULT_DEMO_PASSWORD,
+        demo_server::login::DEMO_EMAIL,
+    );
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
     Ok(())
 }

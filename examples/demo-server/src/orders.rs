@@ -6,15 +6,17 @@
 //! | `POST /api/orders/{id}/refund` | permission `orders:refund` (roles `manager`, `admin`) |
 //! | `GET /api/admin/stats` | role `admin` |
 //!
-//! Each accepts a bearer token (and, once configured, an API key): the authentication layers
-//! run in optional mode and the `ScopeLayer` answers 401 (challenging every accepted scheme)
-//! when nobody authenticated, 403 `INSUFFICIENT_SCOPE` when the principal lacks the rights.
+//! Each accepts a bearer token or an API key (`X-API-Key`, see [`crate::keys`]): the
+//! authentication layers run in optional mode and the `ScopeLayer` answers 401 (challenging
+//! every accepted scheme) when nobody authenticated, 403 `INSUFFICIENT_SCOPE` when the
+//! principal lacks the rights.
 
 use std::sync::Arc;
 
 use auth_axum_extractors::Principal;
 use auth_core::ConfigError;
 use auth_core::scope::{Requirement, RolePolicy};
+use auth_tower::api_key::ApiKeyLayer;
 use auth_tower::bearer::BearerLayer;
 use auth_tower::scope::ScopeLayer;
 use axum::extract::Path;
@@ -38,7 +40,8 @@ fn require(rule: Requirement, policy: &Arc<RolePolicy>) -> Result<ScopeLayer, Co
         .realm(REALM)
 }
 
-/// The orders routes, authenticated by bearer token (optional mode) and authorized per route.
+/// The orders routes, authenticated by bearer token or API key (both in optional mode) and
+/// authorized per route.
 ///
 /// # Errors
 ///
@@ -62,8 +65,13 @@ pub fn router(demo: &Demo) -> Result<Router, ConfigError> {
             "/api/admin/stats",
             get(stats).layer(require(Requirement::role("admin"), &policy)?),
         );
-    // Authentication runs before the per-route ScopeLayer (route_layer wraps outermost).
-    Ok(router.route_layer(bearer))
+    let api_key = ApiKeyLayer::builder(demo.api_keys.clone())
+        .realm(REALM)
+        .optional()
+        .build()?;
+    // Authentication runs before the per-route ScopeLayer (route_layer wraps outermost):
+    // bearer first, then the API key (which refuses a request carrying both).
+    Ok(router.route_layer(api_key).route_layer(bearer))
 }
 
 async fn list_orders(p: Principal) -> Json<Value> {

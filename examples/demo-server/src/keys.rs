@@ -1,0 +1,256 @@
+//! API key management: create, list, revoke and rotate your own keys (bearer token required).
+//!
+//! | route | body | answer |
+//! |---|---|---|
+//! | `POST /api/keys` | `{"name","scopes":[..],"expires_in":seconds?}` | 201 `{"id","api_key","name","scopes","expires_at"}` |
+//! | `GET /api/keys` | | 200 `{"keys":[{"id","name","scopes","status","created_at","expires_at","revoked_at","last_used_at","replaced_by"}]}` |
+//! | `DELETE /api/keys/{id}` | | 204 (404 unless it is your key) |
+//! | `POST /api/keys/{id}/rotate` | `{"grace_seconds":N}` | 201, same shape as creation |
+//!
+//! - `api_key` (the plaintext, `demo_live_...`) is in the 201 answers and nowhere else: the store
+//!   keeps its SHA-256 digest, listings never show either. Answers carrying it are `no-store`.
+//! - A key can carry only scopes its creator's token holds (403 `INSUFFICIENT_SCOPE`
+//!   otherwise, listing what is missing in `required`); rotating needs them too. Keys carry no
+//!   roles.
+//! - Times are Unix seconds; `expires_at` is `null` for keys that never expire.
+//! - Another user's key id answers 404, exactly like an unknown one.
+//! - Errors: 400 `INVALID_REQUEST` (bad JSON or values), 404 `NOT_FOUND`, 409
+//!   `API_KEY_NOT_ACTIVE` (rotating a revoked, expired or already rotated key), 503
+//!   `AUTH_BACKEND_UNAVAILABLE`, all as `{"error":{"code","message"}}`.
+//!
+//! Keys are then accepted on the orders routes (`X-API-Key` header), see [`crate::orders`].
+
+use std::time::Duration;
+
+use auth_axum_extractors::Principal;
+use auth_core::ConfigError;
+use auth_core::api_key::{ApiKeyError, ApiKeyId, ApiKeyPrefix, ApiKeyRecord, ApiKeys, NewApiKey};
+use auth_core::clock::UnixTime;
+use auth_tower::bearer::BearerLayer;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::{Demo, REALM};
+
+/// The prefix of the demo's keys, checked when the demo is compiled (a `const`: an invalid
+/// prefix is a build error, never a run-time panic).
+pub const DEMO_KEY_PREFIX: ApiKeyPrefix =
+    ApiKeyPrefix::from_static("demo_live").expect("a valid api key prefix");
+
+/// The longest `expires_in` accepted: ten years.
+pub const MAX_EXPIRES_IN: u64 = 10 * 365 * 24 * 3600;
+/// The longest rotation grace period accepted: thirty days.
+pub const MAX_GRACE: u64 = 30 * 24 * 3600;
+
+/// The management routes, behind a required `BearerLayer`.
+///
+/// # Errors
+///
+/// When a layer's configuration is invalid.
+pub fn router(demo: &Demo) -> Result<Router, ConfigError> {
+    let bearer = BearerLayer::builder(demo.verifier.clone())
+        .realm(REALM)
+        .build()?;
+    Ok(Router::new()
+        .route("/api/keys", post(create).get(list))
+        .route("/api/keys/{id}", delete(revoke))
+        .route("/api/keys/{id}/rotate", post(rotate))
+        .route_layer(bearer)
+        .with_state(demo.api_keys.clone()))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateBody {
+    name: String,
+    #[serde(default)]
+    scopes: Vec<String>,
+    expires_in: Option<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RotateBody {
+    grace_seconds: u64,
+}
+
+/// `{"error":{"code","message"}}` with `Cache-Control: no-store`.
+fn error(status: StatusCode, code: &str, message: &str) -> Response {
+    (
+        status,
+        [(header::CACHE_CONTROL, "no-store")],
+        Json(json!({ "error": { "code": code, "message": message } })),
+    )
+        .into_response()
+}
+
+fn bad_request(message: &str) -> Response {
+    error(StatusCode::BAD_REQUEST, "INVALID_REQUEST", message)
+}
+
+fn from_api_key_error(e: &ApiKeyError) -> Response {
+    match e {
+        ApiKeyError::NotFound => error(StatusCode::NOT_FOUND, "NOT_FOUND", "no such api key"),
+        ApiKeyError::NotActive => error(
+            StatusCode::CONFLICT,
+            "API_KEY_NOT_ACTIVE",
+            "the api key is revoked, expired or already rotated",
+        ),
+        ApiKeyError::Store(_) | ApiKeyError::Random(_) => {
+            tracing::error!(target: "auth::api_key", error = %e, "api key management failed");
+            error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "AUTH_BACKEND_UNAVAILABLE",
+                "the authentication backend is unavailable",
+            )
+        }
+        other => bad_request(&other.to_string()),
+    }
+}
+
+/// The scopes in `wanted` that the caller does not hold.
+fn missing_scopes(p: &Principal, wanted: &[String]) -> Vec<String> {
+    wanted.iter().filter(|s| !p.has_scope(s)).cloned().collect()
+}
+
+fn not_held(missing: &[String]) -> Response {
+    (
+        StatusCode::FORBIDDEN,
+        [(header::CACHE_CONTROL, "no-store")],
+        Json(json!({ "error": {
+            "code": "INSUFFICIENT_SCOPE",
+            "message": "a key can only carry scopes its creator holds",
+            "required": missing,
+        }})),
+    )
+        .into_response()
+}
+
+fn secs(t: UnixTime) -> u64 {
+    t.as_secs()
+}
+
+/// The 201 body for a new key: the only place its plaintext appears.
+fn created(record: &ApiKeyRecord, api_key: &str) -> Response {
+    (
+        StatusCode::CREATED,
+        [(header::CACHE_CONTROL, "no-store")],
+        Json(json!({
+            "id": record.id,
+            "api_key": api_key,
+            "name": record.name,
+            "scopes": record.scopes,
+            "expires_at": record.expires_at.map(secs),
+        })),
+    )
+        .into_response()
+}
+
+async fn create(
+    State(keys): State<ApiKeys>,
+    p: Principal,
+    body: Result<Json<CreateBody>, JsonRejection>,
+) -> Response {
+    let Json(body) = match body {
+        Ok(b) => b,
+        Err(e) => return bad_request(&format!("invalid request body: {}", e.body_text())),
+    };
+    let mut new = NewApiKey::new(p.subject(), body.name).scopes(body.scopes);
+    // Malformed input is a 400 before the scope policy is applied.
+    if let Err(e) = new.check() {
+        return from_api_key_error(&e);
+    }
+    let missing = missing_scopes(&p, new.requested_scopes());
+    if !missing.is_empty() {
+        return not_held(&missing);
+    }
+    match body.expires_in {
+        Some(0) => return bad_request("expires_in must be at least 1 second"),
+        Some(s) if s > MAX_EXPIRES_IN => {
+            return bad_request(&format!(
+                "expires_in must be at most {MAX_EXPIRES_IN} seconds"
+            ));
+        }
+        Some(s) => new = new.expires_in(Duration::from_secs(s)),
+        None => {}
+    }
+    match keys.create(new).await {
+        Ok(c) => created(&c.record, c.key.expose_secret()),
+        Err(e) => from_api_key_error(&e),
+    }
+}
+
+async fn list(State(keys): State<ApiKeys>, p: Principal) -> Response {
+    let records = match keys.list(p.subject()).await {
+        Ok(r) => r,
+        Err(e) => return from_api_key_error(&e),
+    };
+    let now = keys.now();
+    let listed: Vec<Value> = records
+        .iter()
+        .map(|r| {
+            json!({
+                "id": r.id,
+                "name": r.name,
+                "scopes": r.scopes,
+                "status": r.status(now).as_str(),
+                "created_at": secs(r.created_at),
+                "expires_at": r.expires_at.map(secs),
+                "revoked_at": r.revoked_at.map(secs),
+                "last_used_at": r.last_used_at.map(secs),
+                "replaced_by": r.replaced_by,
+            })
+        })
+        .collect();
+    (
+        [(header::CACHE_CONTROL, "no-store")],
+        Json(json!({ "keys": listed })),
+    )
+        .into_response()
+}
+
+async fn revoke(State(keys): State<ApiKeys>, p: Principal, Path(id): Path<String>) -> Response {
+    match keys.revoke(&ApiKeyId::from(id), p.subject()).await {
+        Ok(_) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => from_api_key_error(&e),
+    }
+}
+
+async fn rotate(
+    State(keys): State<ApiKeys>,
+    p: Principal,
+    Path(id): Path<String>,
+    body: Result<Json<RotateBody>, JsonRejection>,
+) -> Response {
+    let Json(body) = match body {
+        Ok(b) => b,
+        Err(e) => return bad_request(&format!("invalid request body: {}", e.body_text())),
+    };
+    if body.grace_seconds > MAX_GRACE {
+        return bad_request(&format!("grace_seconds must be at most {MAX_GRACE}"));
+    }
+    let id = ApiKeyId::from(id);
+    // The replacement carries the old key's scopes: the caller must still hold them all.
+    let old = match keys.list(p.subject()).await {
+        Ok(records) => records.into_iter().find(|r| r.id == id),
+        Err(e) => return from_api_key_error(&e),
+    };
+    let Some(old) = old else {
+        return from_api_key_error(&ApiKeyError::NotFound);
+    };
+    let missing = missing_scopes(&p, &old.scopes);
+    if !missing.is_empty() {
+        return not_held(&missing);
+    }
+    let grace = Duration::from_secs(body.grace_seconds);
+    match keys.rotate(&id, p.subject(), grace).await {
+        Ok(c) => created(&c.record, c.key.expose_secret()),
+        Err(e) => from_api_key_error(&e),
+    }
+}
