@@ -5,6 +5,12 @@
 //! - [`AuthError`] / [`ErrorCode`]: per-request outcomes with stable codes and the one table
 //!   that maps them to HTTP, gRPC and RFC 6750; [`ConfigError`] for build-time mistakes.
 //! - [`clock`]: the injectable clock every time decision reads.
+//! - Token lifecycle (features `issuer`, `refresh`, `revocation`, `password`): signing access
+//!   tokens with rotating keys (`jwt::TokenIssuer`, `jwt::KeyRing`), opaque refresh tokens with
+//!   rotation and reuse detection (`refresh`), revocation by `jti` or subject (`revocation`),
+//!   Argon2id password hashing (`password`).
+//! - [`constant_time`]: the one place secrets are compared; [`store`]: what storage-backed
+//!   features share.
 //!
 //! This crate has no HTTP or tower dependency; `auth-tower` turns it into middleware and
 //! `auth-axum-extractors` into axum extractors.
@@ -31,12 +37,14 @@
 #![forbid(unsafe_code)]
 
 pub mod clock;
+pub mod constant_time;
 mod error;
 #[cfg(feature = "jwt")]
 #[cfg_attr(docsrs, doc(cfg(feature = "jwt")))]
 pub mod jwt;
 mod principal;
 pub mod scope;
+pub mod store;
 
-pub use error::{AuthError, ConfigError, ErrorCode, InvalidRequest, InvalidToken};
+pub use error::{AuthError, ConfigError, CsrfFailure, ErrorCode, InvalidRequest, InvalidToken};
 pub use principal::{AuthMethod, Principal, VerifiedClaims};
