@@ -43,6 +43,9 @@ mod error;
 #[cfg_attr(docsrs, doc(cfg(feature = "jwt")))]
 pub mod jwt;
 mod principal;
+#[cfg(feature = "refresh")]
+#[cfg_attr(docsrs, doc(cfg(feature = "refresh")))]
+pub mod refresh;
 pub mod scope;
 pub mod store;
 
