@@ -14,6 +14,11 @@ use crate::store::{Housekeeping, LazyPurge, StoreError};
 /// How often the in-memory stores purge expired entries by default.
 pub const DEFAULT_PURGE_INTERVAL: Duration = Duration::from_secs(60);
 
+/// How long [`MemoryRefreshStore`] remembers a token after it expired by default, so that it
+/// still answers `REFRESH_TOKEN_EXPIRED` (not `INVALID_REFRESH_TOKEN`) and a used one still
+/// counts as reuse.
+pub const DEFAULT_EXPIRED_RETENTION: Duration = Duration::from_secs(7 * 24 * 3600);
+
 /// An in-memory [`RefreshTokenStore`] for single-process deployments, tests and demos.
 ///
 /// # Atomicity
@@ -25,18 +30,21 @@ pub const DEFAULT_PURGE_INTERVAL: Duration = Duration::from_secs(60);
 ///
 /// # Memory
 ///
-/// One entry per token (used tokens are kept until their own expiry, for reuse detection), one
-/// per family and one per user. Expired tokens, families without live tokens and users without
+/// One entry per token (used tokens are kept for reuse detection), one per family and one per
+/// user. A token is remembered until its expiry plus a retention period (default 7 days, see
+/// [`DEFAULT_EXPIRED_RETENTION`]); then it, families without remembered tokens and users without
 /// families are purged lazily: the first operation after each purge interval (default one
-/// minute) sweeps the maps, so memory is bounded by the tokens issued within one token lifetime.
-/// [`Housekeeping`] lets tests and operators purge and count directly.
+/// minute) sweeps the maps. Memory is therefore bounded by the tokens issued within one token
+/// lifetime plus the retention. [`Housekeeping`] lets tests and operators purge and count
+/// directly.
 ///
 /// ```
 /// use auth_core::refresh::MemoryRefreshStore;
 /// use auth_core::store::Housekeeping;
 /// use std::time::Duration;
 ///
-/// let store = MemoryRefreshStore::with_purge_interval(Duration::from_secs(300));
+/// let store = MemoryRefreshStore::with_purge_interval(Duration::from_secs(300))
+///     .with_expired_retention(Duration::from_secs(24 * 3600));
 /// assert_eq!(store.len(), 0);
 /// ```
 #[derive(Debug)]
@@ -45,6 +53,7 @@ pub struct MemoryRefreshStore {
     families: DashMap<FamilyId, FamilyEntry>,
     subjects: DashMap<Box<str>, Vec<FamilyId>>,
     purge: LazyPurge,
+    retention: Duration,
 }
 
 #[derive(Debug)]
@@ -83,7 +92,16 @@ impl MemoryRefreshStore {
             families: DashMap::new(),
             subjects: DashMap::new(),
             purge: LazyPurge::new(interval),
+            retention: DEFAULT_EXPIRED_RETENTION,
         }
+    }
+
+    /// How long a token is remembered after its expiry (default 7 days). Zero purges tokens as
+    /// soon as they expire; an expired token then answers like an unknown one.
+    #[must_use]
+    pub fn with_expired_retention(mut self, retention: Duration) -> Self {
+        self.retention = retention;
+        self
     }
 
     fn maybe_purge(&self, now: UnixTime) {
@@ -224,9 +242,10 @@ impl RefreshTokenStore for MemoryRefreshStore {
 impl Housekeeping for MemoryRefreshStore {
     fn purge_expired(&self, now: UnixTime) -> usize {
         let before = self.tokens.len();
-        self.tokens.retain(|_, t| t.expires_at > now);
+        let keep = |expires_at: UnixTime| expires_at.saturating_add(self.retention) > now;
+        self.tokens.retain(|_, t| keep(t.expires_at));
         let removed = before.saturating_sub(self.tokens.len());
-        self.families.retain(|_, f| f.expires_at > now);
+        self.families.retain(|_, f| keep(f.expires_at));
         // Lock order subjects -> families; nothing takes them the other way round.
         self.subjects.retain(|_, families| {
             families.retain(|f| self.families.contains_key(f));
@@ -265,7 +284,7 @@ mod tests {
     #[test]
     fn purge_removes_expired_tokens_families_and_subjects() {
         block_on(async {
-            let store = MemoryRefreshStore::new();
+            let store = MemoryRefreshStore::new().with_expired_retention(Duration::ZERO);
             let (_, first) = tok(0, 100);
             let family = FamilyId::generate().unwrap();
             store
@@ -310,6 +329,20 @@ mod tests {
                     .await
                     .is_err()
             );
+        });
+    }
+
+    #[test]
+    fn expired_tokens_are_remembered_for_the_retention_period() {
+        block_on(async {
+            let store = MemoryRefreshStore::new().with_expired_retention(Duration::from_secs(10));
+            let (_, first) = tok(0, 100);
+            store
+                .insert_family(NewFamily::new(first, FamilyId::generate().unwrap(), "a"))
+                .await
+                .unwrap();
+            assert_eq!(store.purge_expired(UnixTime::from_secs(109)), 0);
+            assert_eq!(store.purge_expired(UnixTime::from_secs(110)), 1);
         });
     }
 }

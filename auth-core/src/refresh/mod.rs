@@ -43,8 +43,9 @@
 //! - **Strict rotation.** Two requests presenting the same token (two tabs refreshing at once)
 //!   are indistinguishable from a replay: exactly one wins and the other is treated as reuse,
 //!   revoking the session. Clients should serialize refreshes.
-//! - **Reuse is detected for the token's whole lifetime**: used tokens are remembered (as
-//!   digests) until they would have expired, then purged.
+//! - **Reuse is detected for the token's whole lifetime** and a retention period after it: used
+//!   tokens are remembered (as digests) until then, then purged (the in-memory store keeps them
+//!   7 days past expiry by default, so expired tokens answer `REFRESH_TOKEN_EXPIRED`).
 //! - **Stores never see tokens**, only SHA-256 digests; a leaked store cannot be replayed.
 //!   Lookups by digest need not be constant-time (see [`crate::constant_time`]).
 //! - **Answer at a token endpoint.** These codes carry no `WWW-Authenticate` challenge; render
@@ -59,6 +60,6 @@ pub use manager::{
     DEFAULT_REFRESH_TOKEN_LIFETIME, IssuedRefreshToken, RefreshTokens, RefreshTokensBuilder,
     ReusePolicy,
 };
-pub use memory::{DEFAULT_PURGE_INTERVAL, MemoryRefreshStore};
+pub use memory::{DEFAULT_EXPIRED_RETENTION, DEFAULT_PURGE_INTERVAL, MemoryRefreshStore};
 pub use store::{NewFamily, NewToken, RefreshTokenStore, RotateOutcome};
 pub use token::{FamilyId, RefreshToken, TokenHash};

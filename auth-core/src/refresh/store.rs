@@ -174,8 +174,8 @@ pub trait RefreshTokenStore: fmt::Debug + Send + Sync + 'static {
     /// 5. otherwise mark it used, store `replacement` in the same family and subject,
     ///    [`RotateOutcome::Rotated`].
     ///
-    /// A used token must be remembered until its own expiry, so reuse is detected for as long
-    /// as the token could have been valid.
+    /// A used token must be remembered at least until its own expiry, so reuse is detected for
+    /// as long as the token could have been valid.
     ///
     /// # Errors
     ///
