@@ -93,6 +93,8 @@ struct Inner {
 
 /// Everything a verifier knows when it creates a principal.
 #[derive(Debug)]
+// Without a verifier (no `jwt` feature) nothing creates principals.
+#[cfg_attr(not(any(feature = "jwt", feature = "test-util")), allow(dead_code))]
 pub(crate) struct PrincipalParts {
     pub(crate) subject: String,
     pub(crate) roles: Vec<String>,
@@ -106,6 +108,7 @@ pub(crate) struct PrincipalParts {
 }
 
 impl Principal {
+    #[cfg_attr(not(any(feature = "jwt", feature = "test-util")), allow(dead_code))]
     pub(crate) fn from_parts(p: PrincipalParts) -> Self {
         Self {
             inner: Arc::new(Inner {
