@@ -29,6 +29,12 @@ use std::sync::Arc;
 use crate::clock::UnixTime;
 use crate::error::AuthError;
 
+/// The attribute the store traits are declared with, re-exported so implementations need no
+/// direct dependency on `async-trait`: write `#[auth_core::store::async_trait]` on the `impl`.
+#[cfg(any(feature = "refresh", feature = "revocation"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "refresh", feature = "revocation"))))]
+pub use async_trait::async_trait;
+
 /// A storage backend failed (unreachable, timed out, refused the operation).
 ///
 /// Per request this becomes [`AuthError::BackendUnavailable`] (503): a store that cannot answer
