@@ -2,6 +2,10 @@
 //!
 //! - [`bearer::BearerLayer`]: JWT bearer tokens (`Authorization: Bearer`, optionally a cookie).
 //! - [`scope::ScopeLayer`]: scopes, roles and permissions required of the principal (403).
+//! - `csrf::CsrfLayer` (feature `csrf`): CSRF protection for cookie-authenticated unsafe
+//!   requests (403 `CSRF_REJECTED`).
+//! - [`cookies::SessionCookies`]: `Set-Cookie` values for browser sessions (access, refresh and
+//!   CSRF cookies, and clearing them).
 //!
 //! Every layer is generic over request and response bodies, never changes the inner service's
 //! error type (rejections are responses), forwards `poll_ready`, puts the authenticated
@@ -51,8 +55,12 @@ mod macros;
 #[cfg(feature = "bearer")]
 #[cfg_attr(docsrs, doc(cfg(feature = "bearer")))]
 pub mod bearer;
-#[cfg(feature = "bearer")]
+pub mod cookies;
+#[cfg(any(feature = "bearer", feature = "csrf"))]
 mod credentials;
+#[cfg(feature = "csrf")]
+#[cfg_attr(docsrs, doc(cfg(feature = "csrf")))]
+pub mod csrf;
 mod rejection;
 pub mod response;
 #[cfg(feature = "scope")]
