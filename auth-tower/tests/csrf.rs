@@ -2,7 +2,7 @@
 //! header-authenticated requests, the 403 `CSRF_REJECTED` answer and readiness.
 #![cfg(feature = "csrf")]
 // Test helpers outside #[test] fns are not covered by clippy.toml's allow-*-in-tests.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::convert::Infallible;
 use std::task::Poll;
