@@ -63,6 +63,15 @@ pub enum ErrorCode {
     /// A handler asked for a principal on a route where no authentication layer runs
     /// (a server configuration error, not a client error).
     AuthLayerMissing,
+    /// A refresh token that was already exchanged was presented again (possible theft); its
+    /// whole family (login session) has been revoked.
+    RefreshTokenReused,
+    /// The refresh token is past its lifetime.
+    RefreshTokenExpired,
+    /// The refresh token is malformed, unknown, or belongs to a revoked session.
+    InvalidRefreshToken,
+    /// A cookie-authenticated unsafe request failed the CSRF checks (token or `Origin`).
+    CsrfRejected,
 }
 
 impl ErrorCode {
@@ -86,6 +95,10 @@ impl ErrorCode {
             Self::TooManyAttempts => "TOO_MANY_ATTEMPTS",
             Self::AuthBackendUnavailable => "AUTH_BACKEND_UNAVAILABLE",
             Self::AuthLayerMissing => "AUTH_LAYER_MISSING",
+            Self::RefreshTokenReused => "REFRESH_TOKEN_REUSED",
+            Self::RefreshTokenExpired => "REFRESH_TOKEN_EXPIRED",
+            Self::InvalidRefreshToken => "INVALID_REFRESH_TOKEN",
+            Self::CsrfRejected => "CSRF_REJECTED",
         }
     }
 
@@ -111,6 +124,8 @@ impl ErrorCode {
             Self::TooManyAttempts => 429,
             Self::AuthLayerMissing => 500,
             Self::AuthBackendUnavailable => 503,
+            Self::RefreshTokenReused | Self::RefreshTokenExpired | Self::InvalidRefreshToken => 401,
+            Self::CsrfRejected => 403,
         }
     }
 
@@ -140,6 +155,10 @@ impl ErrorCode {
             Self::AuthLayerMissing => 13,
             // UNAVAILABLE
             Self::AuthBackendUnavailable => 14,
+            // UNAUTHENTICATED
+            Self::RefreshTokenReused | Self::RefreshTokenExpired | Self::InvalidRefreshToken => 16,
+            // PERMISSION_DENIED
+            Self::CsrfRejected => 7,
         }
     }
 
@@ -166,6 +185,11 @@ impl ErrorCode {
             | Self::ApiKeyExpired
             | Self::ApiKeyRevoked => Some("invalid_token"),
             Self::InsufficientScope => Some("insufficient_scope"),
+            // Token-endpoint and CSRF answers are not RFC 6750 resource-server challenges.
+            Self::RefreshTokenReused
+            | Self::RefreshTokenExpired
+            | Self::InvalidRefreshToken
+            | Self::CsrfRejected => None,
         }
     }
 
@@ -173,9 +197,22 @@ impl ErrorCode {
     /// one), 403 `insufficient_scope` and 400 `invalid_request` (RFC 6750 section 3). Login
     /// failures (`INVALID_CREDENTIALS`) are answered by an application endpoint, not a protected
     /// resource, and carry none.
+    ///
+    /// The refresh-token codes carry none either: they answer a token endpoint (where a client
+    /// exchanges a refresh token, RFC 6749 section 5.2 answers with a JSON error body, not a
+    /// challenge), and retrying there with a bearer token would be meaningless. `CSRF_REJECTED` is
+    /// a 403 about the request's origin, not its credentials, so it has no challenge.
     #[must_use]
     pub const fn has_challenge(self) -> bool {
-        matches!(self.http_status(), 400 | 401 | 403) && !matches!(self, Self::InvalidCredentials)
+        matches!(self.http_status(), 400 | 401 | 403)
+            && !matches!(
+                self,
+                Self::InvalidCredentials
+                    | Self::RefreshTokenReused
+                    | Self::RefreshTokenExpired
+                    | Self::InvalidRefreshToken
+                    | Self::CsrfRejected
+            )
     }
 
     /// The client-facing message. Coarse on purpose; safe to put in a header.
@@ -198,6 +235,12 @@ impl ErrorCode {
             Self::TooManyAttempts => "too many attempts; try again later",
             Self::AuthBackendUnavailable => "the authentication backend is unavailable",
             Self::AuthLayerMissing => "authentication is not configured for this route",
+            Self::RefreshTokenReused => {
+                "the refresh token was already used; the session has been revoked"
+            }
+            Self::RefreshTokenExpired => "the refresh token has expired",
+            Self::InvalidRefreshToken => "the refresh token is invalid",
+            Self::CsrfRejected => "the request failed cross-site request forgery checks",
         }
     }
 }
@@ -233,6 +276,34 @@ impl fmt::Display for InvalidRequest {
             Self::MalformedHeader => "malformed authorization header",
             Self::MultipleCredentials => "credentials sent more than once",
             Self::CredentialsInQuery => "credentials sent in the query string",
+        })
+    }
+}
+
+/// Why a CSRF check refused a request. For logs; clients only see [`ErrorCode::CsrfRejected`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CsrfFailure {
+    /// The CSRF cookie was not sent.
+    MissingCookie,
+    /// The CSRF header was not sent.
+    MissingHeader,
+    /// The header does not match the cookie.
+    TokenMismatch,
+    /// No `Origin` header, and the configuration needs one.
+    MissingOrigin,
+    /// The `Origin` is not in the allow-list.
+    OriginNotAllowed,
+}
+
+impl fmt::Display for CsrfFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::MissingCookie => "csrf cookie missing",
+            Self::MissingHeader => "csrf header missing",
+            Self::TokenMismatch => "csrf header does not match the cookie",
+            Self::MissingOrigin => "origin header missing",
+            Self::OriginNotAllowed => "origin not in the allow-list",
         })
     }
 }
@@ -343,6 +414,14 @@ pub enum AuthError {
     },
     /// Keys or a store could not be reached; the detail is for logs.
     BackendUnavailable(String),
+    /// An already-used refresh token was presented again; its family was revoked.
+    RefreshTokenReused,
+    /// The refresh token expired.
+    RefreshTokenExpired,
+    /// The refresh token is malformed, unknown, or its session was revoked.
+    InvalidRefreshToken,
+    /// The CSRF check failed; the reason is for logs.
+    CsrfRejected(CsrfFailure),
 }
 
 impl AuthError {
@@ -365,6 +444,10 @@ impl AuthError {
             Self::InvalidCredentials => ErrorCode::InvalidCredentials,
             Self::TooManyAttempts { .. } => ErrorCode::TooManyAttempts,
             Self::BackendUnavailable(_) => ErrorCode::AuthBackendUnavailable,
+            Self::RefreshTokenReused => ErrorCode::RefreshTokenReused,
+            Self::RefreshTokenExpired => ErrorCode::RefreshTokenExpired,
+            Self::InvalidRefreshToken => ErrorCode::InvalidRefreshToken,
+            Self::CsrfRejected(_) => ErrorCode::CsrfRejected,
         }
     }
 }
@@ -397,6 +480,7 @@ impl fmt::Display for AuthError {
                     retry_after.as_secs()
                 )
             }
+            Self::CsrfRejected(why) => write!(f, "csrf check failed: {why}"),
             other => f.write_str(other.code().message()),
         }
     }
@@ -468,6 +552,11 @@ pub enum ConfigError {
     },
     /// A trusted-proxy entry is not an IP address or CIDR network.
     InvalidNetwork(String),
+    /// A lifetime or interval is zero (or too large to represent).
+    InvalidDuration {
+        /// Which setting.
+        what: &'static str,
+    },
 }
 
 impl fmt::Display for ConfigError {
@@ -513,6 +602,9 @@ impl fmt::Display for ConfigError {
                 "`{}` is not an ip address or cidr network (e.g. 10.0.0.0/8 or 2001:db8::/32)",
                 n.escape_debug()
             ),
+            Self::InvalidDuration { what } => {
+                write!(f, "{what} must be positive and representable")
+            }
         }
     }
 }
@@ -523,7 +615,7 @@ impl StdError for ConfigError {}
 mod tests {
     use super::*;
 
-    const ALL: [ErrorCode; 16] = [
+    const ALL: [ErrorCode; 20] = [
         ErrorCode::InvalidApiKey,
         ErrorCode::ApiKeyExpired,
         ErrorCode::ApiKeyRevoked,
@@ -540,6 +632,10 @@ mod tests {
         ErrorCode::InsufficientScope,
         ErrorCode::AuthBackendUnavailable,
         ErrorCode::AuthLayerMissing,
+        ErrorCode::RefreshTokenReused,
+        ErrorCode::RefreshTokenExpired,
+        ErrorCode::InvalidRefreshToken,
+        ErrorCode::CsrfRejected,
     ];
 
     #[test]
@@ -576,6 +672,26 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "invalid token: claim `exp` has the wrong type"
+        );
+    }
+
+    #[test]
+    fn refresh_and_csrf_codes_answer_without_a_bearer_challenge() {
+        for c in [
+            ErrorCode::RefreshTokenReused,
+            ErrorCode::RefreshTokenExpired,
+            ErrorCode::InvalidRefreshToken,
+        ] {
+            assert_eq!(c.http_status(), 401, "{c}");
+            assert!(!c.has_challenge(), "{c}");
+            assert_eq!(c.bearer_error(), None, "{c}");
+        }
+        assert_eq!(ErrorCode::CsrfRejected.http_status(), 403);
+        assert_eq!(ErrorCode::CsrfRejected.grpc_code(), 7);
+        assert!(!ErrorCode::CsrfRejected.has_challenge());
+        assert_eq!(
+            AuthError::CsrfRejected(CsrfFailure::TokenMismatch).to_string(),
+            "csrf check failed: csrf header does not match the cookie"
         );
     }
 }

@@ -9,6 +9,12 @@
 //!   verified by hash lookup, revoked and rotated with a grace period.
 //! - `brute_force` (feature `brute-force`): login brute-force and credential-stuffing
 //!   protection: sliding-window rate limit, progressive lockouts per client and per account.
+//! - Token lifecycle (features `issuer`, `refresh`, `revocation`, `password`): signing access
+//!   tokens with rotating keys (`jwt::TokenIssuer`, `jwt::KeyRing`), opaque refresh tokens with
+//!   rotation and reuse detection (`refresh`), revocation by `jti` or subject (`revocation`),
+//!   Argon2id password hashing (`password`).
+//! - [`constant_time`]: the one place secrets are compared; [`store`]: what storage-backed
+//!   features share.
 //!
 //! This crate has no HTTP or tower dependency; `auth-tower` turns it into middleware and
 //! `auth-axum-extractors` into axum extractors.
@@ -41,12 +47,23 @@ pub mod api_key;
 #[cfg_attr(docsrs, doc(cfg(feature = "brute-force")))]
 pub mod brute_force;
 pub mod clock;
+pub mod constant_time;
 mod error;
 #[cfg(feature = "jwt")]
 #[cfg_attr(docsrs, doc(cfg(feature = "jwt")))]
 pub mod jwt;
+#[cfg(feature = "password")]
+#[cfg_attr(docsrs, doc(cfg(feature = "password")))]
+pub mod password;
 mod principal;
+#[cfg(feature = "refresh")]
+#[cfg_attr(docsrs, doc(cfg(feature = "refresh")))]
+pub mod refresh;
+#[cfg(feature = "revocation")]
+#[cfg_attr(docsrs, doc(cfg(feature = "revocation")))]
+pub mod revocation;
 pub mod scope;
+pub mod store;
 
-pub use error::{AuthError, ConfigError, ErrorCode, InvalidRequest, InvalidToken};
+pub use error::{AuthError, ConfigError, CsrfFailure, ErrorCode, InvalidRequest, InvalidToken};
 pub use principal::{AuthMethod, Principal, VerifiedClaims};

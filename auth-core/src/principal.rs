@@ -86,6 +86,7 @@ struct Inner {
     token_id: Option<String>,
     issuer: Option<String>,
     expires_at: Option<UnixTime>,
+    issued_at: Option<UnixTime>,
     claims_json: Option<Box<str>>,
     claims: OnceLock<Option<Map<String, Value>>>,
 }
@@ -93,7 +94,10 @@ struct Inner {
 /// Everything a verifier knows when it creates a principal.
 #[derive(Debug)]
 // Without a credential feature no verifier creates principals (only `test-util` might).
-#[cfg_attr(not(any(feature = "jwt", feature = "api-key")), allow(dead_code))]
+#[cfg_attr(
+    not(any(feature = "jwt", feature = "api-key", feature = "test-util")),
+    allow(dead_code)
+)]
 pub(crate) struct PrincipalParts {
     pub(crate) subject: String,
     pub(crate) roles: Vec<String>,
@@ -102,11 +106,15 @@ pub(crate) struct PrincipalParts {
     pub(crate) token_id: Option<String>,
     pub(crate) issuer: Option<String>,
     pub(crate) expires_at: Option<UnixTime>,
+    pub(crate) issued_at: Option<UnixTime>,
     pub(crate) claims_json: Option<Box<str>>,
 }
 
 impl Principal {
-    #[cfg_attr(not(any(feature = "jwt", feature = "api-key")), allow(dead_code))]
+    #[cfg_attr(
+        not(any(feature = "jwt", feature = "api-key", feature = "test-util")),
+        allow(dead_code)
+    )]
     pub(crate) fn from_parts(p: PrincipalParts) -> Self {
         Self {
             inner: Arc::new(Inner {
@@ -117,6 +125,7 @@ impl Principal {
                 token_id: p.token_id,
                 issuer: p.issuer,
                 expires_at: p.expires_at,
+                issued_at: p.issued_at,
                 claims_json: p.claims_json,
                 claims: OnceLock::new(),
             }),
@@ -138,6 +147,33 @@ impl Principal {
             token_id: None,
             issuer: None,
             expires_at: None,
+            issued_at: None,
+            claims_json: None,
+        })
+    }
+
+    /// Fabricates a token-like principal (with `jti`, `iat` and `exp`) **without any
+    /// verification**, so revocation checks can be exercised in tests. For tests only.
+    ///
+    /// Only available with the `test-util` feature; never enable it in production builds.
+    #[cfg(feature = "test-util")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
+    #[must_use]
+    pub fn insecure_token_for_tests(
+        subject: &str,
+        jti: &str,
+        issued_at: UnixTime,
+        expires_at: UnixTime,
+    ) -> Self {
+        Self::from_parts(PrincipalParts {
+            subject: subject.to_owned(),
+            roles: Vec::new(),
+            scopes: Vec::new(),
+            method: AuthMethod::Bearer,
+            token_id: Some(jti.to_owned()),
+            issuer: None,
+            expires_at: Some(expires_at),
+            issued_at: Some(issued_at),
             claims_json: None,
         })
     }
@@ -194,6 +230,12 @@ impl Principal {
     #[must_use]
     pub fn expires_at(&self) -> Option<UnixTime> {
         self.inner.expires_at
+    }
+
+    /// When the credential was issued (`iat`), if it says.
+    #[must_use]
+    pub fn issued_at(&self) -> Option<UnixTime> {
+        self.inner.issued_at
     }
 
     /// The verified claims as JSON text, exactly as signed.
@@ -268,6 +310,7 @@ impl fmt::Debug for Principal {
             .field("token_id", &self.inner.token_id)
             .field("issuer", &self.inner.issuer)
             .field("expires_at", &self.inner.expires_at)
+            .field("issued_at", &self.inner.issued_at)
             .finish_non_exhaustive()
     }
 }
@@ -285,6 +328,7 @@ mod tests {
             token_id: Some("t-1".into()),
             issuer: Some("iss".into()),
             expires_at: Some(UnixTime::from_secs(5)),
+            issued_at: Some(UnixTime::from_secs(1)),
             claims_json: json.map(Into::into),
         })
     }

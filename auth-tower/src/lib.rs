@@ -6,6 +6,10 @@
 //!   lookup with `auth_core::api_key`.
 //! - `brute_force::BruteForceLayer` (feature `brute-force`): login brute-force and
 //!   credential-stuffing protection (429 with `Retry-After`, progressive lockouts).
+//! - `csrf::CsrfLayer` (feature `csrf`): CSRF protection for cookie-authenticated unsafe
+//!   requests (403 `CSRF_REJECTED`).
+//! - [`cookies::SessionCookies`]: `Set-Cookie` values for browser sessions (access, refresh and
+//!   CSRF cookies, and clearing them).
 //!
 //! Every layer is generic over request and response bodies, never changes the inner service's
 //! error type (rejections are responses), forwards `poll_ready`, puts the authenticated
@@ -61,8 +65,12 @@ pub mod bearer;
 #[cfg(feature = "brute-force")]
 #[cfg_attr(docsrs, doc(cfg(feature = "brute-force")))]
 pub mod brute_force;
-#[cfg(feature = "bearer")]
+pub mod cookies;
+#[cfg(any(feature = "bearer", feature = "csrf"))]
 mod credentials;
+#[cfg(feature = "csrf")]
+#[cfg_attr(docsrs, doc(cfg(feature = "csrf")))]
+pub mod csrf;
 mod rejection;
 pub mod response;
 #[cfg(feature = "scope")]

@@ -614,6 +614,7 @@ impl Inner {
             token_id: None,
             issuer: None,
             expires_at: record.expires_at,
+            issued_at: Some(record.created_at),
             claims_json: None,
         });
         Ok(Verified { principal, usage })

@@ -276,6 +276,12 @@ impl KeySet {
         Ok(Self { keys })
     }
 
+    /// A set of one key (cannot fail: one key has no duplicate).
+    #[cfg(feature = "issuer")]
+    pub(crate) fn from_single(key: VerificationKey) -> Self {
+        Self { keys: vec![key] }
+    }
+
     /// The keys.
     #[must_use]
     pub fn keys(&self) -> &[VerificationKey] {

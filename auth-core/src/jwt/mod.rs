@@ -1,4 +1,5 @@
-//! JWT verification with pinned algorithms and an injected clock.
+//! JWT verification with pinned algorithms and an injected clock; with the `issuer` feature,
+//! issuance too ([`TokenIssuer`] signing with a rotating [`KeyRing`]).
 //!
 //! Build a [`JwtVerifier`] once with [`JwtVerifier::builder`]; every mistake in the
 //! configuration (weak HMAC secret, no audience, PEM given for an HMAC algorithm, duplicate
@@ -29,8 +30,14 @@ mod algorithm;
 mod claims;
 mod config;
 mod header;
+#[cfg(feature = "issuer")]
+mod issuer;
 mod key;
+#[cfg(feature = "issuer")]
+mod keyring;
 mod resolver;
+#[cfg(feature = "issuer")]
+mod signing;
 mod verifier;
 
 pub use algorithm::Algorithm;
@@ -38,3 +45,16 @@ pub use config::{DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_LEN, JwtVerifierBuilder, MAX_
 pub use key::{KeySet, VerificationKey};
 pub use resolver::{BoxFuture, KeyResolver, StaticKeys};
 pub use verifier::{JwtVerifier, Verify};
+
+#[cfg(feature = "issuer")]
+#[cfg_attr(docsrs, doc(cfg(feature = "issuer")))]
+pub use issuer::{
+    ACCESS_TOKEN_TYPE, AccessGrant, AccessToken, DEFAULT_ACCESS_TOKEN_LIFETIME, IssueError,
+    TokenIssuer, TokenIssuerBuilder,
+};
+#[cfg(feature = "issuer")]
+#[cfg_attr(docsrs, doc(cfg(feature = "issuer")))]
+pub use keyring::{JwkSet, KeyRing};
+#[cfg(feature = "issuer")]
+#[cfg_attr(docsrs, doc(cfg(feature = "issuer")))]
+pub use signing::{PRIVATE_JWK_MEMBERS, PublicJwk, SigningKey};

@@ -299,6 +299,7 @@ impl JwtVerifier {
             token_id: c.jti.map(std::borrow::Cow::into_owned),
             issuer: c.iss.map(std::borrow::Cow::into_owned),
             expires_at: Some(exp),
+            issued_at: c.iat,
             claims_json: None,
         };
         // The borrowed claims are gone now, so the payload can move into the principal.

@@ -5,12 +5,15 @@ use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
 use auth_core::jwt::Verify;
+use auth_core::{AuthError, Principal};
 use http::{Request, Response};
 use pin_project::pin_project;
 use tower_service::Service;
 
 use super::layer::BearerConfig;
-use super::service::{accept, reject};
+#[cfg(feature = "revocation")]
+use super::service::RevocationFuture;
+use super::service::{Revocation, accept, check_revocation, reject};
 use crate::rejection::Rejection;
 use crate::response::{RejectionResponse, render};
 
@@ -39,6 +42,15 @@ where
     Verifying {
         #[pin]
         verify: Verify,
+        inner: S,
+        request: Option<Request<ReqBody>>,
+        config: Arc<BearerConfig>,
+        responder: R,
+    },
+    #[cfg(feature = "revocation")]
+    Authorize {
+        #[pin]
+        check: RevocationFuture,
         inner: S,
         request: Option<Request<ReqBody>>,
         config: Arc<BearerConfig>,
@@ -84,9 +96,60 @@ where
     }
 }
 
-impl<S, ReqBody, ResBody, R> Future for ResponseFuture<S, ReqBody, ResBody, R>
+impl<S, ReqBody, ResBody, R> ResponseFuture<S, ReqBody, ResBody, R>
+where
+    S: Service<Request<ReqBody>>,
+{
+    #[cfg(feature = "revocation")]
+    pub(crate) fn authorizing(
+        check: RevocationFuture,
+        inner: S,
+        request: Request<ReqBody>,
+        config: Arc<BearerConfig>,
+        responder: R,
+    ) -> Self {
+        Self {
+            kind: Kind::Authorize {
+                check,
+                inner,
+                request: Some(request),
+                config,
+                responder,
+            },
+        }
+    }
+}
+
+/// The state after a principal was verified and cleared: call the inner service, or render
+/// the rejection.
+fn proceed<S, ReqBody, ResBody, R>(
+    result: Result<Principal, AuthError>,
+    inner: &mut S,
+    mut req: Request<ReqBody>,
+    config: &BearerConfig,
+    responder: &mut R,
+) -> Kind<S, ReqBody, ResBody, R>
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    R: RejectionResponse<ResBody>,
+{
+    match result.and_then(|p| accept(config, p, &mut req)) {
+        Ok(()) => Kind::Future {
+            future: inner.call(req),
+        },
+        Err(e) => {
+            let rejection = reject(config, e, &req);
+            Kind::Rejected {
+                response: Some(render(responder, rejection)),
+            }
+        }
+    }
+}
+
+impl<S, ReqBody, ResBody, R> Future for ResponseFuture<S, ReqBody, ResBody, R>
+where
+    // `Clone` only moves the ready inner service between states (never calls a clone).
+    S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone,
     R: RejectionResponse<ResBody>,
 {
     type Output = Result<Response<ResBody>, S::Error>;
@@ -110,18 +173,39 @@ where
                 } => {
                     let result = ready!(verify.poll(cx));
                     #[allow(clippy::expect_used)]
-                    let mut req = request.take().expect("future polled after completion");
-                    match result.and_then(|p| accept(config, p, &mut req)) {
-                        Ok(()) => Kind::Future {
-                            future: inner.call(req),
-                        },
-                        Err(e) => {
-                            let rejection = reject(config, e, &req);
-                            Kind::Rejected {
-                                response: Some(render(responder, rejection)),
+                    let req = request.take().expect("future polled after completion");
+                    match result.map(|p| check_revocation(config, p)) {
+                        Ok(Revocation::Clear(p)) => proceed(Ok(p), inner, req, config, responder),
+                        Ok(Revocation::Refused(e)) | Err(e) => {
+                            proceed(Err(e), inner, req, config, responder)
+                        }
+                        #[cfg(feature = "revocation")]
+                        Ok(Revocation::Pending(check)) => {
+                            // Move the ready inner service on; the clone left behind is
+                            // dropped with this state.
+                            let clone = inner.clone();
+                            Kind::Authorize {
+                                check,
+                                inner: std::mem::replace(inner, clone),
+                                request: Some(req),
+                                config: Arc::clone(config),
+                                responder: responder.clone(),
                             }
                         }
                     }
+                }
+                #[cfg(feature = "revocation")]
+                KindProj::Authorize {
+                    check,
+                    inner,
+                    request,
+                    config,
+                    responder,
+                } => {
+                    let result = ready!(check.poll(cx));
+                    #[allow(clippy::expect_used)]
+                    let req = request.take().expect("future polled after completion");
+                    proceed(result, inner, req, config, responder)
                 }
             };
             this.kind.set(next);
@@ -138,6 +222,8 @@ where
             Kind::Future { .. } => "Future",
             Kind::Rejected { .. } => "Rejected",
             Kind::Verifying { .. } => "Verifying",
+            #[cfg(feature = "revocation")]
+            Kind::Authorize { .. } => "Authorize",
         };
         f.debug_struct("ResponseFuture")
             .field("state", &state)

@@ -1,6 +1,12 @@
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+#[cfg(feature = "revocation")]
+use auth_core::jwt::BoxFuture;
+#[cfg(feature = "revocation")]
+use auth_core::revocation::TokenRef;
+#[cfg(feature = "revocation")]
+use auth_core::store::StoreError;
 use auth_core::{AuthError, Principal};
 use http::{Request, Response};
 use tower_service::Service;
@@ -50,6 +56,60 @@ pub(crate) fn accept<B>(
     );
     req.extensions_mut().insert(principal);
     Ok(())
+}
+
+/// The pending revocation lookup of a verified principal.
+#[cfg(feature = "revocation")]
+pub(crate) type RevocationFuture = BoxFuture<'static, Result<Principal, AuthError>>;
+
+/// Where a verified principal stands with respect to revocation.
+pub(crate) enum Revocation {
+    /// Not revoked (or no store configured).
+    Clear(Principal),
+    /// Revoked, or the store failed.
+    #[cfg_attr(not(feature = "revocation"), allow(dead_code))]
+    Refused(AuthError),
+    /// The store must be awaited.
+    #[cfg(feature = "revocation")]
+    Pending(RevocationFuture),
+}
+
+#[cfg(feature = "revocation")]
+fn revocation_answer(answer: Result<bool, StoreError>) -> Result<(), AuthError> {
+    match answer {
+        Ok(false) => Ok(()),
+        Ok(true) => Err(AuthError::TokenRevoked),
+        Err(e) => {
+            tracing::error!(target: "auth::decision", error = %e, "revocation store failed");
+            Err(AuthError::from(e))
+        }
+    }
+}
+
+/// Consults the revocation store, if one is configured: synchronously when it can answer so,
+/// otherwise as a future. Without a store this is one `Option` check.
+#[inline]
+pub(crate) fn check_revocation(config: &BearerConfig, principal: Principal) -> Revocation {
+    #[cfg(feature = "revocation")]
+    if let Some(store) = &config.revocation {
+        let now = config.verifier.clock().now();
+        return match store.is_revoked_now(TokenRef::of(&principal), now) {
+            Some(answer) => match revocation_answer(answer) {
+                Ok(()) => Revocation::Clear(principal),
+                Err(e) => Revocation::Refused(e),
+            },
+            None => {
+                let store = Arc::clone(store);
+                Revocation::Pending(Box::pin(async move {
+                    let answer = store.is_revoked(TokenRef::of(&principal), now).await;
+                    revocation_answer(answer).map(|()| principal)
+                }))
+            }
+        };
+    }
+    #[cfg(not(feature = "revocation"))]
+    let _ = config;
+    Revocation::Clear(principal)
 }
 
 /// Builds the rejection and emits the decision event (reason, never the token).
@@ -118,13 +178,40 @@ where
             }
         };
         match verify.into_ready() {
-            Ok(result) => match result.and_then(|p| accept(config, p, &mut req)) {
-                Ok(()) => ResponseFuture::future(self.inner.call(req)),
-                Err(e) => {
-                    let rejection = reject(config, e, &req);
-                    ResponseFuture::rejected(&mut self.responder, rejection)
+            Ok(Ok(principal)) => {
+                let principal = match check_revocation(config, principal) {
+                    Revocation::Clear(p) => p,
+                    Revocation::Refused(e) => {
+                        let rejection = reject(config, e, &req);
+                        return ResponseFuture::rejected(&mut self.responder, rejection);
+                    }
+                    #[cfg(feature = "revocation")]
+                    Revocation::Pending(check) => {
+                        // The store must answer first: the ready inner service goes into the
+                        // future, this service keeps a clone to be polled ready again.
+                        let clone = self.inner.clone();
+                        let inner = std::mem::replace(&mut self.inner, clone);
+                        return ResponseFuture::authorizing(
+                            check,
+                            inner,
+                            req,
+                            Arc::clone(&self.config),
+                            self.responder.clone(),
+                        );
+                    }
+                };
+                match accept(config, principal, &mut req) {
+                    Ok(()) => ResponseFuture::future(self.inner.call(req)),
+                    Err(e) => {
+                        let rejection = reject(config, e, &req);
+                        ResponseFuture::rejected(&mut self.responder, rejection)
+                    }
                 }
-            },
+            }
+            Ok(Err(e)) => {
+                let rejection = reject(config, e, &req);
+                ResponseFuture::rejected(&mut self.responder, rejection)
+            }
             Err(pending) => {
                 // The key must be fetched first. The ready inner service goes into the future;
                 // this service keeps a fresh clone that must be polled ready again.

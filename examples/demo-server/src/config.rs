@@ -109,10 +109,17 @@ impl Config {
                 .map_err(|e| input(format!("AUTH_DEMO_TRUSTED_PROXIES: {e}")))?,
             None => auth_tower::brute_force::TrustedProxies::none(),
         };
-        let demo_password = crate::login::DemoPassword::new(
-            get("AUTH_DEMO_PASSWORD")
-                .unwrap_or_else(|| crate::login::DEFAULT_DEMO_PASSWORD.to_owned()),
-        );
+        let demo_password = get("AUTH_DEMO_PASSWORD")
+            .unwrap_or_else(|| crate::login::DEFAULT_DEMO_PASSWORD.to_owned());
+        let chars = demo_password.chars().count();
+        if !(auth_core::password::MIN_PASSWORD_CHARS..=auth_core::password::MAX_PASSWORD_CHARS)
+            .contains(&chars)
+        {
+            return Err(input(format!(
+                "AUTH_DEMO_PASSWORD is {chars} characters; it must have 8 to 128"
+            )));
+        }
+        let demo_password = crate::login::DemoPassword::new(demo_password);
         Ok(Self {
             addr,
             key,
@@ -204,6 +211,17 @@ mod tests {
         let c = Config::from_env(env(&[("AUTH_JWT_SECRET", "too-short")])).unwrap();
         let err = c.verification_key().unwrap_err().to_string();
         assert!(err.contains("AUTH_JWT_SECRET is 9 bytes"), "{err}");
+    }
+
+    #[test]
+    fn demo_password_outside_8_to_128_characters_is_refused() {
+        let err = Config::from_env(env(&[("AUTH_DEMO_PASSWORD", "short")])).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("AUTH_DEMO_PASSWORD is 5 characters"),
+            "{err}"
+        );
+        assert!(Config::from_env(env(&[("AUTH_DEMO_PASSWORD", "long enough")])).is_ok());
     }
 
     #[test]

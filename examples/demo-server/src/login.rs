@@ -21,10 +21,9 @@ use std::fmt;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
 use auth_core::brute_force::LoginAttempt;
 use auth_core::clock::Clock;
+use auth_core::password::Passwords;
 use auth_core::{AuthError, ConfigError};
 use auth_tower::Rejection;
 use auth_tower::brute_force::BruteForceLayer;
@@ -48,29 +47,6 @@ pub const DEMO_EMAIL: &str = "demo@example.com";
 pub const DEFAULT_DEMO_PASSWORD: &str = "demo-password";
 /// Lifetime of the access tokens `/auth/login` issues.
 pub const ACCESS_TOKEN_TTL: Duration = Duration::from_secs(900);
-
-/// OWASP's Argon2id minimum: 19 MiB of memory, 2 iterations, 1 degree of parallelism.
-fn argon2() -> Result<Argon2<'static>, String> {
-    let params = Params::new(19 * 1024, 2, 1, None).map_err(|e| e.to_string())?;
-    Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
-}
-
-fn hash_password(password: &str) -> Result<String, String> {
-    let mut salt = [0u8; 16];
-    getrandom::fill(&mut salt).map_err(|e| e.to_string())?;
-    let salt = SaltString::encode_b64(&salt).map_err(|e| e.to_string())?;
-    argon2()?
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| e.to_string())
-}
-
-fn verify_password(password: &str, phc: &str) -> bool {
-    let Ok(hash) = PasswordHash::new(phc) else {
-        return false;
-    };
-    argon2().is_ok_and(|a| a.verify_password(password.as_bytes(), &hash).is_ok())
-}
 
 /// A password held only until it is hashed; never printed.
 #[derive(Clone, PartialEq, Eq)]
@@ -120,8 +96,8 @@ struct Account {
 #[derive(Debug)]
 struct Hashed {
     by_email: HashMap<String, Account>,
-    /// What unknown emails are verified against, so they cost the same work.
-    dummy: String,
+    /// Argon2id at OWASP's parameters; verifies unknown emails against a dummy hash.
+    passwords: Passwords,
 }
 
 /// The demo's in-memory accounts. Hashing happens on first use (off the async runtime), so
@@ -160,18 +136,16 @@ impl Accounts {
                     .map_err(|_| "account seed lock poisoned".to_owned())?
                     .take()
                     .ok_or_else(|| "account seed already used".to_owned())?;
-                let mut noise = [0u8; 32];
-                getrandom::fill(&mut noise).map_err(|e| e.to_string())?;
-                let noise: String = noise.iter().map(|b| format!("{b:02x}")).collect();
+                let passwords = Passwords::owasp();
                 let account = Account {
-                    phc: hash_password(&password.0)?,
+                    phc: passwords.hash(&password.0).map_err(|e| e.to_string())?,
                     subject: "demo-user",
                     roles: &["user"],
                     scope: "read:orders",
                 };
                 Ok(Hashed {
                     by_email: HashMap::from([(DEMO_EMAIL.to_owned(), account)]),
-                    dummy: hash_password(&noise)?,
+                    passwords,
                 })
             })
             .as_ref()
@@ -183,14 +157,12 @@ impl Accounts {
     /// async runtime.
     fn verify(&self, email: &str, password: &str) -> Result<Option<Account>, String> {
         let hashed = self.hashed()?;
-        match hashed.by_email.get(email) {
-            Some(account) if verify_password(password, &account.phc) => Ok(Some(account.clone())),
-            Some(_) => Ok(None),
-            None => {
-                let _ = verify_password(password, &hashed.dummy);
-                Ok(None)
-            }
-        }
+        let account = hashed.by_email.get(email);
+        let ok = hashed
+            .passwords
+            .verify(account.map(|a| a.phc.as_str()), password)
+            .map_err(|e| e.to_string())?;
+        Ok(account.filter(|_| ok).cloned())
     }
 }
 
@@ -367,23 +339,27 @@ mod tests {
 
     #[test]
     fn hashes_are_argon2id_with_owasp_parameters() {
-        let phc = hash_password("pw").unwrap();
+        let passwords = Passwords::owasp();
+        let phc = passwords.hash("password1").unwrap();
         assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{phc}");
-        assert!(verify_password("pw", &phc));
-        assert!(!verify_password("pW", &phc));
+        assert!(passwords.verify(Some(&phc), "password1").unwrap());
+        assert!(!passwords.verify(Some(&phc), "passworD1").unwrap());
     }
 
     #[test]
     fn unknown_and_wrong_both_fail_and_the_right_password_passes() {
-        let accounts = Accounts::demo(DemoPassword::new("s3cret"));
+        let accounts = Accounts::demo(DemoPassword::new("s3cret-password"));
         assert!(accounts.verify(DEMO_EMAIL, "nope").unwrap().is_none());
         assert!(
             accounts
-                .verify("who@example.com", "s3cret")
+                .verify("who@example.com", "s3cret-password")
                 .unwrap()
                 .is_none()
         );
-        let a = accounts.verify(DEMO_EMAIL, "s3cret").unwrap().unwrap();
+        let a = accounts
+            .verify(DEMO_EMAIL, "s3cret-password")
+            .unwrap()
+            .unwrap();
         assert_eq!(a.subject, "demo-user");
     }
 }
