@@ -5,6 +5,9 @@
 //! - [`AuthError`] / [`ErrorCode`]: per-request outcomes with stable codes and the one table
 //!   that maps them to HTTP, gRPC and RFC 6750; [`ConfigError`] for build-time mistakes.
 //! - [`clock`]: the injectable clock every time decision reads.
+//! - [`jwks`] (feature `jwks`): keys from identity providers (JWK Sets over HTTP, OpenID
+//!   Connect discovery), cached, refreshed ahead of expiry, with a fetch cooldown and
+//!   single-flight; feature `jwks-reqwest` adds the default HTTP client.
 //!
 //! This crate has no HTTP or tower dependency; `auth-tower` turns it into middleware and
 //! `auth-axum-extractors` into axum extractors.
@@ -35,6 +38,9 @@ mod error;
 #[cfg(feature = "jwt")]
 #[cfg_attr(docsrs, doc(cfg(feature = "jwt")))]
 pub mod jwt;
+#[cfg(feature = "jwks")]
+#[cfg_attr(docsrs, doc(cfg(feature = "jwks")))]
+pub mod jwks;
 mod principal;
 pub mod scope;
 

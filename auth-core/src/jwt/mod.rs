@@ -29,12 +29,16 @@ mod algorithm;
 mod claims;
 mod config;
 mod header;
+mod jwk_set;
 mod key;
 mod resolver;
 mod verifier;
 
 pub use algorithm::Algorithm;
-pub use config::{DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_LEN, JwtVerifierBuilder, MAX_LEEWAY};
+pub use config::{
+    DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_LEN, JwtVerifierBuilder, MAX_LEEWAY, TrustedIssuer,
+};
+pub use jwk_set::{JWKS_CONTENT_TYPE, JwksDocument, PublicJwkSet};
 pub use key::{KeySet, VerificationKey};
 pub use resolver::{BoxFuture, KeyResolver, StaticKeys};
 pub use verifier::{JwtVerifier, Verify};
