@@ -40,7 +40,10 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 // Shared plumbing is only used by the layers; builds with no layer feature need not warn.
-#![cfg_attr(not(any(feature = "bearer", feature = "scope")), allow(dead_code, unused_macros))]
+#![cfg_attr(
+    not(any(feature = "bearer", feature = "scope")),
+    allow(dead_code, unused_macros)
+)]
 
 #[macro_use]
 mod macros;

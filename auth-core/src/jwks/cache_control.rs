@@ -25,8 +25,7 @@ pub(crate) fn max_age(header: Option<&str>) -> Option<Duration> {
                 // Saturate absurdly large values; the caller clamps to its maximum anyway.
                 .map(|v| v.parse::<u64>().unwrap_or(u64::MAX))
                 .map(Duration::from_secs);
-        } else if name.eq_ignore_ascii_case("no-cache") || name.eq_ignore_ascii_case("no-store")
-        {
+        } else if name.eq_ignore_ascii_case("no-cache") || name.eq_ignore_ascii_case("no-store") {
             no_cache = true;
         }
     }
@@ -47,7 +46,10 @@ mod tests {
     #[test]
     fn max_age_is_read_among_other_directives() {
         assert_eq!(max_age(Some("max-age=300")), secs(300));
-        assert_eq!(max_age(Some("public, max-age=3600, must-revalidate")), secs(3600));
+        assert_eq!(
+            max_age(Some("public, max-age=3600, must-revalidate")),
+            secs(3600)
+        );
         assert_eq!(max_age(Some("Max-Age = 60")), secs(60));
         assert_eq!(max_age(Some(r#"max-age="90""#)), secs(90));
     }

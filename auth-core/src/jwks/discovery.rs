@@ -37,7 +37,14 @@ pub async fn discover(
     issuer: &str,
     timeout: Duration,
 ) -> Result<ProviderMetadata, FetchError> {
-    discover_with(client, issuer, timeout, super::DEFAULT_MAX_BODY_BYTES, false).await
+    discover_with(
+        client,
+        issuer,
+        timeout,
+        super::DEFAULT_MAX_BODY_BYTES,
+        false,
+    )
+    .await
 }
 
 pub(crate) async fn discover_with(

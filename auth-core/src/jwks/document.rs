@@ -132,7 +132,11 @@ pub(crate) fn parse(body: &[u8], allowed: &[Algorithm]) -> Result<Parsed, Docume
         let json = jwk.to_string();
         for alg in algs {
             match VerificationKey::from_jwk_json(&json, Some(alg)) {
-                Ok(key) if keys.iter().any(|k| k.kid() == key.kid() && k.algorithm() == alg) => {
+                Ok(key)
+                    if keys
+                        .iter()
+                        .any(|k| k.kid() == key.kid() && k.algorithm() == alg) =>
+                {
                     skip(format!("duplicate kid for {alg}"));
                 }
                 Ok(key) => keys.push(key),
@@ -223,7 +227,10 @@ mod tests {
 
     #[test]
     fn documents_without_a_keys_array_are_refused() {
-        assert_eq!(parse(b"nope", &DEFAULT).unwrap_err(), DocumentError::NotJson);
+        assert_eq!(
+            parse(b"nope", &DEFAULT).unwrap_err(),
+            DocumentError::NotJson
+        );
         assert_eq!(
             parse(br#"{"keys":{}}"#, &DEFAULT).unwrap_err(),
             DocumentError::NoKeysArray
@@ -233,7 +240,9 @@ mod tests {
 
     #[test]
     fn the_key_count_is_bounded() {
-        let many: Vec<String> = (0..MAX_KEYS + 5).map(|i| ed(&format!("k{i}"), "")).collect();
+        let many: Vec<String> = (0..MAX_KEYS + 5)
+            .map(|i| ed(&format!("k{i}"), ""))
+            .collect();
         let doc = format!(r#"{{"keys":[{}]}}"#, many.join(","));
         let parsed = parse(doc.as_bytes(), &DEFAULT).unwrap();
         assert_eq!(parsed.keys.len(), MAX_KEYS);

@@ -128,15 +128,14 @@ impl Fetcher {
                 },
             });
         }
-        let parsed = document::parse(&response.body, &s.algorithms).map_err(|e| {
-            FetchError::Document {
+        let parsed =
+            document::parse(&response.body, &s.algorithms).map_err(|e| FetchError::Document {
                 url: jwks_uri.clone(),
                 reason: match e {
                     DocumentError::NotJson => "not json",
                     DocumentError::NoKeysArray => "no keys array",
                 },
-            }
-        })?;
+            })?;
         for skipped in &parsed.skipped {
             tracing::warn!(
                 target: "auth::jwks",
@@ -224,7 +223,12 @@ impl Inner {
         let s = self.settings();
         st.inflight
             .as_ref()
-            .filter(|f| now < f.started.saturating_add(s.timeout).saturating_add(s.cooldown))
+            .filter(|f| {
+                now < f
+                    .started
+                    .saturating_add(s.timeout)
+                    .saturating_add(s.cooldown)
+            })
             .map(|f| f.flight.clone())
     }
 
@@ -552,9 +556,7 @@ impl KeyResolver for JwksSource {
                 Err(error) => {
                     // The provider is down: the token's key stays unknown, but the cached keys
                     // (if still usable) decide, so the answer is 401 rather than 503.
-                    let fallback = weak
-                        .upgrade()
-                        .and_then(|i| i.usable_keys(i.clock.now()));
+                    let fallback = weak.upgrade().and_then(|i| i.usable_keys(i.clock.now()));
                     fallback.ok_or_else(|| {
                         AuthError::BackendUnavailable(format!("no usable keys: {error}"))
                     })
@@ -710,7 +712,11 @@ impl JwksSourceBuilder {
         if self.algorithms.is_empty() {
             return Err(ConfigError::NoKeys);
         }
-        if let Some(a) = self.algorithms.iter().find(|a| a.hmac_algorithm().is_some()) {
+        if let Some(a) = self
+            .algorithms
+            .iter()
+            .find(|a| a.hmac_algorithm().is_some())
+        {
             return Err(ConfigError::KeyAlgorithmMismatch { alg: a.as_str() });
         }
         let range = |m: &str| Err(ConfigError::OutOfRange(m.to_owned()));
@@ -771,4 +777,618 @@ fn default_client() -> Result<Arc<dyn HttpClient>, ConfigError> {
     Err(ConfigError::MissingSetting(
         "an http client (call http_client, or enable the jwks-reqwest feature)",
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair as _};
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+    use serde_json::json;
+
+    use super::*;
+    use crate::ErrorCode;
+    use crate::clock::ManualClock;
+    use crate::jwks::{HttpError, HttpResponse};
+    use crate::jwt::{JwtVerifier, TrustedIssuer, VerificationKey};
+
+    const JWKS: &str = "https://idp.example/jwks";
+    const ISS: &str = "https://idp.example";
+    const AUD: &str = "api";
+
+    /// A fake identity provider: answers per URL, counts requests, and can hold every
+    /// response until the test releases it.
+    #[derive(Debug, Default)]
+    struct FakeIdp {
+        fetches: AtomicUsize,
+        urls: Mutex<Vec<String>>,
+        answers: Mutex<HashMap<String, Result<HttpResponse, HttpError>>>,
+        gate: Mutex<Option<Arc<tokio::sync::Semaphore>>>,
+    }
+
+    impl FakeIdp {
+        fn new() -> Arc<Self> {
+            Arc::new(Self::default())
+        }
+        fn answer(&self, url: &str, r: Result<HttpResponse, HttpError>) {
+            self.answers.lock().unwrap().insert(url.into(), r);
+        }
+        fn serve(&self, keys: &[&Signer], cache_control: Option<&str>) {
+            let doc = json!({ "keys": keys.iter().map(|k| k.jwk()).collect::<Vec<_>>() });
+            let mut r = HttpResponse::new(200, doc.to_string());
+            if let Some(cc) = cache_control {
+                r = r.with_cache_control(cc);
+            }
+            self.answer(JWKS, Ok(r));
+        }
+        fn go_down(&self) {
+            self.answer(JWKS, Err(HttpError::Transport("connection refused".into())));
+        }
+        fn fetches(&self) -> usize {
+            self.fetches.load(Ordering::SeqCst)
+        }
+        fn hold(&self) -> Arc<tokio::sync::Semaphore> {
+            let gate = Arc::new(tokio::sync::Semaphore::new(0));
+            *self.gate.lock().unwrap() = Some(Arc::clone(&gate));
+            gate
+        }
+    }
+
+    impl HttpClient for FakeIdp {
+        fn get(&self, req: FetchRequest) -> BoxFuture<'static, Result<HttpResponse, HttpError>> {
+            self.fetches.fetch_add(1, Ordering::SeqCst);
+            self.urls.lock().unwrap().push(req.url.clone());
+            let answer = self
+                .answers
+                .lock()
+                .unwrap()
+                .get(&req.url)
+                .cloned()
+                .unwrap_or_else(|| Ok(HttpResponse::new(404, "")));
+            let gate = self.gate.lock().unwrap().clone();
+            Box::pin(async move {
+                if let Some(gate) = gate {
+                    gate.acquire().await.unwrap().forget();
+                }
+                answer
+            })
+        }
+    }
+
+    /// An Ed25519 signing key with a kid.
+    struct Signer {
+        kid: String,
+        pair: Ed25519KeyPair,
+    }
+
+    impl Signer {
+        fn new(kid: &str) -> Self {
+            Self {
+                kid: kid.into(),
+                pair: Ed25519KeyPair::generate().unwrap(),
+            }
+        }
+        fn jwk(&self) -> serde_json::Value {
+            json!({"kty": "OKP", "crv": "Ed25519", "kid": self.kid,
+                   "x": B64.encode(self.pair.public_key().as_ref())})
+        }
+        fn sign(&self, header: serde_json::Value, claims: serde_json::Value) -> String {
+            let msg = format!(
+                "{}.{}",
+                B64.encode(header.to_string()),
+                B64.encode(claims.to_string())
+            );
+            let sig = self.pair.sign(msg.as_bytes());
+            format!("{msg}.{}", B64.encode(sig.as_ref()))
+        }
+        fn token(&self, clock: &ManualClock) -> String {
+            self.token_for(ISS, clock)
+        }
+        fn token_for(&self, iss: &str, clock: &ManualClock) -> String {
+            let exp = clock.now().as_secs() + 3600;
+            self.sign(
+                json!({"alg": "EdDSA", "kid": self.kid}),
+                json!({"sub": "alice", "iss": iss, "aud": AUD, "exp": exp}),
+            )
+        }
+    }
+
+    fn source(idp: &Arc<FakeIdp>, clock: &ManualClock) -> JwksSource {
+        JwksSource::from_jwks_uri(JWKS)
+            .http_client(Arc::clone(idp))
+            .clock(clock.clone())
+            .build()
+            .unwrap()
+    }
+
+    fn verifier(keys: JwksSource, clock: &ManualClock) -> JwtVerifier {
+        JwtVerifier::builder()
+            .jwks(keys)
+            .issuer(ISS)
+            .audience(AUD)
+            .clock(clock.clone())
+            .build()
+            .unwrap()
+    }
+
+    fn secs(s: u64) -> Duration {
+        Duration::from_secs(s)
+    }
+
+    #[tokio::test]
+    async fn first_token_fetches_the_set_and_later_ones_use_the_cache() {
+        let (idp, clock) = (FakeIdp::new(), ManualClock::starting_now());
+        let k1 = Signer::new("k1");
+        idp.serve(&[&k1], None);
+        let v = verifier(source(&idp, &clock), &clock);
+        assert_eq!(
+            v.verify(&k1.token(&clock)).await.unwrap().subject(),
+            "alice"
+        );
+        for _ in 0..10 {
+            // Known key: answered synchronously, no fetch.
+            let ready = v.verify(&k1.token(&clock)).into_ready();
+            assert!(matches!(ready, Ok(Ok(_))));
+        }
+        assert_eq!(idp.fetches(), 1);
+    }
+
+    #[tokio::test]
+    async fn cache_lifetime_follows_max_age_within_bounds() {
+        let k1 = Signer::new("k1");
+        for (header, expected) in [
+            (Some("max-age=300"), 300),
+            (Some("public, max-age=5"), 60),
+            (Some("max-age=999999999"), 24 * 3600),
+            (Some("no-store"), 60),
+            (None, 600),
+        ] {
+            let (idp, clock) = (FakeIdp::new(), ManualClock::starting_now());
+            idp.serve(&[&k1], header);
+            let s = source(&idp, &clock);
+            let start = clock.now();
+            s.refresh_now().await.unwrap();
+            let ttl = s.expires_at().unwrap().saturating_duration_since(start);
+            assert_eq!(ttl, secs(expected), "{header:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn configured_bounds_replace_the_defaults() {
+        let (idp, clock) = (FakeIdp::new(), ManualClock::starting_now());
+        idp.serve(&[&Signer::new("k1")], Some("max-age=10000"));
+        let s = JwksSource::from_jwks_uri(JWKS)
+            .http_client(Arc::clone(&idp))
+            .clock(clock.clone())
+            .ttl_bounds(secs(10), secs(900))
+            .default_ttl(secs(30))
+            .build()
+            .unwrap();
+        let start = clock.now();
+        s.refresh_now().await.unwrap();
+        assert_eq!(s.expires_at().unwrap(), start.saturating_add(secs(900)));
+    }
+
+    #[tokio::test]
+    async fn refresh_ahead_runs_in_the_background_without_making_the_request_wait() {
+        let (idp, clock) = (FakeIdp::new(), ManualClock::starting_now());
+        let (k1, k2) = (Signer::new("k1"), Signer::new("k2"));
+        idp.serve(&[&k1], Some("max-age=600"));
+        let s = source(&idp, &clock);
+        let v = verifier(s.clone(), &clock);
+        s.refresh_now().await.unwrap();
+        // Before the refresh-ahead point (600 s - 120 s): nothing happens.
+        clock.advance(secs(479));
+        assert!(matches!(
+            v.verify(&k1.token(&clock)).into_ready(),
+            Ok(Ok(_))
+        ));
+        assert_eq!(idp.fetches(), 1);
+        // At it: the request is answered at once from the cache, and a refresh starts.
+        idp.serve(&[&k1, &k2], Some("max-age=600"));
+        let gate = idp.hold();
+        clock.advance(secs(1));
+        assert!(matches!(
+            v.verify(&k1.token(&clock)).into_ready(),
+            Ok(Ok(_))
+        ));
+        assert!(matches!(
+            v.verify(&k1.token(&clock)).into_ready(),
+            Ok(Ok(_))
+        ));
+        gate.add_permits(1);
+        // Joining the background refresh does not start another.
+        s.refresh_now().await.unwrap();
+        assert_eq!(idp.fetches(), 2);
+        assert!(matches!(
+            v.verify(&k2.token(&clock)).into_ready(),
+            Ok(Ok(_))
+        ));
+        assert_eq!(
+            s.expires_at().unwrap(),
+            clock.now().saturating_add(secs(600))
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_hundred_concurrent_misses_share_one_fetch() {
+        let (idp, clock) = (FakeIdp::new(), ManualClock::starting_now());
+        let k1 = Signer::new("k1");
+        idp.serve(&[&k1], None);
+        let v = verifier(source(&idp, &clock), &clock);
+        let gate = idp.hold();
+        let token = k1.token(&clock);
+        // All 100 verifications start (and so reach the key source) before the provider
+        // answers; each is then driven on the runtime's worker threads.
+        let tasks: Vec<_> = (0..100)
+            .map(|_| {
+                let pending = v.verify(&token).into_ready().unwrap_err();
+                tokio::spawn(pending)
+            })
+            .collect();
+        assert_eq!(idp.fetches(), 1);
+        gate.add_permits(1);
+        for t in tasks {
+            assert_eq!(t.await.unwrap().unwrap().subject(), "alice");
+        }
+        assert_eq!(idp.fetches(), 1);
+    }
+
+    #[tokio::test]
+    async fn random_kids_cause_at_most_one_fetch_per_cooldown() {
+        let (idp, clock) = (FakeIdp::new(), ManualClock::starting_now());
+        let k1 = Signer::new("k1");
+        idp.serve(&[&k1], None);
+        let s = source(&idp, &clock);
+        let v = verifier(s.clone(), &clock);
+        s.refresh_now().await.unwrap();
+        assert_eq!(idp.fetches(), 1);
+        clock.advance(secs(30));
+        let mut fetches_per_window = Vec::new();
+        for window in 0..3 {
+            let before = idp.fetches();
+            for i in 0..200 {
+                let forged = Signer::new(&format!("random-{window}-{i}"));
+                let err = v.verify(&forged.token(&clock)).await.unwrap_err();
+                assert_eq!(err.code(), ErrorCode::InvalidToken);
+                clock.advance(Duration::from_millis(100)); // 200 tokens over 20 s
+            }
+            fetches_per_window.push(idp.fetches() - before);
+            clock.advance(secs(10)); // the cooldown (30 s) is over
+        }
+        assert_eq!(fetches_per_window, [1, 1, 1]);
+    }
+
+    #[tokio::test]
+    async fn a_new_kid_is_accepted_after_one_refetch() {
+        let (idp, clock) = (FakeIdp::new(), ManualClock::starting_now());
+        let (k1, k2) = (Signer::new("k1"), Signer::new("k2"));
+        idp.serve(&[&k1], None);
+        let s = source(&idp, &clock);
+        let v = verifier(s.clone(), &clock);
+        s.refresh_now().await.unwrap();
+        idp.serve(&[&k1, &k2], None); // the provider rotated
+        clock.advance(secs(31));
+        let pending = v.verify(&k2.token(&clock));
+        let pending = pending.into_ready().unwrap_err(); // needs the fetch
+        assert_eq!(pending.await.unwrap().subject(), "alice");
+        assert_eq!(idp.fetches(), 2);
+    }
+
+    #[tokio::test]
+    async fn provider_down_keeps_the_last_good_keys_for_the_stale_window() {
+        let (idp, clock) = (FakeIdp::new(), ManualClock::starting_now());
+        let k1 = Signer::new("k1");
+        idp.serve(&[&k1], Some("max-age=600"));
+        let s = source(&idp, &clock);
+        let v = verifier(s.clone(), &clock);
+        s.refresh_now().await.unwrap();
+        idp.go_down();
+        // 600 s lifetime + 3600 s stale window: still accepted until the last second.
+        clock.advance(secs(600 + 3599));
+        assert_eq!(
+            v.verify(&k1.token(&clock)).await.unwrap().subject(),
+            "alice"
+        );
+        assert!(s.refresh_now().await.is_err());
+        assert!(v.verify(&k1.token(&clock)).await.is_ok());
+        // One second later the window is over: no usable keys, so 503 rather than 401.
+        clock.advance(secs(1));
+        let err = v.verify(&k1.token(&clock)).await.unwrap_err();
+        assert_eq!(err.code(), ErrorCode::AuthBackendUnavailable);
+    }
+
+    #[tokio::test]
+    async fn unknown_kid_while_provider_down_is_401_within_the_stale_window() {
+        let (idp, clock) = (FakeIdp::new(), ManualClock::starting_now());
+        let k1 = Signer::new("k1");
+        idp.serve(&[&k1], Some("max-age=600"));
+        let s = source(&idp, &clock);
+        let v = verifier(s.clone(), &clock);
+        s.refresh_now().await.unwrap();
+        idp.go_down();
+        clock.advance(secs(700));
+        let err = v
+            .verify(&Signer::new("other").token(&clock))
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), ErrorCode::InvalidToken);
+        assert!(v.verify(&k1.token(&clock)).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn past_the_stale_window_requests_get_503() {
+        let (idp, clock) = (FakeIdp::new(), ManualClock::starting_now());
+        let k1 = Signer::new("k1");
+        idp.serve(&[&k1], Some("max-age=600"));
+        let s = source(&idp, &clock);
+        let v = verifier(s.clone(), &clock);
+        s.refresh_now().await.unwrap();
+        idp.go_down();
+        clock.advance(secs(600 + 3600));
+        let err = v.verify(&k1.token(&clock)).await.unwrap_err();
+        assert_eq!(err.code(), ErrorCode::AuthBackendUnavailable);
+        assert_eq!(err.code().http_status(), 503);
+        // The provider comes back: the next fetch (after the cooldown) restores service.
+        idp.serve(&[&k1], Some("max-age=600"));
+        clock.advance(secs(30));
+        assert!(v.verify(&k1.token(&clock)).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_key_less_start_answers_503_and_fetches_once_per_cooldown() {
+        let (idp, clock) = (FakeIdp::new(), ManualClock::starting_now());
+        idp.go_down();
+        let v = verifier(source(&idp, &clock), &clock);
+        let k1 = Signer::new("k1");
+        for _ in 0..20 {
+            let err = v.verify(&k1.token(&clock)).await.unwrap_err();
+            assert_eq!(err.code(), ErrorCode::AuthBackendUnavailable);
+        }
+        assert_eq!(idp.fetches(), 1);
+        assert_eq!(
+            v.verify_sync(&k1.token(&clock)).unwrap_err().code(),
+            ErrorCode::AuthBackendUnavailable
+        );
+        clock.advance(secs(30));
+        idp.serve(&[&k1], None);
+        assert!(v.verify(&k1.token(&clock)).await.is_ok());
+        assert_eq!(idp.fetches(), 2);
+    }
+
+    #[tokio::test]
+    async fn unusable_keys_are_skipped_and_the_rest_still_work() {
+        let (idp, clock) = (FakeIdp::new(), ManualClock::starting_now());
+        let k1 = Signer::new("k1");
+        let doc = json!({"keys": [
+            {"kty": "oct", "kid": "hs", "k": "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0"},
+            {"kty": "RSA", "kid": "rsa-no-modulus", "e": "AQAB"},
+            {"kty": "EC", "kid": "bad-curve", "crv": "P-521", "x": "AA", "y": "AA"},
+            {"kty": "OKP", "crv": "Ed25519", "kid": "enc", "use": "enc", "x": k1.jwk()["x"]},
+            {"kty": "OKP", "crv": "Ed25519", "kid": "es", "alg": "ES256", "x": k1.jwk()["x"]},
+            k1.jwk(),
+        ]});
+        idp.answer(JWKS, Ok(HttpResponse::new(200, doc.to_string())));
+        let s = source(&idp, &clock);
+        let v = verifier(s.clone(), &clock);
+        assert!(v.verify(&k1.token(&clock)).await.is_ok());
+        assert_eq!(s.current().unwrap().keys().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_set_with_no_usable_key_is_a_failed_fetch() {
+        let (idp, clock) = (FakeIdp::new(), ManualClock::starting_now());
+        idp.answer(
+            JWKS,
+            Ok(HttpResponse::new(
+                200,
+                r#"{"keys":[{"kty":"oct","k":"AA"}]}"#,
+            )),
+        );
+        let s = source(&idp, &clock);
+        assert!(matches!(
+            s.refresh_now().await,
+            Err(FetchError::NoUsableKeys { skipped: 1, .. })
+        ));
+        assert!(s.current().is_none());
+    }
+
+    #[tokio::test]
+    async fn a_jwk_alg_pins_the_key() {
+        let (idp, clock) = (FakeIdp::new(), ManualClock::starting_now());
+        let k1 = Signer::new("k1");
+        let mut jwk = k1.jwk();
+        jwk["alg"] = json!("EdDSA");
+        idp.answer(
+            JWKS,
+            Ok(HttpResponse::new(200, json!({"keys": [jwk]}).to_string())),
+        );
+        let s = source(&idp, &clock);
+        let v = verifier(s.clone(), &clock);
+        s.refresh_now().await.unwrap();
+        // Same kid, another algorithm: refused at once, no refetch.
+        let t = k1.sign(
+            json!({"alg": "ES256", "kid": "k1"}),
+            json!({"sub": "a", "iss": ISS, "aud": AUD, "exp": u32::MAX}),
+        );
+        let err = v.verify(&t).await.unwrap_err();
+        assert_eq!(err.code(), ErrorCode::InvalidToken);
+        assert_eq!(idp.fetches(), 1);
+    }
+
+    #[tokio::test]
+    async fn keys_named_by_the_token_itself_are_never_fetched_or_used() {
+        let (idp, clock) = (FakeIdp::new(), ManualClock::starting_now());
+        let (k1, attacker) = (Signer::new("k1"), Signer::new("evil"));
+        idp.serve(&[&k1], None);
+        let v = verifier(source(&idp, &clock), &clock);
+        let t = attacker.sign(
+            json!({"alg": "EdDSA", "kid": "evil", "jku": "https://evil.example/jwks",
+                   "x5u": "https://evil.example/cert", "jwk": attacker.jwk()}),
+            json!({"sub": "mallory", "iss": ISS, "aud": AUD, "exp": u32::MAX}),
+        );
+        assert_eq!(
+            v.verify(&t).await.unwrap_err().code(),
+            ErrorCode::InvalidToken
+        );
+        assert_eq!(*idp.urls.lock().unwrap(), [JWKS]);
+    }
+
+    #[tokio::test]
+    async fn tokens_with_an_algorithm_the_source_does_not_allow_cause_no_fetch() {
+        let (idp, clock) = (FakeIdp::new(), ManualClock::starting_now());
+        let k1 = Signer::new("k1");
+        idp.serve(&[&k1], None);
+        let s = source(&idp, &clock);
+        let v = verifier(s.clone(), &clock);
+        s.refresh_now().await.unwrap();
+        clock.advance(secs(60));
+        let t = k1.sign(
+            json!({"alg": "HS256", "kid": "new"}),
+            json!({"sub": "a", "iss": ISS, "aud": AUD, "exp": u32::MAX}),
+        );
+        assert!(v.verify(&t).await.is_err());
+        assert_eq!(idp.fetches(), 1);
+    }
+
+    #[tokio::test]
+    async fn discovery_reads_jwks_uri_and_requires_the_exact_issuer() {
+        let k1 = Signer::new("k1");
+        let meta = format!("{ISS}/.well-known/openid-configuration");
+        for (issuer_in_doc, ok) in [(ISS, true), ("https://idp.example/", false)] {
+            let (idp, clock) = (FakeIdp::new(), ManualClock::starting_now());
+            idp.serve(&[&k1], None);
+            let body = json!({"issuer": issuer_in_doc, "jwks_uri": JWKS}).to_string();
+            idp.answer(&meta, Ok(HttpResponse::new(200, body)));
+            let s = JwksSource::from_oidc_issuer(ISS)
+                .http_client(Arc::clone(&idp))
+                .clock(clock.clone())
+                .build()
+                .unwrap();
+            let v = JwtVerifier::builder()
+                .jwks(s.clone())
+                .audience(AUD)
+                .clock(clock.clone())
+                .build()
+                .unwrap();
+            let result = v.verify(&k1.token(&clock)).await;
+            if ok {
+                assert_eq!(result.unwrap().issuer(), Some(ISS));
+                assert_eq!(s.jwks_uri().as_deref(), Some(JWKS));
+                // The issuer is enforced on verified tokens too.
+                let other = k1.token_for("https://other.example", &clock);
+                assert_eq!(
+                    v.verify(&other).await.unwrap_err().code(),
+                    ErrorCode::InvalidIssuer
+                );
+            } else {
+                assert_eq!(
+                    result.unwrap_err().code(),
+                    ErrorCode::AuthBackendUnavailable
+                );
+                assert_eq!(*idp.urls.lock().unwrap(), std::slice::from_ref(&meta));
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn discovery_refuses_a_plain_http_jwks_uri() {
+        let idp = FakeIdp::new();
+        let body = json!({"issuer": ISS, "jwks_uri": "http://idp.example/jwks"}).to_string();
+        idp.answer(
+            &format!("{ISS}/.well-known/openid-configuration"),
+            Ok(HttpResponse::new(200, body)),
+        );
+        let err = crate::jwks::discover(&*idp, ISS, secs(1))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, FetchError::Discovery { .. }), "{err}");
+    }
+
+    #[tokio::test]
+    async fn an_unknown_issuer_is_rejected_without_any_fetch() {
+        let (idp, clock) = (FakeIdp::new(), ManualClock::starting_now());
+        let k1 = Signer::new("k1");
+        idp.serve(&[&k1], None);
+        let ours = VerificationKey::hmac(Algorithm::HS256, [3u8; 32]).unwrap();
+        let v = JwtVerifier::builder()
+            .trusted_issuer(TrustedIssuer::new(ISS, source(&idp, &clock)).audience(AUD))
+            .trusted_issuer(
+                TrustedIssuer::with_keys("https://ours.example", [ours])
+                    .unwrap()
+                    .audience("ours"),
+            )
+            .clock(clock.clone())
+            .build()
+            .unwrap();
+        for iss in ["https://unknown.example", "https://idp.example/", ""] {
+            let err = v.verify(&k1.token_for(iss, &clock)).await.unwrap_err();
+            assert_eq!(
+                err,
+                AuthError::InvalidToken(crate::InvalidToken::UnknownIssuer)
+            );
+        }
+        let no_iss = k1.sign(
+            json!({"alg": "EdDSA", "kid": "k1"}),
+            json!({"sub": "a", "aud": AUD, "exp": u32::MAX}),
+        );
+        assert_eq!(
+            v.verify(&no_iss).await.unwrap_err(),
+            AuthError::InvalidToken(crate::InvalidToken::UnknownIssuer)
+        );
+        assert_eq!(idp.fetches(), 0);
+        // The known issuer's tokens go to its own source, with its own audience.
+        assert!(v.verify(&k1.token(&clock)).await.is_ok());
+        assert_eq!(idp.fetches(), 1);
+    }
+
+    #[test]
+    fn builder_refuses_inconsistent_settings() {
+        let b = || JwksSource::from_jwks_uri(JWKS).http_client(FakeIdp::default());
+        assert!(matches!(
+            JwksSource::from_jwks_uri("http://idp.example/jwks")
+                .http_client(FakeIdp::default())
+                .build(),
+            Err(ConfigError::InvalidUrl(_))
+        ));
+        assert!(b().cooldown(Duration::ZERO).build().is_err());
+        assert!(b().ttl_bounds(secs(600), secs(60)).build().is_err());
+        assert!(b().default_ttl(secs(1)).build().is_err());
+        assert!(b().timeout(Duration::ZERO).build().is_err());
+        assert!(b().algorithms([]).build().is_err());
+        assert!(matches!(
+            b().algorithms([Algorithm::RS256, Algorithm::HS256]).build(),
+            Err(ConfigError::KeyAlgorithmMismatch { alg: "HS256" })
+        ));
+        assert!(
+            JwksSource::from_jwks_uri("http://idp.example/jwks")
+                .http_client(FakeIdp::default())
+                .dangerous_allow_plain_http()
+                .build()
+                .is_ok()
+        );
+        assert!(matches!(
+            JwksSource::from_oidc_issuer("")
+                .http_client(FakeIdp::default())
+                .build(),
+            Err(ConfigError::EmptyValue("issuer"))
+        ));
+    }
+
+    #[tokio::test]
+    async fn dropping_the_source_mid_fetch_does_not_leak_or_hang() {
+        let (idp, clock) = (FakeIdp::new(), ManualClock::starting_now());
+        idp.serve(&[&Signer::new("k1")], None);
+        let gate = idp.hold();
+        let s = source(&idp, &clock);
+        let pending = s.refresh_now();
+        let weak = Arc::downgrade(&s.inner);
+        drop(s);
+        gate.add_permits(1);
+        assert_eq!(pending.await, Err(FetchError::SourceDropped));
+        assert!(weak.upgrade().is_none());
+    }
 }

@@ -381,3 +381,67 @@ impl TrustedIssuer {
         &self.issuer
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jwt::Algorithm;
+
+    fn key() -> VerificationKey {
+        VerificationKey::hmac(Algorithm::HS256, [5u8; 32]).unwrap()
+    }
+
+    fn trusted(iss: &str) -> TrustedIssuer {
+        TrustedIssuer::with_keys(iss, [key()]).unwrap()
+    }
+
+    #[test]
+    fn trusted_issuers_cannot_be_mixed_with_verifier_wide_keys_or_issuers() {
+        let mixed = [
+            JwtVerifier::builder().key(key()),
+            JwtVerifier::builder().issuer("a"),
+            JwtVerifier::builder().key_resolver(StaticKeys::new(KeySet::new(vec![key()]).unwrap())),
+        ];
+        for b in mixed {
+            let err = b
+                .trusted_issuer(trusted("x"))
+                .audience("aud")
+                .build()
+                .unwrap_err();
+            assert_eq!(err, ConfigError::MixedIssuerConfig);
+        }
+    }
+
+    #[test]
+    fn each_trusted_issuer_needs_an_audience_and_a_distinct_name() {
+        assert_eq!(
+            JwtVerifier::builder()
+                .trusted_issuer(trusted("x"))
+                .build()
+                .unwrap_err(),
+            ConfigError::MissingAudience
+        );
+        assert!(
+            JwtVerifier::builder()
+                .trusted_issuer(trusted("x"))
+                .audience("shared")
+                .build()
+                .is_ok()
+        );
+        assert_eq!(
+            JwtVerifier::builder()
+                .trusted_issuer(trusted("x").audience("a"))
+                .trusted_issuer(trusted("x").audience("b"))
+                .build()
+                .unwrap_err(),
+            ConfigError::DuplicateIssuer("x".into())
+        );
+        assert_eq!(
+            JwtVerifier::builder()
+                .trusted_issuer(trusted("").audience("a"))
+                .build()
+                .unwrap_err(),
+            ConfigError::EmptyValue("issuer")
+        );
+    }
+}

@@ -213,7 +213,11 @@ mod tests {
         for ((alg, original), published) in jwks.iter().zip(set.keys()) {
             let original: Map<String, Value> = serde_json::from_str(original).unwrap();
             for member in ["kty", "crv", "x", "y", "kid"] {
-                assert_eq!(original.get(member), published.get(member), "{alg} {member}");
+                assert_eq!(
+                    original.get(member),
+                    published.get(member),
+                    "{alg} {member}"
+                );
             }
             assert_eq!(published["alg"], alg.as_str());
             assert_eq!(published["use"], "sig");
