@@ -8,7 +8,7 @@ use crate::jwt::BoxFuture;
 
 /// The default [`HttpClient`]: `reqwest` with rustls (on aws-lc-rs, the crypto backend the
 /// verifier already uses) and the platform's certificate verifier, no redirects, no system
-/// proxy, HTTP/1.1 with keep-alive.
+/// proxy, no idle connection kept between fetches.
 ///
 /// Requires a Tokio runtime when fetching (as every `reqwest` client does).
 ///
@@ -39,6 +39,10 @@ impl ReqwestClient {
             // URLs are configured or discovered exactly.
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("auth-core/", env!("CARGO_PKG_VERSION")))
+            // Fetches are minutes apart; an idle pooled connection would usually have been
+            // closed by the server (or its load balancer) by the next one, and reusing it
+            // fails that fetch. A fresh connection per fetch costs one handshake.
+            .pool_max_idle_per_host(0)
             .build()
             .map_err(|e| ConfigError::Input(format!("http client: {e}")))?;
         Ok(Self { client })
