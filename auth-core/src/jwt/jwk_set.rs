@@ -233,6 +233,65 @@ mod tests {
     }
 
     #[test]
+    fn rsa_keys_publish_their_modulus_and_exponent() {
+        use aws_lc_rs::encoding::AsDer as _;
+        use aws_lc_rs::rsa::{KeyPair, KeySize, PublicKeyComponents};
+        use aws_lc_rs::signature::KeyPair as _;
+        use base64::Engine as _;
+        let pair = KeyPair::generate(KeySize::Rsa2048).unwrap();
+        let spki = pair.public_key().as_der().unwrap();
+        let key = VerificationKey::from_der(Algorithm::PS256, spki.as_ref())
+            .unwrap()
+            .with_kid("rsa-1");
+        let jwk = key.to_public_jwk().unwrap();
+        let expected = PublicKeyComponents::<Vec<u8>>::from(pair.public_key());
+        let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+        assert_eq!(jwk["kty"], "RSA");
+        assert_eq!(jwk["n"], b64(&expected.n).as_str());
+        assert_eq!(jwk["e"], "AQAB");
+        assert_eq!(jwk["alg"], "PS256");
+        for p in PRIVATE_MEMBERS {
+            assert!(jwk.get(p).is_none(), "publishes {p}");
+        }
+        let back = VerificationKey::from_jwk_json(&Value::Object(jwk).to_string(), None).unwrap();
+        assert_eq!(back.algorithm(), Algorithm::PS256);
+    }
+
+    #[test]
+    fn ec_keys_publish_the_point_coordinates() {
+        use aws_lc_rs::encoding::AsDer as _;
+        use aws_lc_rs::signature::{
+            ECDSA_P256_SHA256_FIXED_SIGNING, ECDSA_P384_SHA384_FIXED_SIGNING, EcdsaKeyPair,
+            KeyPair as _,
+        };
+        use base64::Engine as _;
+        let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+        for (alg, signing, crv, coord) in [
+            (
+                Algorithm::ES256,
+                &ECDSA_P256_SHA256_FIXED_SIGNING,
+                "P-256",
+                32,
+            ),
+            (
+                Algorithm::ES384,
+                &ECDSA_P384_SHA384_FIXED_SIGNING,
+                "P-384",
+                48,
+            ),
+        ] {
+            let pair = EcdsaKeyPair::generate(signing).unwrap();
+            let point = pair.public_key().as_ref().to_vec();
+            let spki = pair.public_key().as_der().unwrap();
+            let key = VerificationKey::from_der(alg, spki.as_ref()).unwrap();
+            let jwk = key.to_public_jwk().unwrap();
+            assert_eq!(jwk["crv"], crv);
+            assert_eq!(jwk["x"], b64(&point[1..=coord]).as_str(), "{alg}");
+            assert_eq!(jwk["y"], b64(&point[1 + coord..]).as_str(), "{alg}");
+        }
+    }
+
+    #[test]
     fn symmetric_keys_are_never_published_and_kids_must_differ() {
         let hs = VerificationKey::hmac(Algorithm::HS256, [9u8; 32]).unwrap();
         let set = PublicJwkSet::from_keys([&hs]).unwrap();
