@@ -347,6 +347,9 @@ pub enum InvalidToken {
     ClaimsShape,
     /// A custom claim check refused the token.
     Custom(String),
+    /// The (not yet verified) `iss` names no issuer this verifier trusts, so no key was even
+    /// looked up.
+    UnknownIssuer,
 }
 
 impl fmt::Display for InvalidToken {
@@ -367,6 +370,7 @@ impl fmt::Display for InvalidToken {
             Self::DuplicateClaim => f.write_str("a claim appears more than once"),
             Self::ClaimsShape => f.write_str("claims do not match the application's claims type"),
             Self::Custom(m) => write!(f, "custom claim check failed: {m}"),
+            Self::UnknownIssuer => f.write_str("token iss is not a trusted issuer"),
         }
     }
 }
@@ -557,6 +561,17 @@ pub enum ConfigError {
         /// Which setting.
         what: &'static str,
     },
+    /// The same issuer was configured twice in a multi-issuer verifier.
+    DuplicateIssuer(String),
+    /// Per-issuer key sources ([`TrustedIssuer`](crate::jwt::TrustedIssuer)) were mixed with
+    /// verifier-wide keys, key resolver or issuer settings.
+    MixedIssuerConfig,
+    /// A URL (JWKS, OIDC issuer) is not acceptable; the message says why.
+    InvalidUrl(String),
+    /// A numeric or duration setting is out of its allowed range; the message says which.
+    OutOfRange(String),
+    /// A required setting was not given.
+    MissingSetting(&'static str),
 }
 
 impl fmt::Display for ConfigError {
@@ -605,6 +620,14 @@ impl fmt::Display for ConfigError {
             Self::InvalidDuration { what } => {
                 write!(f, "{what} must be positive and representable")
             }
+            Self::DuplicateIssuer(iss) => write!(f, "issuer `{iss}` is configured twice"),
+            Self::MixedIssuerConfig => f.write_str(
+                "trusted issuers carry their own keys and issuer; do not also set verifier-wide \
+                 keys, a key resolver or issuers",
+            ),
+            Self::InvalidUrl(m) => write!(f, "invalid url: {m}"),
+            Self::OutOfRange(m) => write!(f, "setting out of range: {m}"),
+            Self::MissingSetting(what) => write!(f, "{what} is required"),
         }
     }
 }

@@ -15,6 +15,9 @@
 //!   Argon2id password hashing (`password`).
 //! - [`constant_time`]: the one place secrets are compared; [`store`]: what storage-backed
 //!   features share.
+//! - [`jwks`] (feature `jwks`): keys from identity providers (JWK Sets over HTTP, OpenID
+//!   Connect discovery), cached, refreshed ahead of expiry, with a fetch cooldown and
+//!   single-flight; feature `jwks-reqwest` adds the default HTTP client.
 //!
 //! This crate has no HTTP or tower dependency; `auth-tower` turns it into middleware and
 //! `auth-axum-extractors` into axum extractors.
@@ -49,6 +52,9 @@ pub mod brute_force;
 pub mod clock;
 pub mod constant_time;
 mod error;
+#[cfg(feature = "jwks")]
+#[cfg_attr(docsrs, doc(cfg(feature = "jwks")))]
+pub mod jwks;
 #[cfg(feature = "jwt")]
 #[cfg_attr(docsrs, doc(cfg(feature = "jwt")))]
 pub mod jwt;

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Installs the interop signers used by tests/tests/interop_{jose,pyjwt}.rs. Idempotent: each
-# part is skipped when what is installed already matches the pins.
+# Installs the interop signers used by tests/tests/interop_{jose,pyjwt}.rs and the OpenID
+# Provider used by tests/tests/oidc_provider.rs. Idempotent: each part is skipped when what is
+# installed already matches the pins.
 #
 #   bash tests/interop/install.sh        # from anywhere; CI calls it before `cargo test`
 #
 # - npm `jose`: `npm ci` (exactly package-lock.json) when node_modules is absent or older than
 #   package.json / package-lock.json.
+# - npm `oidc-provider` (tests/oidc): `npm ci` there, on the same rule.
 # - PyPI `pyjwt[crypto]`: `python3 -m pip install -r requirements.txt` when `python3` cannot
 #   import `jwt` and `cryptography`, or the installed pyjwt is not the pinned version.
 set -euo pipefail
@@ -20,6 +22,16 @@ if [[ ! -f $installed || package.json -nt $installed || package-lock.json -nt $i
     npm ci --no-audit --no-fund
 else
     echo "interop: jose is up to date"
+fi
+
+# The OpenID Provider lives in its own package (tests/oidc) so its dependency tree stays apart
+# from the signers'.
+oidc_installed=../oidc/node_modules/.package-lock.json
+if [[ ! -f $oidc_installed || ../oidc/package.json -nt $oidc_installed || ../oidc/package-lock.json -nt $oidc_installed ]]; then
+    echo "interop: npm ci (oidc-provider)"
+    (cd ../oidc && npm ci --no-audit --no-fund)
+else
+    echo "interop: oidc-provider is up to date"
 fi
 
 pyjwt_pin=$(sed -n 's/^pyjwt\[crypto\]==\([0-9.]*\).*$/\1/p' requirements.txt)

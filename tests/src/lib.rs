@@ -1,5 +1,7 @@
 //! Shared fixtures for the workspace-level tests.
 //!
+//! - [`oidc`]: runs a real OpenID Provider (npm `oidc-provider`) on loopback for the JWKS and
+//!   discovery tests.
 //! - [`interop`]: runs the token signers in `tests/interop/` (npm `jose`, PyPI `pyjwt`) and
 //!   turns what they print into verification keys and verifiers.
 
@@ -525,3 +527,5 @@ pub mod interop {
 
 /// Signing keys generated at run time (RSA, ECDSA, Ed25519, HMAC) and a JWS signing helper.
 pub mod keys;
+
+pub mod oidc;

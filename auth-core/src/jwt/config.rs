@@ -8,7 +8,7 @@ use std::time::Duration;
 use super::claims::ClaimNames;
 use super::key::{KeySet, VerificationKey};
 use super::resolver::{KeyResolver, StaticKeys};
-use super::verifier::{ClaimCheck, JwtVerifier, VerifierInner};
+use super::verifier::{ClaimCheck, JwtVerifier, Tenant, VerifierInner};
 use crate::clock::{Clock, SystemClock};
 use crate::error::ConfigError;
 use crate::principal::Principal;
@@ -33,6 +33,7 @@ const REGISTERED: [&str; 7] = ["sub", "iss", "aud", "exp", "nbf", "iat", "jti"];
 pub struct JwtVerifierBuilder {
     keys: Vec<VerificationKey>,
     resolver: Option<Arc<dyn KeyResolver>>,
+    trusted: Vec<TrustedIssuer>,
     issuers: Vec<String>,
     audiences: Vec<String>,
     any_audience: bool,
@@ -49,6 +50,7 @@ impl fmt::Debug for JwtVerifierBuilder {
         f.debug_struct("JwtVerifierBuilder")
             .field("keys", &self.keys)
             .field("resolver", &self.resolver)
+            .field("trusted", &self.trusted)
             .field("issuers", &self.issuers)
             .field("audiences", &self.audiences)
             .field("leeway", &self.leeway)
@@ -61,6 +63,7 @@ impl Default for JwtVerifierBuilder {
         Self {
             keys: Vec::new(),
             resolver: None,
+            trusted: Vec::new(),
             issuers: Vec::new(),
             audiences: Vec::new(),
             any_audience: false,
@@ -90,6 +93,50 @@ impl JwtVerifierBuilder {
     /// Uses a custom key source instead of (or, if keys were added, in place of) a static set.
     pub fn key_resolver(mut self, resolver: impl KeyResolver) -> Self {
         self.resolver = Some(Arc::new(resolver));
+        self
+    }
+
+    /// Keys from a JWK Set ([`JwksSource`](crate::jwks::JwksSource)). When the source was
+    /// built from an OpenID issuer, tokens' `iss` must also equal that issuer.
+    #[cfg(feature = "jwks")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "jwks")))]
+    pub fn jwks(mut self, source: crate::jwks::JwksSource) -> Self {
+        if let Some(iss) = source.oidc_issuer() {
+            self.issuers.push(iss.to_owned());
+        }
+        self.resolver = Some(Arc::new(source));
+        self
+    }
+
+    /// Trusts tokens from one more issuer, with its own keys and audiences (multi-tenant).
+    ///
+    /// With trusted issuers, the token's `iss` (read before verification, then verified)
+    /// selects the issuer's key source and audience rules; a token whose `iss` is not in the
+    /// list is rejected as `INVALID_TOKEN` without any key lookup or fetch. Verifier-wide
+    /// [`key`](Self::key), [`key_resolver`](Self::key_resolver), [`jwks`](Self::jwks) and
+    /// [`issuer`](Self::issuer) cannot be combined with this; verifier-wide
+    /// [`audience`](Self::audience)s apply to trusted issuers that set none.
+    ///
+    /// ```
+    /// use auth_core::jwt::{Algorithm, JwtVerifier, TrustedIssuer, VerificationKey};
+    /// use auth_core::ErrorCode;
+    ///
+    /// let secret = b"an example secret of at least thirty-two bytes";
+    /// let verifier = JwtVerifier::builder()
+    ///     .trusted_issuer(
+    ///         TrustedIssuer::with_keys("https://ours.example", [VerificationKey::hmac(Algorithm::HS256, secret)?])?
+    ///             .audience("orders-api"),
+    ///     )
+    ///     // .trusted_issuer(TrustedIssuer::jwks(JwksSource::from_oidc_issuer(..).build()?)?.audience(..))
+    ///     .build()?;
+    ///
+    /// let claims = serde_json::json!({"sub": "x", "iss": "https://evil.example", "aud": "orders-api", "exp": u32::MAX});
+    /// let token = jsonwebtoken::encode(&Default::default(), &claims, &jsonwebtoken::EncodingKey::from_secret(secret))?;
+    /// assert_eq!(verifier.verify_sync(&token).unwrap_err().code(), ErrorCode::InvalidToken);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn trusted_issuer(mut self, issuer: TrustedIssuer) -> Self {
+        self.trusted.push(issuer);
         self
     }
 
@@ -174,13 +221,56 @@ impl JwtVerifierBuilder {
     /// (and the dangerous opt-out was not used), the leeway exceeds 300 s, the maximum token
     /// length is zero, or an issuer, audience or claim name is empty or invalid.
     pub fn build(self) -> Result<JwtVerifier, ConfigError> {
-        let resolver: Arc<dyn KeyResolver> = match self.resolver {
-            Some(r) => r,
-            None => Arc::new(StaticKeys::new(KeySet::new(self.keys)?)),
+        let by_issuer = !self.trusted.is_empty();
+        let tenants = if by_issuer {
+            if !self.keys.is_empty() || self.resolver.is_some() || !self.issuers.is_empty() {
+                return Err(ConfigError::MixedIssuerConfig);
+            }
+            let mut tenants: Vec<Tenant> = Vec::with_capacity(self.trusted.len());
+            for t in self.trusted {
+                if t.issuer.is_empty() {
+                    return Err(ConfigError::EmptyValue("issuer"));
+                }
+                if tenants.iter().any(|x| x.issuers.contains(&t.issuer)) {
+                    return Err(ConfigError::DuplicateIssuer(t.issuer));
+                }
+                let audiences = if !t.audiences.is_empty() {
+                    Some(t.audiences)
+                } else if !self.audiences.is_empty() {
+                    Some(self.audiences.clone())
+                } else if self.any_audience {
+                    None
+                } else {
+                    return Err(ConfigError::MissingAudience);
+                };
+                if audiences.iter().flatten().any(String::is_empty) {
+                    return Err(ConfigError::EmptyValue("audience"));
+                }
+                tenants.push(Tenant {
+                    resolver: t.resolver,
+                    issuers: vec![t.issuer],
+                    audiences,
+                });
+            }
+            tenants
+        } else {
+            let resolver: Arc<dyn KeyResolver> = match self.resolver {
+                Some(r) => r,
+                None => Arc::new(StaticKeys::new(KeySet::new(self.keys)?)),
+            };
+            if self.audiences.is_empty() && !self.any_audience {
+                return Err(ConfigError::MissingAudience);
+            }
+            vec![Tenant {
+                resolver,
+                issuers: self.issuers.clone(),
+                audiences: if self.any_audience {
+                    None
+                } else {
+                    Some(self.audiences.clone())
+                },
+            }]
         };
-        if self.audiences.is_empty() && !self.any_audience {
-            return Err(ConfigError::MissingAudience);
-        }
         if self.issuers.iter().any(String::is_empty) {
             return Err(ConfigError::EmptyValue("issuer"));
         }
@@ -205,13 +295,8 @@ impl JwtVerifierBuilder {
             }
         }
         Ok(JwtVerifier::from_inner(VerifierInner {
-            resolver,
-            issuers: self.issuers,
-            audiences: if self.any_audience {
-                None
-            } else {
-                Some(self.audiences)
-            },
+            tenants,
+            by_issuer,
             leeway: self.leeway,
             required_typ: self.required_typ,
             max_token_len: self.max_token_len,
@@ -219,5 +304,144 @@ impl JwtVerifierBuilder {
             clock: self.clock,
             checks: self.checks,
         }))
+    }
+}
+
+/// One issuer a multi-issuer verifier trusts: its exact `iss`, where its keys come from, and
+/// the audiences its tokens must carry. Added with
+/// [`JwtVerifierBuilder::trusted_issuer`].
+#[must_use]
+pub struct TrustedIssuer {
+    issuer: String,
+    resolver: Arc<dyn KeyResolver>,
+    audiences: Vec<String>,
+}
+
+impl fmt::Debug for TrustedIssuer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TrustedIssuer")
+            .field("issuer", &self.issuer)
+            .field("resolver", &self.resolver)
+            .field("audiences", &self.audiences)
+            .finish()
+    }
+}
+
+impl TrustedIssuer {
+    /// Tokens with `iss` equal to `issuer` are verified with keys from `resolver`.
+    pub fn new(issuer: impl Into<String>, resolver: impl KeyResolver) -> Self {
+        Self {
+            issuer: issuer.into(),
+            resolver: Arc::new(resolver),
+            audiences: Vec::new(),
+        }
+    }
+
+    /// Tokens with `iss` equal to `issuer` are verified with these fixed keys.
+    ///
+    /// # Errors
+    ///
+    /// As [`KeySet::new`]: no keys, or two keys sharing a `kid`.
+    pub fn with_keys(
+        issuer: impl Into<String>,
+        keys: impl IntoIterator<Item = VerificationKey>,
+    ) -> Result<Self, ConfigError> {
+        let set = KeySet::new(keys.into_iter().collect())?;
+        Ok(Self::new(issuer, StaticKeys::new(set)))
+    }
+
+    /// The OpenID Provider a [`JwksSource`](crate::jwks::JwksSource) was built for
+    /// (with [`from_oidc_issuer`](crate::jwks::JwksSource::from_oidc_issuer)), with its keys.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::MissingSetting`] when the source was built from a plain JWKS URL (use
+    /// [`TrustedIssuer::new`] with the issuer then).
+    #[cfg(feature = "jwks")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "jwks")))]
+    pub fn jwks(source: crate::jwks::JwksSource) -> Result<Self, ConfigError> {
+        let issuer = source
+            .oidc_issuer()
+            .ok_or(ConfigError::MissingSetting(
+                "an oidc issuer (JwksSource::from_oidc_issuer) for TrustedIssuer::jwks",
+            ))?
+            .to_owned();
+        Ok(Self::new(issuer, source))
+    }
+
+    /// Requires `aud` to contain this value (call again to accept several).
+    pub fn audience(mut self, aud: impl Into<String>) -> Self {
+        self.audiences.push(aud.into());
+        self
+    }
+
+    /// The issuer.
+    #[must_use]
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jwt::Algorithm;
+
+    fn key() -> VerificationKey {
+        VerificationKey::hmac(Algorithm::HS256, [5u8; 32]).unwrap()
+    }
+
+    fn trusted(iss: &str) -> TrustedIssuer {
+        TrustedIssuer::with_keys(iss, [key()]).unwrap()
+    }
+
+    #[test]
+    fn trusted_issuers_cannot_be_mixed_with_verifier_wide_keys_or_issuers() {
+        let mixed = [
+            JwtVerifier::builder().key(key()),
+            JwtVerifier::builder().issuer("a"),
+            JwtVerifier::builder().key_resolver(StaticKeys::new(KeySet::new(vec![key()]).unwrap())),
+        ];
+        for b in mixed {
+            let err = b
+                .trusted_issuer(trusted("x"))
+                .audience("aud")
+                .build()
+                .unwrap_err();
+            assert_eq!(err, ConfigError::MixedIssuerConfig);
+        }
+    }
+
+    #[test]
+    fn each_trusted_issuer_needs_an_audience_and_a_distinct_name() {
+        assert_eq!(
+            JwtVerifier::builder()
+                .trusted_issuer(trusted("x"))
+                .build()
+                .unwrap_err(),
+            ConfigError::MissingAudience
+        );
+        assert!(
+            JwtVerifier::builder()
+                .trusted_issuer(trusted("x"))
+                .audience("shared")
+                .build()
+                .is_ok()
+        );
+        assert_eq!(
+            JwtVerifier::builder()
+                .trusted_issuer(trusted("x").audience("a"))
+                .trusted_issuer(trusted("x").audience("b"))
+                .build()
+                .unwrap_err(),
+            ConfigError::DuplicateIssuer("x".into())
+        );
+        assert_eq!(
+            JwtVerifier::builder()
+                .trusted_issuer(trusted("").audience("a"))
+                .build()
+                .unwrap_err(),
+            ConfigError::EmptyValue("issuer")
+        );
     }
 }

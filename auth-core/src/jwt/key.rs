@@ -226,6 +226,89 @@ impl VerificationKey {
             Prepared::Public(k) => k.verify_sig(message, signature).is_ok(),
         }
     }
+
+    /// The public half of this key as a JWK (RFC 7517) object: `kty`, the public parameters
+    /// (`n`/`e` for RSA, `crv`/`x`/`y` for EC, `crv`/`x` for Ed25519), `alg`, `use: "sig"`
+    /// and the `kid` when set. Never a private parameter: the key only ever holds public
+    /// material (or an HMAC secret, for which this returns `None`, since a symmetric key has
+    /// no public half to publish).
+    ///
+    /// ```
+    /// use auth_core::jwt::{Algorithm, VerificationKey};
+    ///
+    /// let jwk = r#"{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}"#;
+    /// let key = VerificationKey::from_jwk_json(jwk, Some(Algorithm::EdDSA))?.with_kid("ed-1");
+    /// let public = key.to_public_jwk().expect("asymmetric keys have a public half");
+    /// assert_eq!(public["kty"], "OKP");
+    /// assert_eq!(public["x"], "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo");
+    /// assert_eq!(public["kid"], "ed-1");
+    /// assert_eq!(public["alg"], "EdDSA");
+    /// assert!(public.get("d").is_none());
+    ///
+    /// let hmac = VerificationKey::hmac(Algorithm::HS256, [7u8; 32])?;
+    /// assert!(hmac.to_public_jwk().is_none());
+    /// # Ok::<(), auth_core::ConfigError>(())
+    /// ```
+    #[must_use]
+    pub fn to_public_jwk(&self) -> Option<serde_json::Map<String, serde_json::Value>> {
+        let Prepared::Public(parsed) = &self.prepared else {
+            return None;
+        };
+        let spki = parsed.as_der().ok()?;
+        let spki = spki.as_ref();
+        let b64 = |bytes: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+        let mut jwk = serde_json::Map::new();
+        let mut put = |k: &str, v: String| {
+            jwk.insert(k.to_owned(), serde_json::Value::String(v));
+        };
+        match self.alg.family() {
+            Family::Rsa => {
+                let public = rsa::PublicKey::from_der(spki).ok()?;
+                let components = rsa::PublicKeyComponents::<Vec<u8>>::from(&public);
+                put("kty", "RSA".to_owned());
+                put("n", b64(&components.n));
+                put("e", b64(&components.e));
+            }
+            Family::Ec => {
+                // aws-lc writes a canonical SubjectPublicKeyInfo whose BIT STRING ends with the
+                // uncompressed point 0x04 || x || y; its total length is fixed per curve.
+                let (crv, spki_len, coord) = match self.alg {
+                    Algorithm::ES256 => ("P-256", 91, 32),
+                    Algorithm::ES384 => ("P-384", 120, 48),
+                    _ => return None,
+                };
+                if spki.len() != spki_len {
+                    return None;
+                }
+                let point = spki.get(spki_len - (1 + 2 * coord)..)?;
+                let (tag, xy) = point.split_first()?;
+                if *tag != 0x04 {
+                    return None;
+                }
+                let (x, y) = xy.split_at_checked(coord)?;
+                put("kty", "EC".to_owned());
+                put("crv", crv.to_owned());
+                put("x", b64(x));
+                put("y", b64(y));
+            }
+            Family::Ed => {
+                // Ed25519 SubjectPublicKeyInfo: a 12-byte prefix, then the 32-byte key.
+                if spki.len() != 44 {
+                    return None;
+                }
+                put("kty", "OKP".to_owned());
+                put("crv", "Ed25519".to_owned());
+                put("x", b64(spki.get(12..)?));
+            }
+            Family::Hmac => return None,
+        }
+        put("alg", self.alg.as_str().to_owned());
+        put("use", "sig".to_owned());
+        if let Some(kid) = &self.kid {
+            put("kid", kid.clone());
+        }
+        Some(jwk)
+    }
 }
 
 impl fmt::Debug for VerificationKey {
@@ -298,14 +381,18 @@ impl KeySet {
     /// must equal the token's); otherwise keys without a `kid` (or, for a token without `kid`,
     /// all keys) pinned to the token's algorithm are candidates.
     pub(crate) fn candidates(&self, kid: Option<&str>, alg: Algorithm) -> Candidates<'_> {
-        if let Some(kid) = kid
-            && let Some(k) = self.keys.iter().find(|k| k.kid() == Some(kid))
-        {
-            return if k.alg == alg {
-                Candidates::Keys(vec![k])
-            } else {
-                Candidates::AlgorithmMismatch
-            };
+        if let Some(kid) = kid {
+            // Several keys may share a `kid` when a fetched JWK without `alg` was expanded into
+            // one key per allowed algorithm; each is still pinned to exactly one algorithm.
+            let mut named = self.keys.iter().filter(|k| k.kid() == Some(kid)).peekable();
+            if named.peek().is_some() {
+                let keys: Vec<&VerificationKey> = named.filter(|k| k.alg == alg).collect();
+                return if keys.is_empty() {
+                    Candidates::AlgorithmMismatch
+                } else {
+                    Candidates::Keys(keys)
+                };
+            }
         }
         let keys: Vec<&VerificationKey> = self
             .keys
@@ -320,6 +407,26 @@ impl KeySet {
         } else {
             Candidates::Keys(keys)
         }
+    }
+
+    /// A key set read from a JWK Set: the same `kid` may appear once per algorithm (a JWK
+    /// without `alg` expands to one pinned key per allowed algorithm), never twice for one.
+    #[cfg(feature = "jwks")]
+    pub(crate) fn from_fetched(keys: Vec<VerificationKey>) -> Result<Self, ConfigError> {
+        if keys.is_empty() {
+            return Err(ConfigError::NoKeys);
+        }
+        for (i, k) in keys.iter().enumerate() {
+            if let Some(kid) = k.kid()
+                && keys
+                    .iter()
+                    .skip(i + 1)
+                    .any(|o| o.kid() == Some(kid) && o.alg == k.alg)
+            {
+                return Err(ConfigError::DuplicateKeyId(kid.to_owned()));
+            }
+        }
+        Ok(Self { keys })
     }
 }
 

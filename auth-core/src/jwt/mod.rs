@@ -32,6 +32,7 @@ mod config;
 mod header;
 #[cfg(feature = "issuer")]
 mod issuer;
+mod jwk_set;
 mod key;
 #[cfg(feature = "issuer")]
 mod keyring;
@@ -41,7 +42,10 @@ mod signing;
 mod verifier;
 
 pub use algorithm::Algorithm;
-pub use config::{DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_LEN, JwtVerifierBuilder, MAX_LEEWAY};
+pub use config::{
+    DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_LEN, JwtVerifierBuilder, MAX_LEEWAY, TrustedIssuer,
+};
+pub use jwk_set::{JWKS_CONTENT_TYPE, JwksDocument, PublicJwkSet};
 pub use key::{KeySet, VerificationKey};
 pub use resolver::{BoxFuture, KeyResolver, StaticKeys};
 pub use verifier::{JwtVerifier, Verify};

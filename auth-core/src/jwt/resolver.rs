@@ -1,8 +1,8 @@
 //! Where verification keys come from.
 //!
 //! Key lookup is synchronous in the common case (keys already in memory) and may become
-//! asynchronous when a resolver has to learn a key it does not know yet (a JWKS fetch, added by
-//! a later release). The [`KeyResolver`] trait has both halves, so new sources plug in without
+//! asynchronous when a resolver has to learn a key it does not know yet (a JWKS fetch: see
+//! `JwksSource` in the `jwks` module, behind the `jwks` feature). The [`KeyResolver`] trait has both halves, so new sources plug in without
 //! changing [`JwtVerifier`](super::JwtVerifier)'s API.
 
 use std::fmt;

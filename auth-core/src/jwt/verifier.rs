@@ -66,10 +66,30 @@ pub struct JwtVerifier {
     inner: Arc<VerifierInner>,
 }
 
-pub(crate) struct VerifierInner {
+/// One key source with the issuers and audiences its tokens must carry.
+pub(crate) struct Tenant {
     pub(crate) resolver: Arc<dyn KeyResolver>,
+    /// Accepted `iss` values; empty means `iss` is not checked (single-source mode only).
     pub(crate) issuers: Vec<String>,
+    /// Accepted `aud` values; `None` accepts any audience.
     pub(crate) audiences: Option<Vec<String>>,
+}
+
+impl fmt::Debug for Tenant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Tenant")
+            .field("resolver", &self.resolver)
+            .field("issuers", &self.issuers)
+            .field("audiences", &self.audiences)
+            .finish()
+    }
+}
+
+pub(crate) struct VerifierInner {
+    /// One tenant, or (when `by_issuer`) one per trusted issuer.
+    pub(crate) tenants: Vec<Tenant>,
+    /// Select the tenant by the token's (unverified) `iss` before looking up keys.
+    pub(crate) by_issuer: bool,
     pub(crate) leeway: Duration,
     pub(crate) required_typ: Option<String>,
     pub(crate) max_token_len: usize,
@@ -82,9 +102,8 @@ impl fmt::Debug for JwtVerifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let i = &self.inner;
         f.debug_struct("JwtVerifier")
-            .field("resolver", &i.resolver)
-            .field("issuers", &i.issuers)
-            .field("audiences", &i.audiences)
+            .field("tenants", &i.tenants)
+            .field("by_issuer", &i.by_issuer)
             .field("leeway", &i.leeway)
             .field("required_typ", &i.required_typ)
             .field("max_token_len", &i.max_token_len)
@@ -155,10 +174,11 @@ impl JwtVerifier {
     /// The [`AuthError`] of the first check that failed.
     pub fn verify_sync(&self, token: &str) -> Result<Principal, AuthError> {
         let (seg, header) = self.preflight(token)?;
-        let keys = self.inner.resolver.current().ok_or_else(|| {
+        let tenant = self.route(&seg)?;
+        let keys = tenant.resolver.current().ok_or_else(|| {
             AuthError::BackendUnavailable("no verification keys are loaded".into())
         })?;
-        self.verify_parsed(&seg, &header, &keys)
+        self.verify_parsed(&seg, &header, tenant, &keys)
     }
 
     /// Verifies `token`, letting the key resolver fetch an unknown key if it can.
@@ -166,24 +186,23 @@ impl JwtVerifier {
     /// The returned [`Verify`] future is already complete in the common case (see
     /// [`Verify::into_ready`]), so middleware can take a synchronous fast path.
     pub fn verify(&self, token: &str) -> Verify {
-        let (seg, header) = match self.preflight(token) {
-            Ok(v) => v,
+        let (seg, header, tenant) = match self
+            .preflight(token)
+            .and_then(|(seg, header)| Ok((self.route(&seg)?, seg, header)))
+        {
+            Ok((tenant, seg, header)) => (seg, header, tenant),
             Err(e) => return Verify::ready(Err(e)),
         };
-        let keys = self.inner.resolver.current();
+        let keys = tenant.resolver.current();
         if let Some(keys) = &keys
             && !matches!(
                 keys.candidates(header.kid.as_deref(), header.alg),
                 Candidates::None
             )
         {
-            return Verify::ready(self.verify_parsed(&seg, &header, keys));
+            return Verify::ready(self.verify_parsed(&seg, &header, tenant, keys));
         }
-        match self
-            .inner
-            .resolver
-            .refresh(header.kid.as_deref(), header.alg)
-        {
+        match tenant.resolver.refresh(header.kid.as_deref(), header.alg) {
             Some(fetch) => {
                 let this = self.clone();
                 let token = token.to_owned();
@@ -191,7 +210,8 @@ impl JwtVerifier {
                     state: VerifyState::Pending(Box::pin(async move {
                         let keys = fetch.await?;
                         let (seg, header) = this.preflight(&token)?;
-                        this.verify_parsed(&seg, &header, &keys)
+                        let tenant = this.route(&seg)?;
+                        this.verify_parsed(&seg, &header, tenant, &keys)
                     })),
                 }
             }
@@ -234,10 +254,39 @@ impl JwtVerifier {
         Ok((seg, header))
     }
 
+    /// The tenant whose keys and rules apply: the only one, or the one named by the token's
+    /// `iss`, read here before verification only to choose (the verified claims are checked
+    /// against the tenant's issuer again). An unknown `iss` is refused before any key lookup,
+    /// so it can never cause a fetch.
+    fn route(&self, seg: &Segments<'_>) -> Result<&Tenant, AuthError> {
+        let tenants = &self.inner.tenants;
+        if !self.inner.by_issuer {
+            return tenants
+                .first()
+                .ok_or_else(|| AuthError::BackendUnavailable("no key source".into()));
+        }
+        #[derive(serde::Deserialize)]
+        struct IssOnly<'a> {
+            #[serde(borrow, default)]
+            iss: Option<std::borrow::Cow<'a, str>>,
+        }
+        let payload = B64
+            .decode(seg.payload)
+            .map_err(|_| InvalidToken::BadEncoding)?;
+        let claims: IssOnly<'_> =
+            serde_json::from_slice(&payload).map_err(|_| InvalidToken::BadJson)?;
+        let iss = claims.iss.ok_or(InvalidToken::UnknownIssuer)?;
+        tenants
+            .iter()
+            .find(|t| t.issuers.iter().any(|i| *i == iss))
+            .ok_or_else(|| InvalidToken::UnknownIssuer.into())
+    }
+
     fn verify_parsed(
         &self,
         seg: &Segments<'_>,
         header: &TokenHeader<'_>,
+        tenant: &Tenant,
         keys: &KeySet,
     ) -> Result<Principal, AuthError> {
         let candidates = match keys.candidates(header.kid.as_deref(), header.alg) {
@@ -261,10 +310,14 @@ impl JwtVerifier {
             .decode(seg.payload)
             .map_err(|_| InvalidToken::BadEncoding)?;
         let payload = String::from_utf8(payload).map_err(|_| InvalidToken::BadJson)?;
-        self.principal_from_payload(payload)
+        self.principal_from_payload(payload, tenant)
     }
 
-    fn principal_from_payload(&self, payload: String) -> Result<Principal, AuthError> {
+    fn principal_from_payload(
+        &self,
+        payload: String,
+        tenant: &Tenant,
+    ) -> Result<Principal, AuthError> {
         let i = &*self.inner;
         let c = claims::parse(&payload, &i.names)?;
         let now = i.clock.now();
@@ -276,13 +329,13 @@ impl JwtVerifier {
         if c.nbf.is_some_and(|nbf| nbf > latest) || c.iat.is_some_and(|iat| iat > latest) {
             return Err(AuthError::TokenNotYetValid);
         }
-        if !i.issuers.is_empty() {
+        if !tenant.issuers.is_empty() {
             match &c.iss {
-                Some(iss) if i.issuers.iter().any(|x| x == iss) => {}
+                Some(iss) if tenant.issuers.iter().any(|x| x == iss) => {}
                 _ => return Err(AuthError::InvalidIssuer),
             }
         }
-        if let Some(accepted) = &i.audiences
+        if let Some(accepted) = &tenant.audiences
             && !c.aud.iter().any(|a| accepted.iter().any(|x| x == a))
         {
             return Err(AuthError::InvalidAudience);

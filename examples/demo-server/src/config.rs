@@ -10,6 +10,9 @@
 //! | `AUTH_JWT_AUDIENCE` | required `aud` | `auth-demo-api` |
 //! | `AUTH_DEMO_TRUSTED_PROXIES` | comma-separated CIDRs (or addresses) of reverse proxies whose `X-Forwarded-For` is believed by `/auth/login`'s brute-force protection | (none) |
 //! | `AUTH_DEMO_PASSWORD` | password of the seeded `demo@example.com` account | `demo-password` |
+//! | `AUTH_JWT_KEY_ID` | `kid` of the verification key (tokens may name it; published in the JWKS) | (none) |
+//! | `AUTH_OIDC_ISSUER` | also accept tokens from this OpenID Provider (keys by discovery + JWKS) | (off) |
+//! | `AUTH_OIDC_AUDIENCE` | required `aud` of that provider's tokens; needed with `AUTH_OIDC_ISSUER` | |
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -60,6 +63,20 @@ pub struct Config {
     pub trusted_proxies: auth_tower::brute_force::TrustedProxies,
     /// The seeded account's password (`AUTH_DEMO_PASSWORD`).
     pub demo_password: crate::login::DemoPassword,
+    /// `kid` of the verification key.
+    pub key_id: Option<String>,
+    /// A second, external issuer whose tokens are accepted too.
+    pub oidc: Option<OidcConfig>,
+}
+
+/// `AUTH_OIDC_ISSUER` + `AUTH_OIDC_AUDIENCE`: an OpenID Provider whose access tokens the demo
+/// accepts in addition to its own.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OidcConfig {
+    /// The provider's issuer URL, exactly as its tokens' `iss` and its discovery document say.
+    pub issuer: String,
+    /// The `aud` its tokens must carry for this API.
+    pub audience: String,
 }
 
 impl Config {
@@ -120,6 +137,36 @@ impl Config {
             )));
         }
         let demo_password = crate::login::DemoPassword::new(demo_password);
+        let key_id = get("AUTH_JWT_KEY_ID").filter(|k| !k.is_empty());
+        let oidc = match (get("AUTH_OIDC_ISSUER"), get("AUTH_OIDC_AUDIENCE")) {
+            (Some(oidc_issuer), Some(oidc_audience)) => {
+                if oidc_issuer.is_empty() || oidc_audience.is_empty() {
+                    return Err(input(
+                        "AUTH_OIDC_ISSUER and AUTH_OIDC_AUDIENCE must not be empty".into(),
+                    ));
+                }
+                Some(OidcConfig {
+                    issuer: oidc_issuer,
+                    audience: oidc_audience,
+                })
+            }
+            (Some(_), None) => {
+                return Err(input(
+                    "AUTH_OIDC_ISSUER needs AUTH_OIDC_AUDIENCE (the aud the provider puts in \
+                     tokens for this API)"
+                        .into(),
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(input("AUTH_OIDC_AUDIENCE needs AUTH_OIDC_ISSUER".into()));
+            }
+            (None, None) => None,
+        };
+        if oidc.as_ref().is_some_and(|o| o.issuer == issuer) {
+            return Err(input(
+                "AUTH_OIDC_ISSUER must differ from the demo's own issuer (AUTH_JWT_ISSUER)".into(),
+            ));
+        }
         Ok(Self {
             addr,
             key,
@@ -127,6 +174,8 @@ impl Config {
             audience,
             trusted_proxies,
             demo_password,
+            key_id,
+            oidc,
         })
     }
 
@@ -136,6 +185,14 @@ impl Config {
     ///
     /// When the secret is too short or the PEM does not parse for the algorithm.
     pub fn verification_key(&self) -> Result<VerificationKey, ConfigError> {
+        let key = self.unnamed_key()?;
+        Ok(match &self.key_id {
+            Some(kid) => key.with_kid(kid.clone()),
+            None => key,
+        })
+    }
+
+    fn unnamed_key(&self) -> Result<VerificationKey, ConfigError> {
         match &self.key {
             KeySource::Secret(s) | KeySource::Ephemeral(s) => {
                 VerificationKey::hmac(Algorithm::HS256, s).map_err(|e| match e {
@@ -222,6 +279,33 @@ mod tests {
             "{err}"
         );
         assert!(Config::from_env(env(&[("AUTH_DEMO_PASSWORD", "long enough")])).is_ok());
+    }
+
+    #[test]
+    fn oidc_issuer_needs_an_audience_and_a_name_of_its_own() {
+        assert!(Config::from_env(env(&[("AUTH_OIDC_ISSUER", "https://idp.example")])).is_err());
+        assert!(Config::from_env(env(&[("AUTH_OIDC_AUDIENCE", "api")])).is_err());
+        assert!(
+            Config::from_env(env(&[
+                ("AUTH_OIDC_ISSUER", "auth-demo"),
+                ("AUTH_OIDC_AUDIENCE", "api")
+            ]))
+            .is_err()
+        );
+        let c = Config::from_env(env(&[
+            ("AUTH_OIDC_ISSUER", "https://idp.example"),
+            ("AUTH_OIDC_AUDIENCE", "api"),
+            ("AUTH_JWT_KEY_ID", "demo-1"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            c.oidc,
+            Some(OidcConfig {
+                issuer: "https://idp.example".into(),
+                audience: "api".into()
+            })
+        );
+        assert_eq!(c.verification_key().unwrap().kid(), Some("demo-1"));
     }
 
     #[test]

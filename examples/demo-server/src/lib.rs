@@ -5,6 +5,7 @@
 //! | route | auth | answer |
 //! |---|---|---|
 //! | `GET /health` | none | 200 `{"status":"ok"}` |
+//! | `GET /.well-known/jwks.json` | none | 200 JWK Set of the demo's public verification keys (`{"keys":[]}` for HS256), `Cache-Control: public, max-age=300` |
 //! | `GET /api/me` | bearer required | 200 `{"sub","roles","scopes","auth_method"}` |
 //! | `GET /api/hello` | bearer optional | 200 `{"message":"hello <sub>"}` or `"hello anonymous"` |
 //! | `GET /api/orders` | scope `read:orders` | 200 `{"subject","orders":[..]}` |
@@ -21,6 +22,10 @@
 //!
 //! `POST /auth/login` is behind `BruteForceLayer` (see [`login`]).
 //!
+//! With `AUTH_OIDC_ISSUER` and `AUTH_OIDC_AUDIENCE`, tokens from that OpenID Provider are
+//! accepted too: the token's `iss` picks the demo's own key or the provider's JWKS (found by
+//! discovery, cached and refreshed in the background); see [`verifier`].
+//!
 //! Failures are the layer's: 401 (400 for malformed headers) with `WWW-Authenticate` and
 //! `{"error":{"code":"...","message":"..."}}`.
 
@@ -29,16 +34,26 @@ pub mod keys;
 pub mod login;
 pub mod orders;
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use auth_axum_extractors::Principal;
 use auth_core::ConfigError;
 use auth_core::api_key::{ApiKeys, MemoryApiKeyStore};
-use auth_core::jwt::JwtVerifier;
+use auth_core::jwks::JwksSource;
+use auth_core::jwt::{JwtVerifier, PublicJwkSet, TrustedIssuer};
 use auth_tower::bearer::BearerLayer;
+use axum::http::header;
+use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Value, json};
+
+use crate::config::Config;
+
+/// How long clients may cache the demo's JWK Set (`Cache-Control: max-age`). A key added to
+/// the set must be published at least this long before it signs anything.
+pub const JWKS_MAX_AGE: Duration = Duration::from_secs(300);
 
 /// The realm named in the demo's `WWW-Authenticate` challenges.
 pub const REALM: &str = "auth-demo";
@@ -64,10 +79,12 @@ pub struct Demo {
     pub token_issuer: String,
     /// `aud` of the tokens `/auth/login` issues.
     pub token_audience: String,
+    /// The public keys served at `GET /.well-known/jwks.json`.
+    pub public_keys: Arc<PublicJwkSet>,
 }
 
 impl Demo {
-    /// The demo with in-memory defaults around a verifier.
+    /// The demo with in-memory defaults around a verifier, publishing no keys.
     #[must_use]
     pub fn new(verifier: JwtVerifier) -> Self {
         Self {
@@ -81,8 +98,55 @@ impl Demo {
             signing_secret: None,
             token_issuer: config::DEFAULT_ISSUER.to_owned(),
             token_audience: config::DEFAULT_AUDIENCE.to_owned(),
+            public_keys: Arc::new(PublicJwkSet::default()),
         }
     }
+
+    /// Publishes these keys at `GET /.well-known/jwks.json`.
+    #[must_use]
+    pub fn with_public_keys(mut self, keys: PublicJwkSet) -> Self {
+        self.public_keys = Arc::new(keys);
+        self
+    }
+
+    /// The demo as configured: its verifier (see [`verifier`]) and its public keys.
+    ///
+    /// # Errors
+    ///
+    /// As [`verifier`].
+    pub fn from_config(config: &Config) -> Result<(Self, Option<JwksSource>), ConfigError> {
+        let (verifier, oidc) = verifier(config)?;
+        let keys = PublicJwkSet::from_keys([&config.verification_key()?])?;
+        Ok((Self::new(verifier).with_public_keys(keys), oidc))
+    }
+}
+
+/// The demo's verifier: its own key, issuer and audience; with `AUTH_OIDC_ISSUER`, also the
+/// OpenID Provider's tokens (keys by discovery and JWKS; the token's `iss` selects which).
+/// Returns the provider's key source too, so the caller can prime it.
+///
+/// # Errors
+///
+/// When a key, URL or setting is invalid.
+pub fn verifier(config: &Config) -> Result<(JwtVerifier, Option<JwksSource>), ConfigError> {
+    let own = config.verification_key()?;
+    let Some(oidc) = &config.oidc else {
+        let verifier = JwtVerifier::builder()
+            .key(own)
+            .issuer(config.issuer.clone())
+            .audience(config.audience.clone())
+            .build()?;
+        return Ok((verifier, None));
+    };
+    let source = JwksSource::from_oidc_issuer(oidc.issuer.clone()).build()?;
+    let verifier = JwtVerifier::builder()
+        .trusted_issuer(
+            TrustedIssuer::with_keys(config.issuer.clone(), [own])?
+                .audience(config.audience.clone()),
+        )
+        .trusted_issuer(TrustedIssuer::jwks(source.clone())?.audience(oidc.audience.clone()))
+        .build()?;
+    Ok((verifier, Some(source)))
 }
 
 /// Builds the demo router around a verifier, with in-memory defaults.
@@ -107,8 +171,25 @@ pub fn app_with(demo: Demo) -> Result<Router, ConfigError> {
         .realm(REALM)
         .optional()
         .build()?;
+    let jwks = demo.public_keys.document(JWKS_MAX_AGE);
     let router = Router::new()
         .route("/health", get(health))
+        .route(
+            "/.well-known/jwks.json",
+            get(move || {
+                let jwks = jwks.clone();
+                async move {
+                    (
+                        [
+                            (header::CONTENT_TYPE, jwks.content_type().to_owned()),
+                            (header::CACHE_CONTROL, jwks.cache_control().to_owned()),
+                        ],
+                        jwks.body().to_owned(),
+                    )
+                        .into_response()
+                }
+            }),
+        )
         .route("/api/me", get(me).layer(required))
         .route("/api/hello", get(hello).layer(optional))
         .merge(orders::router(&demo)?)

@@ -12,7 +12,7 @@
 
 use std::process::ExitCode;
 
-use auth_core::jwt::JwtVerifier;
+use demo_server::Demo;
 use demo_server::config::{Config, KeySource};
 use tracing_subscriber::EnvFilter;
 
@@ -34,12 +34,7 @@ async fn main() -> ExitCode {
 
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let config = Config::from_env(|k| std::env::var(k).ok())?;
-    let verifier = JwtVerifier::builder()
-        .key(config.verification_key()?)
-        .issuer(config.issuer.clone())
-        .audience(config.audience.clone())
-        .build()?;
-    let mut demo = demo_server::Demo::new(verifier);
+    let (mut demo, oidc) = Demo::from_config(&config)?;
     demo_server::login::configure(&mut demo, &config);
     // Expired brute-force entries also leave on their own as requests come in; this frees
     // memory when traffic stops.
@@ -58,6 +53,19 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             attempts.purge_expired(auth_core::clock::SystemClock.now());
         }
     });
+    if let (Some(source), Some(oidc)) = (oidc, &config.oidc) {
+        println!(
+            "Also accepting tokens from {} (aud {}), keys by OpenID discovery.",
+            oidc.issuer, oidc.audience
+        );
+        // Fetch the provider's keys now so the first request does not wait; failures are
+        // logged and retried on demand (requests get 503 until keys are available).
+        tokio::spawn(async move {
+            if let Err(e) = source.refresh_now().await {
+                tracing::warn!(target: "auth::jwks", error = %e, "initial jwks fetch failed");
+            }
+        });
+    }
     let app = demo_server::app_with(demo)?;
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     let addr = listener.local_addr()?;

@@ -120,3 +120,49 @@ fn short_secret_makes_the_binary_exit_non_zero_with_a_clear_message() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("AUTH_JWT_SECRET is 5 bytes"), "{stderr}");
 }
+
+#[tokio::test]
+async fn jwks_of_an_hs256_demo_is_empty_and_cacheable() {
+    let (status, headers, body) = get("/.well-known/jwks.json", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(body, serde_json::json!({"keys": []}));
+    assert_eq!(headers["cache-control"], "public, max-age=300");
+    assert_eq!(headers["content-type"], "application/json");
+}
+
+#[tokio::test]
+async fn jwks_publishes_the_public_half_of_an_asymmetric_key() {
+    use auth_core::jwt::PublicJwkSet;
+    let x = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo";
+    let key = VerificationKey::from_jwk_json(
+        &format!(r#"{{"kty":"OKP","crv":"Ed25519","x":"{x}"}}"#),
+        Some(Algorithm::EdDSA),
+    )
+    .unwrap()
+    .with_kid("demo-ed-1");
+    let verifier = JwtVerifier::builder()
+        .key(key.clone())
+        .issuer("auth-demo")
+        .audience("auth-demo-api")
+        .build()
+        .unwrap();
+    let demo =
+        demo_server::Demo::new(verifier).with_public_keys(PublicJwkSet::from_keys([&key]).unwrap());
+    let res = demo_server::app_with(demo)
+        .unwrap()
+        .oneshot(
+            http::Request::get("/.well-known/jwks.json")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    let body: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(
+        body,
+        serde_json::json!({"keys": [{"kty": "OKP", "crv": "Ed25519", "x": x,
+            "alg": "EdDSA", "use": "sig", "kid": "demo-ed-1"}]})
+    );
+}
