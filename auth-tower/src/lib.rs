@@ -56,6 +56,9 @@
 #[macro_use]
 mod macros;
 
+#[cfg(any(feature = "scope", feature = "csrf"))]
+mod check_future;
+
 #[cfg(feature = "api-key")]
 #[cfg_attr(docsrs, doc(cfg(feature = "api-key")))]
 pub mod api_key;

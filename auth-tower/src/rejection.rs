@@ -40,6 +40,7 @@ impl Schemes {
     };
 
     /// Every scheme challenged by either.
+    #[cfg_attr(not(any(feature = "bearer", feature = "api-key")), allow(dead_code))]
     pub(crate) const fn union(self, other: Self) -> Self {
         Self {
             bearer: self.bearer || other.bearer,
@@ -69,6 +70,7 @@ impl Rejection {
     /// optional-mode layer left in the request's `extensions`: its schemes are added and its
     /// realm is kept, so a route behind several optional layers challenges every scheme it
     /// accepts.
+    #[cfg_attr(not(any(feature = "bearer", feature = "api-key")), allow(dead_code))]
     pub(crate) fn missing(
         extensions: &http::Extensions,
         realm: &Realm,
@@ -91,6 +93,7 @@ impl Rejection {
     /// `extensions`, or widens the one an earlier optional layer inserted (see
     /// [`Rejection::missing`]). Extractors and the `ScopeLayer` answer with it when a principal
     /// is needed after all.
+    #[cfg_attr(not(any(feature = "bearer", feature = "api-key")), allow(dead_code))]
     pub(crate) fn merge_missing(
         extensions: &mut http::Extensions,
         realm: &Realm,
