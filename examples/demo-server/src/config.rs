@@ -153,6 +153,19 @@ impl Config {
                     .collect()
             })
             .unwrap_or_default();
+        // The CSRF layer's own check (exact lower-case `http(s)://host[:port]`), run here so
+        // the message names the variable.
+        for origin in &allowed_origins {
+            let _checked = auth_tower::csrf::CsrfLayer::builder()
+                .allowed_origin(origin.clone())
+                .build()
+                .map_err(|_| {
+                    input(format!(
+                        "AUTH_DEMO_ALLOWED_ORIGINS: `{origin}` is not an origin \
+                         (lower-case http(s)://host[:port], no path)"
+                    ))
+                })?;
+        }
         let key_id = get("AUTH_JWT_KEY_ID").filter(|k| !k.is_empty());
         let oidc = match (get("AUTH_OIDC_ISSUER"), get("AUTH_OIDC_AUDIENCE")) {
             (Some(oidc_issuer), Some(oidc_audience)) => {
@@ -422,5 +435,64 @@ mod tests {
             .is_err()
         );
         assert!(Config::from_env(env(&[("AUTH_DEMO_ADDR", "nope")])).is_err());
+    }
+
+    #[test]
+    fn key_variables_combine_only_in_the_documented_ways() {
+        for vars in [
+            &[
+                ("AUTH_JWT_SECRET", "a secret of at least thirty-two bytes"),
+                ("AUTH_JWT_ALG", "RS256"),
+            ][..],
+            &[("AUTH_JWT_PRIVATE_KEY_FILE", "a")],
+            &[("AUTH_JWT_PUBLIC_KEY_FILE", "a")],
+            &[
+                ("AUTH_JWT_ALG", "EdDSA"),
+                ("AUTH_JWT_PRIVATE_KEY_FILE", "a"),
+                ("AUTH_JWT_PUBLIC_KEY_FILE", "b"),
+            ],
+        ] {
+            assert!(Config::from_env(env(vars)).is_err(), "{vars:?}");
+        }
+        let err = Config::from_env(env(&[("AUTH_JWT_ALG", "EdDSA")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("AUTH_JWT_PRIVATE_KEY_FILE"), "{err}");
+    }
+
+    #[test]
+    fn a_private_key_that_does_not_parse_names_the_variable_and_keeps_its_bytes_out_of_debug() {
+        let path =
+            std::env::temp_dir().join(format!("demo-config-test-{}.pem", std::process::id()));
+        std::fs::write(
+            &path,
+            "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+        )
+        .unwrap();
+        let c = Config::from_env(env(&[
+            ("AUTH_JWT_ALG", "ES256"),
+            ("AUTH_JWT_PRIVATE_KEY_FILE", path.to_str().unwrap()),
+        ]))
+        .unwrap();
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(format!("{:?}", c.key), "PrivateKey(ES256, REDACTED)");
+        let err = c.signing_key().unwrap_err().to_string();
+        assert!(err.contains("AUTH_JWT_PRIVATE_KEY_FILE"), "{err}");
+    }
+
+    #[test]
+    fn signing_keys_default_to_the_demo_kid() {
+        let c = Config::from_env(env(&[])).unwrap();
+        assert_eq!(c.signing_key().unwrap().unwrap().kid(), DEFAULT_KEY_ID);
+        let c = Config::from_env(env(&[("AUTH_JWT_KEY_ID", "k-7")])).unwrap();
+        assert_eq!(c.signing_key().unwrap().unwrap().kid(), "k-7");
+    }
+
+    #[test]
+    fn admin_email_is_normalized_and_must_be_an_email() {
+        let c = Config::from_env(env(&[("AUTH_DEMO_ADMIN_EMAIL", " Boss@Example.COM")])).unwrap();
+        assert_eq!(c.admin_email.as_deref(), Some("boss@example.com"));
+        assert!(Config::from_env(env(&[("AUTH_DEMO_ADMIN_EMAIL", "boss")])).is_err());
+        assert_eq!(Config::from_env(env(&[])).unwrap().admin_email, None);
     }
 }
