@@ -61,6 +61,7 @@ function csrfToken() {
   return entry ? entry.slice('csrf_token='.length) : '';
 }
 
+// Shows an answer; `data-answers` on <body> counts them (tests wait on it).
 async function show(promise) {
   const status = document.getElementById('status');
   const output = document.getElementById('output');
@@ -69,12 +70,11 @@ async function show(promise) {
     const text = await res.text();
     status.textContent = String(res.status);
     output.textContent = text;
-    return res.status;
   } catch (e) {
     status.textContent = 'network error';
     output.textContent = String(e);
-    return 0;
   }
+  document.body.dataset.answers = String(Number(document.body.dataset.answers || 0) + 1);
 }
 
 function post(path, body, withCsrf) {
