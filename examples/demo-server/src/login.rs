@@ -20,7 +20,7 @@
 //! or echoed in an error.
 //!
 //! One account is seeded: `demo@example.com` (subject `demo-user`) with the password from
-//! `AUTH_DEMO_PASSWORD`, default [`DEFAULT_DEMO_PASSWORD`](crate::users::DEFAULT_DEMO_PASSWORD).
+//! `AUTH_DEMO_PASSWORD`, default [`DEFAULT_DEMO_PASSWORD`].
 //! Roles and scopes: see [`crate::roles`].
 
 use std::sync::Arc;
