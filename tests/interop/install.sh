@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the interop signers used by tests/tests/interop_{jose,pyjwt}.rs and the OpenID
-# Provider used by tests/tests/oidc_provider.rs. Idempotent: each part is skipped when what is
+# Installs the interop signers used by tests/tests/interop_{jose,pyjwt}.rs, the OpenID
+# Provider used by tests/tests/oidc_provider.rs, and the browser used by
+# examples/demo-server/tests/browser_session.rs. Idempotent: each part is skipped when what is
 # installed already matches the pins.
 #
 #   bash tests/interop/install.sh        # from anywhere; CI calls it before `cargo test`
@@ -10,6 +11,10 @@
 # - npm `oidc-provider` (tests/oidc): `npm ci` there, on the same rule.
 # - PyPI `pyjwt[crypto]`: `python3 -m pip install -r requirements.txt` when `python3` cannot
 #   import `jwt` and `cryptography`, or the installed pyjwt is not the pinned version.
+# - Debian's `chromium` (/usr/bin/chromium): `apt-get update && apt-get install -y chromium`
+#   when it is missing (needs root and apt-get; otherwise this script fails and says why).
+#   The browser is never downloaded by Playwright.
+# - npm `playwright-core` (tests/browser): `npm ci` there, on the same rule as above.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")"
@@ -50,4 +55,36 @@ then
 else
     echo "interop: pip install -r requirements.txt (pyjwt $pyjwt_pin)"
     python3 -m pip install -q -r requirements.txt
+fi
+
+# The browser for the cookie-session test: Debian's chromium, driven by playwright-core.
+chromium=/usr/bin/chromium
+if [[ -x $chromium ]]; then
+    echo "browser: chromium is installed ($chromium)"
+else
+    if ! command -v apt-get >/dev/null 2>&1; then
+        echo "browser: $chromium is missing and apt-get is not available; install Debian's" \
+            "chromium package (or a Chromium at $chromium) by hand" >&2
+        exit 1
+    fi
+    if [[ $(id -u) -ne 0 ]]; then
+        echo "browser: $chromium is missing; installing it needs root:" \
+            "sudo apt-get update && sudo apt-get install -y chromium" >&2
+        exit 1
+    fi
+    echo "browser: apt-get install chromium"
+    apt-get update -q
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
+    if [[ ! -x $chromium ]]; then
+        echo "browser: apt-get installed chromium but $chromium is still missing" >&2
+        exit 1
+    fi
+fi
+
+browser_installed=../browser/node_modules/.package-lock.json
+if [[ ! -f $browser_installed || ../browser/package.json -nt $browser_installed || ../browser/package-lock.json -nt $browser_installed ]]; then
+    echo "browser: npm ci (playwright-core)"
+    (cd ../browser && npm ci --no-audit --no-fund)
+else
+    echo "browser: playwright-core is up to date"
 fi

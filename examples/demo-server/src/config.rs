@@ -3,14 +3,17 @@
 //! | variable | meaning | default |
 //! |---|---|---|
 //! | `AUTH_DEMO_ADDR` | listen address | `127.0.0.1:3000` |
-//! | `AUTH_JWT_SECRET` | HS256 secret: raw text, or `base64:` + standard base64; at least 32 bytes | (ephemeral, random) |
-//! | `AUTH_JWT_ALG` | algorithm of `AUTH_JWT_PUBLIC_KEY_FILE` (`RS256`, `ES256`, `EdDSA`, ...) | |
-//! | `AUTH_JWT_PUBLIC_KEY_FILE` | PEM public key to verify with | |
-//! | `AUTH_JWT_ISSUER` | required `iss` | `auth-demo` |
-//! | `AUTH_JWT_AUDIENCE` | required `aud` | `auth-demo-api` |
-//! | `AUTH_DEMO_TRUSTED_PROXIES` | comma-separated CIDRs (or addresses) of reverse proxies whose `X-Forwarded-For` is believed by `/auth/login`'s brute-force protection | (none) |
+//! | `AUTH_JWT_SECRET` | HS256 secret to sign and verify with: raw text, or `base64:` + standard base64; at least 32 bytes | (ephemeral, random) |
+//! | `AUTH_JWT_ALG` | algorithm of `AUTH_JWT_PRIVATE_KEY_FILE` or `AUTH_JWT_PUBLIC_KEY_FILE` (`RS256`, `ES256`, `EdDSA`, ...) | |
+//! | `AUTH_JWT_PRIVATE_KEY_FILE` | PEM private key (unencrypted PKCS#8) to sign and verify with; its public half is served at `/.well-known/jwks.json` | |
+//! | `AUTH_JWT_PUBLIC_KEY_FILE` | PEM public key to verify with; the demo then cannot issue tokens (its issuing endpoints answer 503) | |
+//! | `AUTH_JWT_ISSUER` | `iss` of issued tokens, and required `iss` | `auth-demo` |
+//! | `AUTH_JWT_AUDIENCE` | `aud` of issued tokens, and required `aud` | `auth-demo-api` |
+//! | `AUTH_JWT_KEY_ID` | `kid` of the key (in issued tokens' headers; published in the JWKS) | `auth-demo-1` for signing keys, none for a public key |
+//! | `AUTH_DEMO_TRUSTED_PROXIES` | comma-separated CIDRs (or addresses) of reverse proxies whose `X-Forwarded-For` is believed by the login routes' brute-force protection | (none) |
 //! | `AUTH_DEMO_PASSWORD` | password of the seeded `demo@example.com` account | `demo-password` |
-//! | `AUTH_JWT_KEY_ID` | `kid` of the verification key (tokens may name it; published in the JWKS) | (none) |
+//! | `AUTH_DEMO_ADMIN_EMAIL` | the account that gets role `admin` (everyone else: `user`) | (nobody) |
+//! | `AUTH_DEMO_ALLOWED_ORIGINS` | comma-separated origins (`http://127.0.0.1:3000`) allowed to send cookie-authenticated unsafe requests, checked in addition to the CSRF token | (no `Origin` check) |
 //! | `AUTH_OIDC_ISSUER` | also accept tokens from this OpenID Provider (keys by discovery + JWKS) | (off) |
 //! | `AUTH_OIDC_AUDIENCE` | required `aud` of that provider's tokens; needed with `AUTH_OIDC_ISSUER` | |
 
@@ -18,8 +21,10 @@ use std::fmt;
 use std::net::SocketAddr;
 
 use auth_core::ConfigError;
-use auth_core::jwt::{Algorithm, VerificationKey};
+use auth_core::jwt::{Algorithm, SigningKey, VerificationKey};
 use base64::Engine as _;
+
+use crate::users::{DEFAULT_DEMO_PASSWORD, DemoPassword};
 
 /// Default listen address.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:3000";
@@ -27,15 +32,27 @@ pub const DEFAULT_ADDR: &str = "127.0.0.1:3000";
 pub const DEFAULT_ISSUER: &str = "auth-demo";
 /// Default required audience.
 pub const DEFAULT_AUDIENCE: &str = "auth-demo-api";
+/// The signing key's `kid` when `AUTH_JWT_KEY_ID` is not set.
+pub const DEFAULT_KEY_ID: &str = "auth-demo-1";
 
-/// Where the verification key comes from.
+/// Where the keys come from.
 pub enum KeySource {
-    /// `AUTH_JWT_SECRET` was set (HS256).
+    /// `AUTH_JWT_SECRET` was set (HS256): sign and verify.
     Secret(Vec<u8>),
-    /// Nothing was configured: a random secret made at start, lost at exit.
+    /// Nothing was configured: a random HS256 secret made at start, lost at exit.
     Ephemeral(Vec<u8>),
+    /// `AUTH_JWT_ALG` + `AUTH_JWT_PRIVATE_KEY_FILE` (PEM, PKCS#8): sign and verify.
+    PrivateKey(Algorithm, Vec<u8>),
     /// `AUTH_JWT_ALG` + `AUTH_JWT_PUBLIC_KEY_FILE`: verify only.
     PublicKey(Algorithm, Vec<u8>),
+}
+
+impl KeySource {
+    /// Whether the demo can sign tokens with this key.
+    #[must_use]
+    pub fn can_sign(&self) -> bool {
+        !matches!(self, Self::PublicKey(..))
+    }
 }
 
 impl fmt::Debug for KeySource {
@@ -43,6 +60,7 @@ impl fmt::Debug for KeySource {
         match self {
             Self::Secret(_) => f.write_str("Secret(REDACTED)"),
             Self::Ephemeral(_) => f.write_str("Ephemeral(REDACTED)"),
+            Self::PrivateKey(alg, _) => write!(f, "PrivateKey({alg}, REDACTED)"),
             Self::PublicKey(alg, _) => write!(f, "PublicKey({alg})"),
         }
     }
@@ -62,8 +80,12 @@ pub struct Config {
     /// Proxies whose forwarding headers are believed (`AUTH_DEMO_TRUSTED_PROXIES`).
     pub trusted_proxies: auth_tower::brute_force::TrustedProxies,
     /// The seeded account's password (`AUTH_DEMO_PASSWORD`).
-    pub demo_password: crate::login::DemoPassword,
-    /// `kid` of the verification key.
+    pub demo_password: DemoPassword,
+    /// The account that gets role `admin` (`AUTH_DEMO_ADMIN_EMAIL`, normalized).
+    pub admin_email: Option<String>,
+    /// Origins allowed to send cookie-authenticated unsafe requests (`AUTH_DEMO_ALLOWED_ORIGINS`).
+    pub allowed_origins: Vec<String>,
+    /// `kid` of the key (`AUTH_JWT_KEY_ID`).
     pub key_id: Option<String>,
     /// A second, external issuer whose tokens are accepted too.
     pub oidc: Option<OidcConfig>,
@@ -91,34 +113,7 @@ impl Config {
         let addr: SocketAddr = addr_s
             .parse()
             .map_err(|e| input(format!("AUTH_DEMO_ADDR `{addr_s}` is not an address: {e}")))?;
-        let key = match (
-            get("AUTH_JWT_SECRET"),
-            get("AUTH_JWT_ALG"),
-            get("AUTH_JWT_PUBLIC_KEY_FILE"),
-        ) {
-            (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
-                return Err(input(
-                    "set either AUTH_JWT_SECRET or AUTH_JWT_ALG with AUTH_JWT_PUBLIC_KEY_FILE, not both"
-                        .into(),
-                ));
-            }
-            (Some(s), None, None) => KeySource::Secret(parse_secret(&s)?),
-            (None, Some(alg), Some(file)) => {
-                let alg = Algorithm::from_name(&alg).ok_or_else(|| {
-                    input(format!("AUTH_JWT_ALG `{alg}` is not a supported algorithm"))
-                })?;
-                let pem = std::fs::read(&file)
-                    .map_err(|e| input(format!("AUTH_JWT_PUBLIC_KEY_FILE `{file}`: {e}")))?;
-                KeySource::PublicKey(alg, pem)
-            }
-            (None, Some(_), None) => {
-                return Err(input("AUTH_JWT_ALG needs AUTH_JWT_PUBLIC_KEY_FILE".into()));
-            }
-            (None, None, Some(_)) => {
-                return Err(input("AUTH_JWT_PUBLIC_KEY_FILE needs AUTH_JWT_ALG".into()));
-            }
-            (None, None, None) => KeySource::Ephemeral(random_secret()?),
-        };
+        let key = key_source(&get)?;
         let issuer = get("AUTH_JWT_ISSUER").unwrap_or_else(|| DEFAULT_ISSUER.to_owned());
         let audience = get("AUTH_JWT_AUDIENCE").unwrap_or_else(|| DEFAULT_AUDIENCE.to_owned());
         let trusted_proxies = match get("AUTH_DEMO_TRUSTED_PROXIES") {
@@ -126,8 +121,8 @@ impl Config {
                 .map_err(|e| input(format!("AUTH_DEMO_TRUSTED_PROXIES: {e}")))?,
             None => auth_tower::brute_force::TrustedProxies::none(),
         };
-        let demo_password = get("AUTH_DEMO_PASSWORD")
-            .unwrap_or_else(|| crate::login::DEFAULT_DEMO_PASSWORD.to_owned());
+        let demo_password =
+            get("AUTH_DEMO_PASSWORD").unwrap_or_else(|| DEFAULT_DEMO_PASSWORD.to_owned());
         let chars = demo_password.chars().count();
         if !(auth_core::password::MIN_PASSWORD_CHARS..=auth_core::password::MAX_PASSWORD_CHARS)
             .contains(&chars)
@@ -136,7 +131,41 @@ impl Config {
                 "AUTH_DEMO_PASSWORD is {chars} characters; it must have 8 to 128"
             )));
         }
-        let demo_password = crate::login::DemoPassword::new(demo_password);
+        let demo_password = DemoPassword::new(demo_password);
+        let admin_email = match get("AUTH_DEMO_ADMIN_EMAIL") {
+            Some(e) => {
+                let e = crate::users::normalize_email(&e);
+                if !crate::users::is_valid_email(&e) {
+                    return Err(input(format!(
+                        "AUTH_DEMO_ADMIN_EMAIL `{e}` is not an email address"
+                    )));
+                }
+                Some(e)
+            }
+            None => None,
+        };
+        let allowed_origins: Vec<String> = get("AUTH_DEMO_ALLOWED_ORIGINS")
+            .map(|list| {
+                list.split(',')
+                    .map(str::trim)
+                    .filter(|o| !o.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        // The CSRF layer's own check (exact lower-case `http(s)://host[:port]`), run here so
+        // the message names the variable.
+        for origin in &allowed_origins {
+            let _checked = auth_tower::csrf::CsrfLayer::builder()
+                .allowed_origin(origin.clone())
+                .build()
+                .map_err(|_| {
+                    input(format!(
+                        "AUTH_DEMO_ALLOWED_ORIGINS: `{origin}` is not an origin \
+                         (lower-case http(s)://host[:port], no path)"
+                    ))
+                })?;
+        }
         let key_id = get("AUTH_JWT_KEY_ID").filter(|k| !k.is_empty());
         let oidc = match (get("AUTH_OIDC_ISSUER"), get("AUTH_OIDC_AUDIENCE")) {
             (Some(oidc_issuer), Some(oidc_audience)) => {
@@ -174,9 +203,37 @@ impl Config {
             audience,
             trusted_proxies,
             demo_password,
+            admin_email,
+            allowed_origins,
             key_id,
             oidc,
         })
+    }
+
+    /// The signing key (`kid` from `AUTH_JWT_KEY_ID`, default [`DEFAULT_KEY_ID`]), or `None`
+    /// when only a public key is configured.
+    ///
+    /// # Errors
+    ///
+    /// When the secret is too short or the private key does not parse for the algorithm; the
+    /// message names the variable at fault.
+    pub fn signing_key(&self) -> Result<Option<SigningKey>, ConfigError> {
+        let kid = self.key_id.as_deref().unwrap_or(DEFAULT_KEY_ID);
+        match &self.key {
+            KeySource::Secret(s) | KeySource::Ephemeral(s) => {
+                SigningKey::hmac(Algorithm::HS256, s, kid)
+                    .map(Some)
+                    .map_err(secret_error)
+            }
+            KeySource::PrivateKey(alg, pem) => SigningKey::from_pkcs8_pem(*alg, pem, kid)
+                .map(Some)
+                .map_err(|e| {
+                    ConfigError::Input(format!(
+                        "AUTH_JWT_PRIVATE_KEY_FILE is not a usable {alg} private key: {e}"
+                    ))
+                }),
+            KeySource::PublicKey(..) => Ok(None),
+        }
     }
 
     /// The verification key.
@@ -195,16 +252,75 @@ impl Config {
     fn unnamed_key(&self) -> Result<VerificationKey, ConfigError> {
         match &self.key {
             KeySource::Secret(s) | KeySource::Ephemeral(s) => {
-                VerificationKey::hmac(Algorithm::HS256, s).map_err(|e| match e {
-                    ConfigError::WeakHmacSecret { min, actual, .. } => ConfigError::Input(format!(
-                        "AUTH_JWT_SECRET is {actual} bytes; HS256 needs at least {min} bytes \
-                         (use `base64:` followed by standard base64 for binary secrets)"
-                    )),
-                    other => other,
-                })
+                VerificationKey::hmac(Algorithm::HS256, s).map_err(secret_error)
             }
+            KeySource::PrivateKey(..) => self
+                .signing_key()?
+                .map(|k| k.verification_key())
+                .ok_or(ConfigError::NoKeys),
             KeySource::PublicKey(alg, pem) => VerificationKey::from_pem(*alg, pem),
         }
+    }
+}
+
+/// Names `AUTH_JWT_SECRET` in a weak-secret error.
+fn secret_error(e: ConfigError) -> ConfigError {
+    match e {
+        ConfigError::WeakHmacSecret { min, actual, .. } => ConfigError::Input(format!(
+            "AUTH_JWT_SECRET is {actual} bytes; HS256 needs at least {min} bytes \
+             (use `base64:` followed by standard base64 for binary secrets)"
+        )),
+        other => other,
+    }
+}
+
+/// Reads the key variables: a secret, a private key or a public key (one of them), or
+/// nothing (an ephemeral secret).
+fn key_source(get: &impl Fn(&str) -> Option<String>) -> Result<KeySource, ConfigError> {
+    let input = |m: &str| ConfigError::Input(m.to_owned());
+    let secret = get("AUTH_JWT_SECRET");
+    let alg = get("AUTH_JWT_ALG");
+    let private = get("AUTH_JWT_PRIVATE_KEY_FILE");
+    let public = get("AUTH_JWT_PUBLIC_KEY_FILE");
+    if secret.is_some() && (alg.is_some() || private.is_some() || public.is_some()) {
+        return Err(input(
+            "set either AUTH_JWT_SECRET, or AUTH_JWT_ALG with AUTH_JWT_PRIVATE_KEY_FILE or \
+             AUTH_JWT_PUBLIC_KEY_FILE, not both",
+        ));
+    }
+    if private.is_some() && public.is_some() {
+        return Err(input(
+            "set AUTH_JWT_PRIVATE_KEY_FILE (sign and verify) or AUTH_JWT_PUBLIC_KEY_FILE \
+             (verify only), not both: the public key is derived from the private one",
+        ));
+    }
+    let read = |var: &str, file: &str| {
+        std::fs::read(file).map_err(|e| ConfigError::Input(format!("{var} `{file}`: {e}")))
+    };
+    let parse_alg = |alg: &str| {
+        Algorithm::from_name(alg).ok_or_else(|| {
+            ConfigError::Input(format!("AUTH_JWT_ALG `{alg}` is not a supported algorithm"))
+        })
+    };
+    match (secret, alg, private, public) {
+        (Some(s), ..) => Ok(KeySource::Secret(parse_secret(&s)?)),
+        (None, Some(alg), Some(file), None) => Ok(KeySource::PrivateKey(
+            parse_alg(&alg)?,
+            read("AUTH_JWT_PRIVATE_KEY_FILE", &file)?,
+        )),
+        (None, Some(alg), None, Some(file)) => Ok(KeySource::PublicKey(
+            parse_alg(&alg)?,
+            read("AUTH_JWT_PUBLIC_KEY_FILE", &file)?,
+        )),
+        (None, Some(_), None, None) => Err(input(
+            "AUTH_JWT_ALG needs AUTH_JWT_PRIVATE_KEY_FILE or AUTH_JWT_PUBLIC_KEY_FILE",
+        )),
+        (None, None, Some(_), _) => Err(input("AUTH_JWT_PRIVATE_KEY_FILE needs AUTH_JWT_ALG")),
+        (None, None, None, Some(_)) => Err(input("AUTH_JWT_PUBLIC_KEY_FILE needs AUTH_JWT_ALG")),
+        (None, _, Some(_), Some(_)) => Err(input(
+            "set AUTH_JWT_PRIVATE_KEY_FILE or AUTH_JWT_PUBLIC_KEY_FILE, not both",
+        )),
+        (None, None, None, None) => Ok(KeySource::Ephemeral(random_secret()?)),
     }
 }
 
@@ -319,5 +435,64 @@ mod tests {
             .is_err()
         );
         assert!(Config::from_env(env(&[("AUTH_DEMO_ADDR", "nope")])).is_err());
+    }
+
+    #[test]
+    fn key_variables_combine_only_in_the_documented_ways() {
+        for vars in [
+            &[
+                ("AUTH_JWT_SECRET", "a secret of at least thirty-two bytes"),
+                ("AUTH_JWT_ALG", "RS256"),
+            ][..],
+            &[("AUTH_JWT_PRIVATE_KEY_FILE", "a")],
+            &[("AUTH_JWT_PUBLIC_KEY_FILE", "a")],
+            &[
+                ("AUTH_JWT_ALG", "EdDSA"),
+                ("AUTH_JWT_PRIVATE_KEY_FILE", "a"),
+                ("AUTH_JWT_PUBLIC_KEY_FILE", "b"),
+            ],
+        ] {
+            assert!(Config::from_env(env(vars)).is_err(), "{vars:?}");
+        }
+        let err = Config::from_env(env(&[("AUTH_JWT_ALG", "EdDSA")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("AUTH_JWT_PRIVATE_KEY_FILE"), "{err}");
+    }
+
+    #[test]
+    fn a_private_key_that_does_not_parse_names_the_variable_and_keeps_its_bytes_out_of_debug() {
+        let path =
+            std::env::temp_dir().join(format!("demo-config-test-{}.pem", std::process::id()));
+        std::fs::write(
+            &path,
+            "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+        )
+        .unwrap();
+        let c = Config::from_env(env(&[
+            ("AUTH_JWT_ALG", "ES256"),
+            ("AUTH_JWT_PRIVATE_KEY_FILE", path.to_str().unwrap()),
+        ]))
+        .unwrap();
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(format!("{:?}", c.key), "PrivateKey(ES256, REDACTED)");
+        let err = c.signing_key().unwrap_err().to_string();
+        assert!(err.contains("AUTH_JWT_PRIVATE_KEY_FILE"), "{err}");
+    }
+
+    #[test]
+    fn signing_keys_default_to_the_demo_kid() {
+        let c = Config::from_env(env(&[])).unwrap();
+        assert_eq!(c.signing_key().unwrap().unwrap().kid(), DEFAULT_KEY_ID);
+        let c = Config::from_env(env(&[("AUTH_JWT_KEY_ID", "k-7")])).unwrap();
+        assert_eq!(c.signing_key().unwrap().unwrap().kid(), "k-7");
+    }
+
+    #[test]
+    fn admin_email_is_normalized_and_must_be_an_email() {
+        let c = Config::from_env(env(&[("AUTH_DEMO_ADMIN_EMAIL", " Boss@Example.COM")])).unwrap();
+        assert_eq!(c.admin_email.as_deref(), Some("boss@example.com"));
+        assert!(Config::from_env(env(&[("AUTH_DEMO_ADMIN_EMAIL", "boss")])).is_err());
+        assert_eq!(Config::from_env(env(&[])).unwrap().admin_email, None);
     }
 }

@@ -26,7 +26,6 @@ use auth_axum_extractors::Principal;
 use auth_core::ConfigError;
 use auth_core::api_key::{ApiKeyError, ApiKeyId, ApiKeyPrefix, ApiKeyRecord, ApiKeys, NewApiKey};
 use auth_core::clock::UnixTime;
-use auth_tower::bearer::BearerLayer;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
@@ -36,7 +35,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::{Demo, REALM};
+use crate::Demo;
 
 /// The prefix of the demo's keys, checked when the demo is compiled (a `const`: an invalid
 /// prefix is a build error, never a run-time panic).
@@ -48,20 +47,19 @@ pub const MAX_EXPIRES_IN: u64 = 10 * 365 * 24 * 3600;
 /// The longest rotation grace period accepted: thirty days.
 pub const MAX_GRACE: u64 = 30 * 24 * 3600;
 
-/// The management routes, behind a required `BearerLayer`.
+/// The management routes, behind a required `BearerLayer` (header or access cookie; revoked
+/// tokens refused) and, for cookie-authenticated requests, the CSRF check.
 ///
 /// # Errors
 ///
 /// When a layer's configuration is invalid.
 pub fn router(demo: &Demo) -> Result<Router, ConfigError> {
-    let bearer = BearerLayer::builder(demo.verifier.clone())
-        .realm(REALM)
-        .build()?;
     Ok(Router::new()
         .route("/api/keys", post(create).get(list))
         .route("/api/keys/{id}", delete(revoke))
         .route("/api/keys/{id}/rotate", post(rotate))
-        .route_layer(bearer)
+        .route_layer(demo.bearer()?)
+        .route_layer(demo.csrf(demo.cookies.access_name())?)
         .with_state(demo.api_keys.clone()))
 }
 

@@ -4,6 +4,8 @@
 //!
 //! | route | auth | answer |
 //! |---|---|---|
+//! | `GET /` | none | the browser page for the cookie session (login form, "who am I", a protected `POST`) |
+//! | `GET /app.js` | none | that page's script |
 //! | `GET /health` | none | 200 `{"status":"ok"}` |
 //! | `GET /.well-known/jwks.json` | none | 200 JWK Set of the demo's public verification keys (`{"keys":[]}` for HS256), `Cache-Control: public, max-age=300` |
 //! | `GET /api/me` | bearer required | 200 `{"sub","roles","scopes","auth_method"}` |
@@ -15,16 +17,28 @@
 //! | `GET /api/keys` | bearer required | 200 `{"keys":[..]}` (never a plaintext or digest) |
 //! | `DELETE /api/keys/{id}` | bearer required | 204; 404 unless the caller owns it |
 //! | `POST /api/keys/{id}/rotate` | bearer required | 201, the replacement, as on creation |
-//! | `POST /auth/login` | none; brute-force protected | 200 `{"access_token","token_type","expires_in"}`, 401 `INVALID_CREDENTIALS`, 429 `TOO_MANY_ATTEMPTS` |
+//! | `POST /auth/register` | none | 201 `{"sub","email","roles","scopes"}`; 422 `INVALID_EMAIL` / `INVALID_PASSWORD`; 409 `EMAIL_TAKEN` |
+//! | `POST /auth/login` | none; brute-force protected | 200 `{"access_token","token_type":"Bearer","expires_in":900,"refresh_token","refresh_expires_in","scope"}`, 401 `INVALID_CREDENTIALS`, 429 `TOO_MANY_ATTEMPTS` |
+//! | `POST /auth/refresh` | the refresh token (body) | 200, a new pair as on login; 401 `REFRESH_TOKEN_REUSED` / `REFRESH_TOKEN_EXPIRED` / `INVALID_REFRESH_TOKEN` |
+//! | `POST /auth/logout` | bearer required | 204; the access token and its refresh family are revoked |
+//! | `POST /auth/logout-all` | bearer required | 204; every session and token of the user is revoked |
+//! | `POST /auth/session/login` | none; brute-force protected | 200 `{"sub","expires_in","refresh_expires_in","scope"}` + access, refresh and CSRF cookies |
+//! | `POST /auth/session/refresh` | the refresh cookie + `X-CSRF-Token` | 200, new cookies; 401 as `/auth/refresh` (cookies cleared) |
+//! | `POST /auth/session/logout` | the access cookie + `X-CSRF-Token` | 204; session revoked, cookies cleared |
+//!
+//! Protected routes accept the access token from `Authorization: Bearer` or from the
+//! `access_token` cookie. Cookie-authenticated unsafe requests must echo the `csrf_token`
+//! cookie in `X-CSRF-Token` (403 `CSRF_REJECTED` otherwise; see [`session`]). Revoked tokens
+//! answer 401 `TOKEN_REVOKED` everywhere. Issuing routes answer 503
+//! `AUTH_BACKEND_UNAVAILABLE` when the demo has only a public key.
 //!
 //! The orders routes accept a bearer token or an API key (`X-API-Key: demo_live_...`); see
-//! [`keys`] for the key routes' bodies and errors.
-//!
-//! `POST /auth/login` is behind `BruteForceLayer` (see [`login`]).
+//! [`keys`] for the key routes' bodies and errors, [`login`] and [`tokens`] for the token
+//! endpoints, [`roles`] for the scopes each role gets.
 //!
 //! With `AUTH_OIDC_ISSUER` and `AUTH_OIDC_AUDIENCE`, tokens from that OpenID Provider are
-//! accepted too: the token's `iss` picks the demo's own key or the provider's JWKS (found by
-//! discovery, cached and refreshed in the background); see [`verifier`].
+//! accepted too: the token's `iss` picks the demo's own key ring or the provider's JWKS (found
+//! by discovery, cached and refreshed in the background).
 //!
 //! Failures are the layer's: 401 (400 for malformed headers) with `WWW-Authenticate` and
 //! `{"error":{"code":"...","message":"..."}}`.
@@ -33,23 +47,37 @@ pub mod config;
 pub mod keys;
 pub mod login;
 pub mod orders;
+pub mod page;
+pub mod roles;
+pub mod session;
+pub mod tokens;
+pub mod users;
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use auth_axum_extractors::Principal;
 use auth_core::ConfigError;
 use auth_core::api_key::{ApiKeys, MemoryApiKeyStore};
+use auth_core::brute_force::{BruteForceLimiter, BruteForcePolicy};
+use auth_core::clock::{Clock, SystemClock};
 use auth_core::jwks::JwksSource;
-use auth_core::jwt::{JwtVerifier, PublicJwkSet, TrustedIssuer};
+use auth_core::jwt::{AccessGrant, JwtVerifier, KeyRing, PublicJwkSet, TokenIssuer, TrustedIssuer};
+use auth_core::refresh::RefreshTokens;
+use auth_core::revocation::{MemoryRevocationStore, Revoker};
 use auth_tower::bearer::BearerLayer;
+use auth_tower::brute_force::TrustedProxies;
+use auth_tower::cookies::SessionCookies;
+use auth_tower::csrf::CsrfLayer;
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
-use crate::config::Config;
+use crate::config::{Config, DEFAULT_KEY_ID};
+use crate::roles::Roles;
+use crate::users::{DEFAULT_DEMO_PASSWORD, DemoPassword, Users};
 
 /// How long clients may cache the demo's JWK Set (`Cache-Control: max-age`). A key added to
 /// the set must be published at least this long before it signs anything.
@@ -58,83 +86,266 @@ pub const JWKS_MAX_AGE: Duration = Duration::from_secs(300);
 /// The realm named in the demo's `WWW-Authenticate` challenges.
 pub const REALM: &str = "auth-demo";
 
-/// Everything the demo's routes share: the verifier and (as features land) the stores and
-/// policies. Each feature module adds its own field and builds its routes from this.
+/// Lifetime of the access tokens the demo issues at login and refresh: 15 minutes.
+pub const ACCESS_TOKEN_TTL: Duration = Duration::from_secs(15 * 60);
+
+/// Lifetime of the tokens [`demo_token`] and friends sign: one hour.
+pub const DEMO_TOKEN_TTL: Duration = Duration::from_secs(3600);
+
+/// The longest lifetime of any access token the demo accepts (its own are 15 minutes; the
+/// [`demo_token`] helpers and typical identity providers give an hour). "Log out everywhere"
+/// keeps its revocation this long, plus the verifier's maximum leeway.
+pub const MAX_ACCEPTED_TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
+
+/// Everything the demo's routes share. Each feature module builds its routes from this.
+///
+/// One [`Clock`] drives every time decision: the issuer's `iat`/`exp`, the verifier, refresh
+/// tokens, revocation, brute-force windows and API-key times. Tests build the demo with a
+/// `ManualClock` ([`Demo::from_config_with_clock`] or [`Demo::issuing`]) and never sleep.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct Demo {
-    /// Verifies bearer tokens.
+    /// The clock every component reads.
+    pub clock: Arc<dyn Clock>,
+    /// Verifies bearer tokens (and session cookies).
     pub verifier: JwtVerifier,
+    /// Signs access tokens with the key ring the verifier reads; `None` when the demo only has
+    /// a public key (its issuing endpoints then answer 503).
+    pub issuer: Option<TokenIssuer>,
+    /// Refresh tokens: rotation and reuse detection (in memory).
+    pub refresh: RefreshTokens,
+    /// Access-token revocation; its store is the one every `BearerLayer` consults.
+    pub revoker: Revoker,
+    /// Accounts: registered users plus the seeded `demo@example.com`.
+    pub users: Users,
+    /// Who is `admin` (`AUTH_DEMO_ADMIN_EMAIL`).
+    pub roles: Roles,
+    /// Cookie names and paths of the browser session.
+    pub cookies: SessionCookies,
+    /// Origins allowed to send cookie-authenticated unsafe requests (checked on top of the
+    /// CSRF token when not empty).
+    pub allowed_origins: Vec<String>,
     /// API keys (`demo_live_...`) over the key store: in memory by default, see [`keys`].
     pub api_keys: ApiKeys,
-    /// Brute-force protection of `POST /auth/login` (in-memory store, system clock).
-    pub brute_force: auth_core::brute_force::BruteForceLimiter,
+    /// Brute-force protection of the login routes (in-memory store).
+    pub brute_force: BruteForceLimiter,
     /// Proxies whose `X-Forwarded-For` is believed (`AUTH_DEMO_TRUSTED_PROXIES`; none by default).
-    pub trusted_proxies: auth_tower::brute_force::TrustedProxies,
-    /// The accounts `/auth/login` checks (`demo@example.com`), see [`login`].
-    pub accounts: login::Accounts,
-    /// The HS256 secret `/auth/login` signs with; `None` (public key only) answers 503.
-    pub signing_secret: Option<login::SigningSecret>,
-    /// `iss` of the tokens `/auth/login` issues.
-    pub token_issuer: String,
-    /// `aud` of the tokens `/auth/login` issues.
-    pub token_audience: String,
-    /// The public keys served at `GET /.well-known/jwks.json`.
+    pub trusted_proxies: TrustedProxies,
+    /// The public keys served at `GET /.well-known/jwks.json` when the demo has no issuer
+    /// (with an issuer, the key ring's public keys are served, live).
     pub public_keys: Arc<PublicJwkSet>,
 }
 
+/// The path of the cookie session's refresh endpoint, the only path the refresh cookie is
+/// sent to.
+pub const SESSION_REFRESH_PATH: &str = "/auth/session/refresh";
+
 impl Demo {
-    /// The demo with in-memory defaults around a verifier, publishing no keys.
-    #[must_use]
-    pub fn new(verifier: JwtVerifier) -> Self {
-        Self {
-            verifier,
-            api_keys: ApiKeys::new(MemoryApiKeyStore::new(), keys::DEMO_KEY_PREFIX),
-            brute_force: auth_core::brute_force::BruteForceLimiter::new(
-                auth_core::brute_force::BruteForcePolicy::default(),
-            ),
-            trusted_proxies: auth_tower::brute_force::TrustedProxies::none(),
-            accounts: login::Accounts::default(),
-            signing_secret: None,
-            token_issuer: config::DEFAULT_ISSUER.to_owned(),
-            token_audience: config::DEFAULT_AUDIENCE.to_owned(),
+    /// A verify-only demo around `verifier` (no issuer), with in-memory defaults, reading the
+    /// verifier's clock.
+    ///
+    /// # Errors
+    ///
+    /// Only if a built-in default were invalid (none is).
+    pub fn new(verifier: JwtVerifier) -> Result<Self, ConfigError> {
+        let clock = Arc::clone(verifier.clock());
+        let revocations = MemoryRevocationStore::new().with_clock(Arc::clone(&clock));
+        Ok(Self {
+            refresh: RefreshTokens::in_memory()
+                .clock(Arc::clone(&clock))
+                .build()?,
+            revoker: Revoker::builder(Arc::new(revocations))
+                .max_token_lifetime(MAX_ACCEPTED_TOKEN_LIFETIME)
+                .clock(Arc::clone(&clock))
+                .build()?,
+            users: Users::in_memory(DemoPassword::new(DEFAULT_DEMO_PASSWORD), Arc::clone(&clock)),
+            roles: Roles::default(),
+            cookies: SessionCookies::builder()
+                .refresh_path(SESSION_REFRESH_PATH)
+                .build()?,
+            allowed_origins: Vec::new(),
+            api_keys: ApiKeys::builder(MemoryApiKeyStore::new())
+                .prefix(keys::DEMO_KEY_PREFIX.as_str())
+                .clock(Arc::clone(&clock))
+                .build()?,
+            brute_force: BruteForceLimiter::builder(BruteForcePolicy::default())
+                .clock(Arc::clone(&clock))
+                .build()?,
+            trusted_proxies: TrustedProxies::none(),
             public_keys: Arc::new(PublicJwkSet::default()),
-        }
+            issuer: None,
+            verifier,
+            clock,
+        })
     }
 
-    /// Publishes these keys at `GET /.well-known/jwks.json`.
+    /// A demo that issues 15-minute access tokens signed with `ring`'s active key, for
+    /// `issuer` and `audience`, verified by a verifier reading the same ring (so rotations
+    /// reach both at once) that requires `typ: at+jwt`. Everything reads `clock`.
+    ///
+    /// # Errors
+    ///
+    /// When the issuer or audience is empty.
+    pub fn issuing(
+        ring: KeyRing,
+        issuer: &str,
+        audience: &str,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, ConfigError> {
+        let issuer = token_issuer(ring, issuer, audience, &clock)?;
+        let mut demo = Self::new(issuer.verifier_builder().build()?)?;
+        demo.issuer = Some(issuer);
+        Ok(demo)
+    }
+
+    /// Publishes these keys at `GET /.well-known/jwks.json` (verify-only demos).
     #[must_use]
     pub fn with_public_keys(mut self, keys: PublicJwkSet) -> Self {
         self.public_keys = Arc::new(keys);
         self
     }
 
-    /// The demo as configured: its verifier (see [`verifier`]) and its public keys.
+    /// The demo as configured, on the system clock. Returns the OpenID Provider's key source
+    /// too (with `AUTH_OIDC_ISSUER`), so the caller can prime it.
     ///
     /// # Errors
     ///
-    /// As [`verifier`].
+    /// When a key, URL or setting is invalid.
     pub fn from_config(config: &Config) -> Result<(Self, Option<JwksSource>), ConfigError> {
-        let (verifier, oidc) = verifier(config)?;
-        let keys = PublicJwkSet::from_keys([&config.verification_key()?])?;
-        Ok((Self::new(verifier).with_public_keys(keys), oidc))
+        Self::from_config_with_clock(config, Arc::new(SystemClock))
+    }
+
+    /// [`from_config`](Self::from_config) with every component reading `clock`.
+    ///
+    /// With a secret or a private key, the demo issues tokens with a [`KeyRing`] holding that
+    /// key and verifies with the same ring; with a public key only, it verifies and its
+    /// issuing endpoints answer 503.
+    ///
+    /// # Errors
+    ///
+    /// When a key, URL or setting is invalid.
+    pub fn from_config_with_clock(
+        config: &Config,
+        clock: Arc<dyn Clock>,
+    ) -> Result<(Self, Option<JwksSource>), ConfigError> {
+        let (mut demo, oidc) = match config.signing_key()? {
+            Some(key) => {
+                let ring = KeyRing::new(key);
+                let issuer = token_issuer(ring.clone(), &config.issuer, &config.audience, &clock)?;
+                let (verifier, oidc) = match &config.oidc {
+                    None => (issuer.verifier_builder().build()?, None),
+                    Some(oidc) => {
+                        // One verifier for two issuers: the token's `iss` picks the ring or
+                        // the provider's JWKS. `typ` cannot be required per issuer, so it is
+                        // not required here (providers differ in what they put there).
+                        let source = JwksSource::from_oidc_issuer(oidc.issuer.clone()).build()?;
+                        let verifier = JwtVerifier::builder()
+                            .trusted_issuer(
+                                TrustedIssuer::new(config.issuer.clone(), ring)
+                                    .audience(config.audience.clone()),
+                            )
+                            .trusted_issuer(
+                                TrustedIssuer::jwks(source.clone())?
+                                    .audience(oidc.audience.clone()),
+                            )
+                            .clock(Arc::clone(&clock))
+                            .build()?;
+                        (verifier, Some(source))
+                    }
+                };
+                let mut demo = Self::new(verifier)?;
+                demo.issuer = Some(issuer);
+                (demo, oidc)
+            }
+            None => {
+                let (verifier, oidc) = verifier(config, &clock)?;
+                let keys = PublicJwkSet::from_keys([&config.verification_key()?])?;
+                (Self::new(verifier)?.with_public_keys(keys), oidc)
+            }
+        };
+        demo.users = Users::in_memory(config.demo_password.clone(), Arc::clone(&clock));
+        demo.roles = Roles::new(config.admin_email.as_deref());
+        demo.trusted_proxies = config.trusted_proxies.clone();
+        demo.allowed_origins.clone_from(&config.allowed_origins);
+        Ok((demo, oidc))
+    }
+
+    /// A `BearerLayer` over the demo's verifier: realm [`REALM`], the token from
+    /// `Authorization: Bearer` or the access cookie, revoked tokens refused (`TOKEN_REVOKED`).
+    ///
+    /// # Errors
+    ///
+    /// When the realm or cookie name is invalid (they are fixed and valid).
+    pub fn bearer(&self) -> Result<BearerLayer, ConfigError> {
+        self.bearer_builder().build()
+    }
+
+    /// [`bearer`](Self::bearer) in optional mode: anonymous requests pass without a principal.
+    ///
+    /// # Errors
+    ///
+    /// As [`bearer`](Self::bearer).
+    pub fn optional_bearer(&self) -> Result<BearerLayer, ConfigError> {
+        self.bearer_builder().optional().build()
+    }
+
+    fn bearer_builder(&self) -> auth_tower::bearer::BearerLayerBuilder {
+        BearerLayer::builder(self.verifier.clone())
+            .realm(REALM)
+            .cookie(self.cookies.access_name())
+            .revocation(Arc::clone(self.revoker.store()))
+    }
+
+    /// A `CsrfLayer` for requests carrying `session_cookie`: unsafe ones must echo the CSRF
+    /// cookie in `X-CSRF-Token` (and come from an allowed origin, when origins are configured).
+    /// Requests with an `Authorization` or `X-API-Key` header are exempt.
+    ///
+    /// # Errors
+    ///
+    /// When an allowed origin is not `http(s)://host[:port]` in lower case.
+    pub fn csrf(&self, session_cookie: &str) -> Result<CsrfLayer, ConfigError> {
+        let mut b = CsrfLayer::builder()
+            .double_submit(self.cookies.csrf_name())
+            .session_cookie(session_cookie);
+        for origin in &self.allowed_origins {
+            b = b.allowed_origin(origin.clone());
+        }
+        b.build()
     }
 }
 
-/// The demo's verifier: its own key, issuer and audience; with `AUTH_OIDC_ISSUER`, also the
-/// OpenID Provider's tokens (keys by discovery and JWKS; the token's `iss` selects which).
-/// Returns the provider's key source too, so the caller can prime it.
+fn token_issuer(
+    ring: KeyRing,
+    issuer: &str,
+    audience: &str,
+    clock: &Arc<dyn Clock>,
+) -> Result<TokenIssuer, ConfigError> {
+    TokenIssuer::builder(ring)
+        .issuer(issuer)
+        .audience(audience)
+        .lifetime(ACCESS_TOKEN_TTL)
+        .clock(Arc::clone(clock))
+        .build()
+}
+
+/// The verifier of a verify-only demo (public key): its key, issuer and audience; with
+/// `AUTH_OIDC_ISSUER`, also the OpenID Provider's tokens (keys by discovery and JWKS; the
+/// token's `iss` selects which). Returns the provider's key source too.
 ///
 /// # Errors
 ///
 /// When a key, URL or setting is invalid.
-pub fn verifier(config: &Config) -> Result<(JwtVerifier, Option<JwksSource>), ConfigError> {
+pub fn verifier(
+    config: &Config,
+    clock: &Arc<dyn Clock>,
+) -> Result<(JwtVerifier, Option<JwksSource>), ConfigError> {
     let own = config.verification_key()?;
     let Some(oidc) = &config.oidc else {
         let verifier = JwtVerifier::builder()
             .key(own)
             .issuer(config.issuer.clone())
             .audience(config.audience.clone())
+            .clock(Arc::clone(clock))
             .build()?;
         return Ok((verifier, None));
     };
@@ -145,57 +356,68 @@ pub fn verifier(config: &Config) -> Result<(JwtVerifier, Option<JwksSource>), Co
                 .audience(config.audience.clone()),
         )
         .trusted_issuer(TrustedIssuer::jwks(source.clone())?.audience(oidc.audience.clone()))
+        .clock(Arc::clone(clock))
         .build()?;
     Ok((verifier, Some(source)))
 }
 
-/// Builds the demo router around a verifier, with in-memory defaults.
+/// Builds the demo router around a verifier, with in-memory defaults (verify only).
 ///
 /// # Errors
 ///
-/// Only if the fixed realm were invalid (it is not).
+/// Only if a built-in default were invalid (none is).
 pub fn app(verifier: JwtVerifier) -> Result<Router, ConfigError> {
-    app_with(Demo::new(verifier))
+    app_with(Demo::new(verifier)?)
 }
 
 /// Builds the demo router from its shared parts.
 ///
 /// # Errors
 ///
-/// When a layer's configuration is invalid.
+/// When a layer's configuration is invalid (for example an allowed origin).
 pub fn app_with(demo: Demo) -> Result<Router, ConfigError> {
-    let required = BearerLayer::builder(demo.verifier.clone())
-        .realm(REALM)
-        .build()?;
-    let optional = BearerLayer::builder(demo.verifier.clone())
-        .realm(REALM)
-        .optional()
-        .build()?;
-    let jwks = demo.public_keys.document(JWKS_MAX_AGE);
+    let required = demo.bearer()?;
+    let optional = demo.optional_bearer()?;
     let router = Router::new()
+        .route("/", get(page::index))
+        .route("/app.js", get(page::script))
         .route("/health", get(health))
-        .route(
-            "/.well-known/jwks.json",
-            get(move || {
-                let jwks = jwks.clone();
-                async move {
-                    (
-                        [
-                            (header::CONTENT_TYPE, jwks.content_type().to_owned()),
-                            (header::CACHE_CONTROL, jwks.cache_control().to_owned()),
-                        ],
-                        jwks.body().to_owned(),
-                    )
-                        .into_response()
-                }
-            }),
-        )
+        .route("/.well-known/jwks.json", get(jwks_handler(&demo)))
         .route("/api/me", get(me).layer(required))
         .route("/api/hello", get(hello).layer(optional))
         .merge(orders::router(&demo)?)
         .merge(keys::router(&demo)?)
-        .merge(login::router(&demo)?);
+        .merge(login::router(&demo)?)
+        .merge(tokens::router(&demo)?)
+        .merge(session::router(&demo)?);
     Ok(router)
+}
+
+/// `GET /.well-known/jwks.json`: the key ring's public keys (live, so a rotation shows at
+/// once) when the demo issues, else the configured public keys.
+fn jwks_handler(
+    demo: &Demo,
+) -> impl Fn() -> std::future::Ready<axum::response::Response> + Clone + Send + Sync + 'static {
+    let ring = demo.issuer.as_ref().map(|i| i.key_ring().clone());
+    let fixed = demo.public_keys.document(JWKS_MAX_AGE);
+    let cache_control = format!("public, max-age={}", JWKS_MAX_AGE.as_secs());
+    move || {
+        let body = match &ring {
+            Some(ring) => serde_json::to_string(&ring.public_jwks())
+                .unwrap_or_else(|_| r#"{"keys":[]}"#.to_owned()),
+            None => fixed.body().to_owned(),
+        };
+        std::future::ready(
+            (
+                [
+                    (header::CONTENT_TYPE, fixed.content_type().to_owned()),
+                    (header::CACHE_CONTROL, cache_control.clone()),
+                ],
+                body,
+            )
+                .into_response(),
+        )
+    }
 }
 
 async fn health() -> Json<Value> {
@@ -216,11 +438,12 @@ async fn hello(p: Option<Principal>) -> Json<Value> {
     Json(json!({ "message": format!("hello {who}") }))
 }
 
-/// Signs a one-hour HS256 demo token for `demo-user` with role `user` and scope `read:orders`.
+/// Signs a one-hour HS256 demo token for `demo-user` with role `user` and scope `read:orders`
+/// (issued by a [`TokenIssuer`]: `typ: at+jwt`, `kid` [`DEFAULT_KEY_ID`]).
 ///
 /// # Errors
 ///
-/// When signing or the OS random source fails.
+/// When the secret is too short, or signing or the OS random source fails.
 pub fn demo_token(secret: &[u8], issuer: &str, audience: &str) -> Result<String, ConfigError> {
     demo_token_for(
         secret,
@@ -237,7 +460,7 @@ pub fn demo_token(secret: &[u8], issuer: &str, audience: &str) -> Result<String,
 ///
 /// # Errors
 ///
-/// When signing or the OS random source fails.
+/// When the secret is too short, or signing or the OS random source fails.
 pub fn demo_admin_token(
     secret: &[u8],
     issuer: &str,
@@ -257,7 +480,7 @@ pub fn demo_admin_token(
 ///
 /// # Errors
 ///
-/// When signing or the OS random source fails.
+/// When the secret is too short, or signing or the OS random source fails.
 pub fn demo_token_for(
     secret: &[u8],
     issuer: &str,
@@ -266,27 +489,18 @@ pub fn demo_token_for(
     roles: &[&str],
     scope: &str,
 ) -> Result<String, ConfigError> {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_err(|e| ConfigError::Input(e.to_string()))?
-        .as_secs();
-    let mut jti = [0u8; 16];
-    getrandom::fill(&mut jti).map_err(|e| ConfigError::Input(e.to_string()))?;
-    let jti: String = jti.iter().map(|b| format!("{b:02x}")).collect();
-    let claims = json!({
-        "sub": subject,
-        "iss": issuer,
-        "aud": audience,
-        "iat": now,
-        "exp": now + 3600,
-        "jti": jti,
-        "roles": roles,
-        "scope": scope,
-    });
-    jsonwebtoken::encode(
-        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
-        &claims,
-        &jsonwebtoken::EncodingKey::from_secret(secret),
-    )
-    .map_err(|e| ConfigError::Input(format!("signing the demo token failed: {e}")))
+    let key =
+        auth_core::jwt::SigningKey::hmac(auth_core::jwt::Algorithm::HS256, secret, DEFAULT_KEY_ID)?;
+    let issuer = TokenIssuer::builder(KeyRing::new(key))
+        .issuer(issuer)
+        .audience(audience)
+        .lifetime(DEMO_TOKEN_TTL)
+        .build()?;
+    let grant = AccessGrant::new(subject)
+        .roles(roles.iter().copied())
+        .scopes(scope.split_whitespace());
+    issuer
+        .issue(&grant)
+        .map(auth_core::jwt::AccessToken::into_string)
+        .map_err(|e| ConfigError::Input(format!("signing the demo token failed: {e}")))
 }

@@ -1,4 +1,5 @@
-//! The demo server: JWT bearer authentication with in-memory defaults.
+//! The demo server: an auth service (register, login, refresh, logout, cookie sessions) in
+//! front of a JWT-protected API, with in-memory defaults.
 //!
 //! Run it with:
 //!
@@ -6,19 +7,23 @@
 //! cargo run -p demo-server
 //! ```
 //!
-//! It listens on 127.0.0.1:3000 (`AUTH_DEMO_ADDR` overrides). With no key configured it makes
-//! an ephemeral HS256 secret and prints one ready-to-use token. See `config.rs` for the
-//! environment variables.
+//! It listens on 127.0.0.1:3000 (`AUTH_DEMO_ADDR` overrides) and serves a browser page at `/`.
+//! With no key configured it makes an ephemeral HS256 secret and prints ready-to-use tokens,
+//! issued by its `TokenIssuer`. See `config.rs` for the environment variables.
 
 use std::process::ExitCode;
 
+use auth_core::jwt::AccessGrant;
 use demo_server::Demo;
 use demo_server::config::{Config, KeySource};
+use demo_server::roles::Role;
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // Logs go to stderr; stdout carries the address and the ready-to-use tokens.
     tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,auth=debug")),
         )
@@ -35,7 +40,6 @@ async fn main() -> ExitCode {
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let config = Config::from_env(|k| std::env::var(k).ok())?;
     let (mut demo, oidc) = Demo::from_config(&config)?;
-    demo_server::login::configure(&mut demo, &config);
     // Expired brute-force entries also leave on their own as requests come in; this frees
     // memory when traffic stops.
     let attempts = std::sync::Arc::new(auth_core::brute_force::MemoryAttemptStore::new());
@@ -43,6 +47,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         auth_core::brute_force::BruteForcePolicy::default(),
     )
     .store(std::sync::Arc::clone(&attempts))
+    .clock(std::sync::Arc::clone(&demo.clock))
     .build()?;
     tokio::spawn(async move {
         use auth_core::brute_force::AttemptStoreHousekeeping as _;
@@ -66,33 +71,64 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             }
         });
     }
+    let issuer = demo.issuer.clone();
     let app = demo_server::app_with(demo)?;
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     let addr = listener.local_addr()?;
+    // The first line is read by tests that start the binary on port 0.
     println!("demo-server listening on http://{addr}");
-    if let KeySource::Ephemeral(secret) = &config.key {
-        let token = demo_server::demo_token(secret, &config.issuer, &config.audience)?;
-        let admin = demo_server::demo_admin_token(secret, &config.issuer, &config.audience)?;
-        println!(
-            "No AUTH_JWT_SECRET set: using an ephemeral HS256 secret (tokens die with this process)."
-        );
-        println!(
-            "Demo token (sub demo-user, role user, scope read:orders, valid 1 hour):\n\n{token}\n"
-        );
-        println!(
-            "Admin token (sub demo-admin, role admin, scopes read:orders write:orders, valid 1 hour):\n\n{admin}\n"
-        );
-        println!("Try:\n  curl -H \"Authorization: Bearer {token}\" http://{addr}/api/me");
-        println!("  curl -H \"Authorization: Bearer {token}\" http://{addr}/api/orders");
-        println!("  curl -H \"Authorization: Bearer {admin}\" http://{addr}/api/admin/stats");
+    match (&config.key, &issuer) {
+        (KeySource::Ephemeral(_), Some(issuer)) => {
+            let user = Role::User;
+            let admin = Role::Admin;
+            let token = issuer.issue(
+                &AccessGrant::new(demo_server::users::DEMO_SUBJECT)
+                    .role(user.as_str())
+                    .scopes(user.default_scopes().iter().copied()),
+            )?;
+            let admin_token = issuer.issue(
+                &AccessGrant::new("demo-admin")
+                    .role(admin.as_str())
+                    .scopes(admin.default_scopes().iter().copied()),
+            )?;
+            let minutes = issuer.lifetime().as_secs() / 60;
+            println!(
+                "No AUTH_JWT_SECRET set: signing with an ephemeral HS256 secret (tokens die with this process)."
+            );
+            println!(
+                "Demo token (sub demo-user, role user, scope read:orders, valid {minutes} minutes):\n\n{}\n",
+                token.as_str()
+            );
+            println!(
+                "Admin token (sub demo-admin, role admin, scopes read:orders write:orders, valid {minutes} minutes):\n\n{}\n",
+                admin_token.as_str()
+            );
+            println!(
+                "Try:\n  curl -H \"Authorization: Bearer {}\" http://{addr}/api/me",
+                token.as_str()
+            );
+            println!(
+                "  curl -H \"Authorization: Bearer {}\" http://{addr}/api/admin/stats",
+                admin_token.as_str()
+            );
+        }
+        (_, None) => println!(
+            "Verify-only: AUTH_JWT_PUBLIC_KEY_FILE is a public key, so login, refresh and \
+             sessions answer 503 (set AUTH_JWT_SECRET or AUTH_JWT_PRIVATE_KEY_FILE to issue)."
+        ),
+        _ => {}
     }
     println!(
-        "Log in (brute-force protected; password from AUTH_DEMO_PASSWORD, default `{}`):\n  \
+        "Register, then log in (brute-force protected; the seeded {} has the password from \
+         AUTH_DEMO_PASSWORD, default `{}`):\n  \
          curl -X POST -H 'content-type: application/json' \
-         -d '{{\"email\":\"{}\",\"password\":\"...\"}}' http://{addr}/auth/login",
-        demo_server::login::DEFAULT_DEMO_PASSWORD,
-        demo_server::login::DEMO_EMAIL,
+         -d '{{\"email\":\"you@example.com\",\"password\":\"at least 8 chars\"}}' http://{addr}/auth/register\n  \
+         curl -X POST -H 'content-type: application/json' \
+         -d '{{\"email\":\"you@example.com\",\"password\":\"at least 8 chars\"}}' http://{addr}/auth/login",
+        demo_server::users::DEMO_EMAIL,
+        demo_server::users::DEFAULT_DEMO_PASSWORD,
     );
+    println!("Browser session (cookies + CSRF): open http://{addr}/");
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),

@@ -6,10 +6,10 @@
 //! | `POST /api/orders/{id}/refund` | permission `orders:refund` (roles `manager`, `admin`) |
 //! | `GET /api/admin/stats` | role `admin` |
 //!
-//! Each accepts a bearer token or an API key (`X-API-Key`, see [`crate::keys`]): the
-//! authentication layers run in optional mode and the `ScopeLayer` answers 401 (challenging
-//! every accepted scheme) when nobody authenticated, 403 `INSUFFICIENT_SCOPE` when the
-//! principal lacks the rights.
+//! Each accepts a bearer token (header or access cookie) or an API key (`X-API-Key`, see
+//! [`crate::keys`]): the authentication layers run in optional mode and the `ScopeLayer`
+//! answers 401 (challenging every accepted scheme) when nobody authenticated, 403
+//! `INSUFFICIENT_SCOPE` when the principal lacks the rights.
 
 use std::sync::Arc;
 
@@ -17,7 +17,6 @@ use auth_axum_extractors::Principal;
 use auth_core::ConfigError;
 use auth_core::scope::{Requirement, RolePolicy};
 use auth_tower::api_key::ApiKeyLayer;
-use auth_tower::bearer::BearerLayer;
 use auth_tower::scope::ScopeLayer;
 use axum::extract::Path;
 use axum::routing::{get, post};
@@ -48,10 +47,6 @@ fn require(rule: Requirement, policy: &Arc<RolePolicy>) -> Result<ScopeLayer, Co
 /// When a layer's configuration is invalid.
 pub fn router(demo: &Demo) -> Result<Router, ConfigError> {
     let policy = Arc::new(role_policy());
-    let bearer = BearerLayer::builder(demo.verifier.clone())
-        .realm(REALM)
-        .optional()
-        .build()?;
     let router = Router::new()
         .route(
             "/api/orders",
@@ -70,8 +65,12 @@ pub fn router(demo: &Demo) -> Result<Router, ConfigError> {
         .optional()
         .build()?;
     // Authentication runs before the per-route ScopeLayer (route_layer wraps outermost):
-    // bearer first, then the API key (which refuses a request carrying both).
-    Ok(router.route_layer(api_key).route_layer(bearer))
+    // the CSRF check of cookie-authenticated unsafe requests, then bearer (header or access
+    // cookie; revoked tokens refused), then the API key (which refuses a request carrying both).
+    Ok(router
+        .route_layer(api_key)
+        .route_layer(demo.optional_bearer()?)
+        .route_layer(demo.csrf(demo.cookies.access_name())?))
 }
 
 async fn list_orders(p: Principal) -> Json<Value> {

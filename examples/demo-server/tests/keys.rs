@@ -34,7 +34,7 @@ fn env() -> Env {
         .unwrap();
     let store = MemoryApiKeyStore::new();
     let clock = ManualClock::starting_now();
-    let mut demo = Demo::new(verifier);
+    let mut demo = Demo::new(verifier).unwrap();
     demo.api_keys = ApiKeys::builder(store.clone())
         .prefix("demo_live")
         .clock(clock.clone())

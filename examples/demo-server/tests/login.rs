@@ -5,40 +5,37 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
-use auth_core::brute_force::{BruteForceLimiter, BruteForcePolicy};
 use auth_core::clock::{ManualClock, UnixTime};
-use auth_core::jwt::{Algorithm, JwtVerifier, VerificationKey};
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use demo_server::Demo;
 use demo_server::config::Config;
-use demo_server::login::{Accounts, DEMO_EMAIL, DemoPassword, SigningSecret};
+use demo_server::login::DEMO_EMAIL;
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-const SECRET: &[u8] = b"demo login tests secret, 32 bytes or more";
+const SECRET: &str = "demo login tests secret, 32 bytes or more";
 const PASSWORD: &str = "a test password";
 const T0: u64 = 1_900_000_000;
 
 fn demo(clock: &ManualClock) -> Demo {
-    let verifier = JwtVerifier::builder()
-        .key(VerificationKey::hmac(Algorithm::HS256, SECRET).unwrap())
-        .issuer("auth-demo")
-        .audience("auth-demo-api")
-        .clock(clock.clone())
-        .build()
-        .unwrap();
-    let mut demo = Demo::new(verifier);
-    demo.accounts = Accounts::demo(DemoPassword::new(PASSWORD));
-    demo.signing_secret = Some(SigningSecret::new(SECRET.to_vec()));
-    demo.brute_force = BruteForceLimiter::builder(BruteForcePolicy::default())
-        .clock(clock.clone())
-        .build()
-        .unwrap();
-    demo
+    let vars = [
+        ("AUTH_JWT_SECRET", SECRET),
+        ("AUTH_DEMO_PASSWORD", PASSWORD),
+    ];
+    let config = Config::from_env(|k| {
+        vars.iter()
+            .find(|(n, _)| *n == k)
+            .map(|(_, v)| (*v).to_owned())
+    })
+    .unwrap();
+    Demo::from_config_with_clock(&config, Arc::new(clock.clone()))
+        .unwrap()
+        .0
 }
 
 struct Reply {
@@ -193,7 +190,7 @@ async fn malformed_bodies_are_not_counted_as_failures() {
 async fn without_a_signing_secret_login_answers_503() {
     let clock = ManualClock::new(UnixTime::from_secs(T0));
     let mut d = demo(&clock);
-    d.signing_secret = None;
+    d.issuer = None;
     let app = demo_server::app_with(d).unwrap();
     let r = login(&app, "192.0.2.1", DEMO_EMAIL, PASSWORD).await;
     assert_eq!(r.status, 503);

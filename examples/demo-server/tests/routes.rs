@@ -146,8 +146,9 @@ async fn jwks_publishes_the_public_half_of_an_asymmetric_key() {
         .audience("auth-demo-api")
         .build()
         .unwrap();
-    let demo =
-        demo_server::Demo::new(verifier).with_public_keys(PublicJwkSet::from_keys([&key]).unwrap());
+    let demo = demo_server::Demo::new(verifier)
+        .unwrap()
+        .with_public_keys(PublicJwkSet::from_keys([&key]).unwrap());
     let res = demo_server::app_with(demo)
         .unwrap()
         .oneshot(

@@ -1,0 +1,366 @@
+//! Token pairs: issuing at login, rotating at refresh, revoking at logout.
+//!
+//! | route | body | answer |
+//! |---|---|---|
+//! | `POST /auth/refresh` | `{"refresh_token"}` | 200 a new pair (below); 401 `REFRESH_TOKEN_REUSED` (the session is revoked), `REFRESH_TOKEN_EXPIRED`, `INVALID_REFRESH_TOKEN`; 400 `INVALID_REQUEST`; 503 without a signing key |
+//! | `POST /auth/logout` | `{"refresh_token"}` (optional) | bearer required; 204: the access token is revoked, and so is its refresh family |
+//! | `POST /auth/logout-all` | none | bearer required; 204: every token of the user issued so far and every refresh family are revoked |
+//!
+//! A pair is the OAuth 2.0 token response (RFC 6749 section 5.1), sent with
+//! `Cache-Control: no-store`:
+//!
+//! ```json
+//! {"access_token":"eyJ...","token_type":"Bearer","expires_in":900,
+//!  "refresh_token":"...","refresh_expires_in":2592000,"scope":"read:orders"}
+//! ```
+//!
+//! The access token is a JWT (`typ: at+jwt`, the key's `kid`; claims `sub`, `iat`, `exp`,
+//! `jti`, `iss`, `aud`, `roles`, `scope` and `sid`, the refresh family it belongs to, so a
+//! logout can end the session with the access token alone). The refresh token is opaque (256
+//! random bits; the server keeps a SHA-256 digest), lives 30 days and is replaced at every
+//! refresh; presenting a replaced one again is reuse: the whole session is revoked.
+//!
+//! After `/auth/logout` or `/auth/logout-all` the revoked access tokens answer 401
+//! `TOKEN_REVOKED` on every protected route (the `BearerLayer`s consult the revocation store).
+
+use std::fmt;
+use std::sync::Arc;
+
+use auth_axum_extractors::Principal;
+use auth_core::jwt::{AccessGrant, AccessToken, TokenIssuer};
+use auth_core::refresh::{FamilyId, IssuedRefreshToken, RefreshTokens};
+use auth_core::revocation::Revoker;
+use auth_core::{AuthError, ConfigError};
+use auth_tower::Rejection;
+use auth_tower::response::{JsonRejection as JsonResponder, RejectionResponse};
+use axum::extract::State;
+use axum::extract::rejection::JsonRejection;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::Demo;
+use crate::roles::{Role, Roles};
+use crate::users::{Account, Users};
+
+/// The claim that carries the refresh family (session) id in access tokens.
+pub const SESSION_CLAIM: &str = "sid";
+
+/// What the token routes share. Cheap to clone.
+#[derive(Clone)]
+pub(crate) struct Tokens {
+    pub(crate) issuer: Option<TokenIssuer>,
+    pub(crate) refresh: RefreshTokens,
+    pub(crate) revoker: Revoker,
+    pub(crate) users: Users,
+    pub(crate) roles: Roles,
+    pub(crate) cookies: auth_tower::cookies::SessionCookies,
+    pub(crate) verifier: auth_core::jwt::JwtVerifier,
+}
+
+impl fmt::Debug for Tokens {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Tokens")
+            .field("issues", &self.issuer.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Tokens {
+    pub(crate) fn of(demo: &Demo) -> Self {
+        Self {
+            issuer: demo.issuer.clone(),
+            refresh: demo.refresh.clone(),
+            revoker: demo.revoker.clone(),
+            users: demo.users.clone(),
+            roles: demo.roles.clone(),
+            cookies: demo.cookies.clone(),
+            verifier: demo.verifier.clone(),
+        }
+    }
+
+    /// The issuer, or the 503 a verify-only demo answers on its issuing routes.
+    pub(crate) fn issuer(&self) -> Result<&TokenIssuer, Box<Response>> {
+        self.issuer.as_ref().ok_or_else(|| {
+            tracing::error!(
+                target: "demo::tokens",
+                "cannot issue tokens: the demo verifies with a public key only"
+            );
+            error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "AUTH_BACKEND_UNAVAILABLE",
+                "this server has only a public key (AUTH_JWT_PUBLIC_KEY_FILE): it verifies \
+                 tokens but cannot issue them; set AUTH_JWT_SECRET or AUTH_JWT_ALG with \
+                 AUTH_JWT_PRIVATE_KEY_FILE to enable login, refresh and sessions",
+            )
+            .into()
+        })
+    }
+
+    /// Starts a session for `account`: a refresh family and an access token naming it.
+    pub(crate) async fn start(
+        &self,
+        issuer: &TokenIssuer,
+        account: &Account,
+    ) -> Result<TokenPair, AuthError> {
+        let refresh = self.refresh.issue(&account.subject).await?;
+        self.pair(issuer, account, refresh)
+    }
+
+    /// Exchanges a refresh token for a new pair.
+    pub(crate) async fn rotate(
+        &self,
+        issuer: &TokenIssuer,
+        presented: &str,
+    ) -> Result<TokenPair, AuthError> {
+        let refresh = self.refresh.rotate(presented).await?;
+        let account = match self.users.by_subject(refresh.subject()).await {
+            Ok(Some(a)) => a,
+            Ok(None) => {
+                // The account is gone: end its session.
+                self.refresh.revoke_family(refresh.family()).await?;
+                return Err(AuthError::InvalidRefreshToken);
+            }
+            Err(e) => return Err(backend("user store", &e)),
+        };
+        self.pair(issuer, &account, refresh)
+    }
+
+    fn pair(
+        &self,
+        issuer: &TokenIssuer,
+        account: &Account,
+        refresh: IssuedRefreshToken,
+    ) -> Result<TokenPair, AuthError> {
+        let role = self.roles.role_of(&account.email);
+        let grant = AccessGrant::new(account.subject.clone())
+            .role(role.as_str())
+            .scopes(role.default_scopes().iter().copied())
+            .claim(SESSION_CLAIM, refresh.family().as_str());
+        let access = issuer
+            .issue(&grant)
+            .map_err(|e| backend("token issuer", &e))?;
+        Ok(TokenPair {
+            subject: account.subject.clone(),
+            access,
+            refresh,
+            role,
+        })
+    }
+
+    /// Ends the session of `principal`'s token: the token itself (by `jti`), its refresh
+    /// family (the `sid` claim), and the family of `refresh_token` if one was presented.
+    pub(crate) async fn end_session(
+        &self,
+        principal: &auth_core::Principal,
+        refresh_token: Option<&str>,
+    ) -> Result<(), AuthError> {
+        self.revoker.revoke_token(principal).await?;
+        if let Some(sid) = session_id(principal) {
+            self.refresh.revoke_family(&sid).await?;
+        }
+        if let Some(token) = refresh_token {
+            self.refresh.revoke(token).await?;
+        }
+        tracing::info!(target: "demo::tokens", subject = principal.subject(), "logged out");
+        Ok(())
+    }
+}
+
+/// The refresh family named by the token's `sid` claim.
+pub(crate) fn session_id(principal: &auth_core::Principal) -> Option<FamilyId> {
+    principal
+        .claims()?
+        .get(SESSION_CLAIM)?
+        .as_str()
+        .filter(|s| !s.is_empty())
+        .map(FamilyId::new)
+}
+
+fn backend(what: &str, e: &dyn fmt::Display) -> AuthError {
+    tracing::error!(target: "demo::tokens", error = %e, "{what} failed");
+    AuthError::BackendUnavailable(format!("{what} failed"))
+}
+
+/// A freshly issued access token and refresh token. `Debug` hides both.
+pub(crate) struct TokenPair {
+    pub(crate) subject: String,
+    pub(crate) access: AccessToken,
+    pub(crate) refresh: IssuedRefreshToken,
+    pub(crate) role: Role,
+}
+
+impl fmt::Debug for TokenPair {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenPair")
+            .field("subject", &self.subject)
+            .field("access", &self.access)
+            .field("refresh", &self.refresh)
+            .finish()
+    }
+}
+
+impl TokenPair {
+    pub(crate) fn scope(&self) -> String {
+        self.role.default_scopes().join(" ")
+    }
+
+    /// The RFC 6749 token response.
+    pub(crate) fn response(&self) -> Response {
+        let body = json!({
+            "access_token": self.access.as_str(),
+            "token_type": "Bearer",
+            "expires_in": self.access.expires_in().as_secs(),
+            "refresh_token": self.refresh.token().as_str(),
+            "refresh_expires_in": self.refresh.lifetime().as_secs(),
+            "scope": self.scope(),
+        });
+        no_store(Json(body).into_response())
+    }
+}
+
+/// Adds `Cache-Control: no-store` (RFC 6749 section 5.1: token responses must not be cached).
+pub(crate) fn no_store(mut res: Response) -> Response {
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+/// `{"error":{"code","message"}}` with `Cache-Control: no-store`.
+pub(crate) fn error(status: StatusCode, code: &str, message: &str) -> Response {
+    no_store(
+        (
+            status,
+            Json(json!({"error": {"code": code, "message": message}})),
+        )
+            .into_response(),
+    )
+}
+
+/// A library rejection rendered as the layers render it, with the `Rejection` in the
+/// response extensions.
+pub(crate) fn rejection(error: AuthError) -> Response {
+    let rejection = Rejection::from_error(error);
+    let mut res: Response = JsonResponder.response(&rejection);
+    res.extensions_mut().insert(rejection);
+    res
+}
+
+/// The body of a JSON route, or the answer to a body that is not one: axum's statuses (415
+/// without `Content-Type: application/json`, 400 for malformed JSON, 422 for missing or
+/// mistyped fields) with code `INVALID_REQUEST` and a message naming the expected `shape`.
+/// axum's own message is not used: serde's messages may quote the input, and the input may
+/// hold a password or a token.
+pub(crate) fn json_body<T>(
+    body: Result<Json<T>, JsonRejection>,
+    shape: &str,
+) -> Result<T, Box<Response>> {
+    body.map(|Json(b)| b)
+        .map_err(|e| Box::new(bad_body(&e, shape)))
+}
+
+/// The answer to a body that is not the JSON object `shape`; see [`json_body`].
+pub(crate) fn bad_body(e: &JsonRejection, shape: &str) -> Response {
+    tracing::debug!(target: "demo::tokens", status = e.status().as_u16(), "malformed body");
+    error(
+        e.status(),
+        "INVALID_REQUEST",
+        &format!("the body must be a JSON object {shape} sent as application/json"),
+    )
+}
+
+/// `POST /auth/refresh`, `/auth/logout` and `/auth/logout-all`.
+///
+/// # Errors
+///
+/// When a layer's configuration is invalid.
+pub fn router(demo: &Demo) -> Result<Router, ConfigError> {
+    let bearer = demo.bearer()?;
+    let csrf = demo.csrf(demo.cookies.access_name())?;
+    let protected = Router::new()
+        .route("/auth/logout", post(logout))
+        .route("/auth/logout-all", post(logout_all))
+        .route_layer(bearer)
+        .route_layer(csrf);
+    Ok(Router::new()
+        .route("/auth/refresh", post(refresh))
+        .merge(protected)
+        .with_state(Arc::new(Tokens::of(demo))))
+}
+
+#[derive(Deserialize)]
+struct RefreshBody {
+    refresh_token: String,
+}
+
+#[derive(Deserialize)]
+struct LogoutBody {
+    #[serde(default)]
+    refresh_token: Option<String>,
+}
+
+async fn refresh(
+    State(tokens): State<Arc<Tokens>>,
+    body: Result<Json<RefreshBody>, JsonRejection>,
+) -> Response {
+    let body = match json_body(body, r#"{"refresh_token":"..."}"#) {
+        Ok(b) => b,
+        Err(res) => return *res,
+    };
+    let issuer = match tokens.issuer() {
+        Ok(i) => i,
+        Err(res) => return *res,
+    };
+    match tokens.rotate(issuer, &body.refresh_token).await {
+        Ok(pair) => pair.response(),
+        Err(e) => rejection(e),
+    }
+}
+
+async fn logout(
+    State(tokens): State<Arc<Tokens>>,
+    p: Principal,
+    body: Result<Option<Json<LogoutBody>>, JsonRejection>,
+) -> Response {
+    // The body is optional: without one (no Content-Type), the session is found by the access
+    // token's `sid` claim.
+    let body = match body {
+        Ok(Some(Json(b))) => b,
+        Ok(None) => LogoutBody {
+            refresh_token: None,
+        },
+        Err(e) => return bad_body(&e, r#"{"refresh_token":"..."}"#),
+    };
+    match tokens.end_session(&p, body.refresh_token.as_deref()).await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => rejection(e),
+    }
+}
+
+async fn logout_all(State(tokens): State<Arc<Tokens>>, p: Principal) -> Response {
+    let subject = p.subject();
+    let revoked = async {
+        tokens.revoker.revoke_subject(subject).await?;
+        tokens.refresh.revoke_subject(subject).await
+    };
+    match revoked.await {
+        Ok(sessions) => {
+            tracing::info!(target: "demo::tokens", subject, sessions, "logged out everywhere");
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Err(e) => rejection(e),
+    }
+}
+
+/// The JSON of a [`TokenPair`]'s access part only, for the cookie session's answers.
+pub(crate) fn session_body(pair: &TokenPair) -> Value {
+    json!({
+        "sub": pair.subject,
+        "expires_in": pair.access.expires_in().as_secs(),
+        "refresh_expires_in": pair.refresh.lifetime().as_secs(),
+        "scope": pair.scope(),
+    })
+}

@@ -1,0 +1,277 @@
+//! Shared helpers of the demo's integration tests: a demo on a `ManualClock`, built from
+//! environment variables as the binary builds it, and requests that carry a peer address (the
+//! login routes' brute-force layer needs one).
+
+// Each test binary uses a different part of this module.
+#![allow(dead_code, missing_debug_implementations)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use auth_core::clock::{ManualClock, UnixTime};
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use base64::Engine as _;
+use demo_server::Demo;
+use demo_server::config::Config;
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+pub(crate) const SECRET: &str = "demo flow tests secret, at least 32 bytes";
+pub(crate) const T0: u64 = 1_900_000_000;
+
+/// A demo and its router on a manual clock.
+pub(crate) struct Env {
+    pub(crate) app: axum::Router,
+    pub(crate) demo: Demo,
+    pub(crate) clock: ManualClock,
+    next_ip: Arc<AtomicU32>,
+}
+
+/// A demo configured by `vars` (plus `AUTH_JWT_SECRET` unless a key is configured).
+pub(crate) fn env(vars: &[(&str, &str)]) -> Env {
+    let mut vars: Vec<(String, String)> = vars
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    let keyed = vars.iter().any(|(k, _)| {
+        matches!(
+            k.as_str(),
+            "AUTH_JWT_SECRET" | "AUTH_JWT_PRIVATE_KEY_FILE" | "AUTH_JWT_PUBLIC_KEY_FILE"
+        )
+    });
+    if !keyed {
+        vars.push(("AUTH_JWT_SECRET".into(), SECRET.into()));
+    }
+    let config =
+        Config::from_env(|k| vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())).unwrap();
+    let clock = ManualClock::new(UnixTime::from_secs(T0));
+    let (demo, _) = Demo::from_config_with_clock(&config, Arc::new(clock.clone())).unwrap();
+    with_demo(demo, clock)
+}
+
+/// The router around an already built demo.
+pub(crate) fn with_demo(demo: Demo, clock: ManualClock) -> Env {
+    Env {
+        app: demo_server::app_with(demo.clone()).unwrap(),
+        demo,
+        clock,
+        next_ip: Arc::new(AtomicU32::new(1)),
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct Reply {
+    pub(crate) status: u16,
+    pub(crate) headers: http::HeaderMap,
+    pub(crate) body: Value,
+}
+
+impl Reply {
+    pub(crate) fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+
+    pub(crate) fn str(&self, field: &str) -> String {
+        self.body[field]
+            .as_str()
+            .unwrap_or_else(|| panic!("no string {field} in {}", self.body))
+            .to_owned()
+    }
+
+    /// Every `Set-Cookie` value.
+    pub(crate) fn set_cookies(&self) -> Vec<String> {
+        self.headers
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect()
+    }
+
+    /// The `Set-Cookie` value of cookie `name`.
+    pub(crate) fn set_cookie(&self, name: &str) -> String {
+        self.set_cookies()
+            .into_iter()
+            .find(|c| c.starts_with(&format!("{name}=")))
+            .unwrap_or_else(|| panic!("no Set-Cookie for {name}: {:?}", self.set_cookies()))
+    }
+
+    /// The value a `Set-Cookie` gives cookie `name`.
+    pub(crate) fn cookie_value(&self, name: &str) -> String {
+        let set = self.set_cookie(name);
+        let first = set.split(';').next().unwrap();
+        first.split_once('=').unwrap().1.to_owned()
+    }
+}
+
+/// How a request authenticates.
+pub(crate) enum Auth<'a> {
+    None,
+    Bearer(&'a str),
+    /// A `Cookie` header, and `X-CSRF-Token` when given.
+    Cookies(&'a str, Option<&'a str>),
+}
+
+impl Env {
+    /// Sends `req` from a fresh client address (so brute-force limits never interfere unless a
+    /// test wants them to).
+    pub(crate) async fn send(&self, mut req: http::Request<Body>) -> Reply {
+        let n = self.next_ip.fetch_add(1, Ordering::Relaxed);
+        let addr = SocketAddr::from(([10, (n >> 16) as u8, (n >> 8) as u8, n as u8], 40000));
+        req.extensions_mut().insert(ConnectInfo(addr));
+        let res = self.app.clone().oneshot(req).await.unwrap();
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        Reply {
+            status,
+            headers,
+            body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        }
+    }
+
+    pub(crate) async fn call(
+        &self,
+        method: &str,
+        uri: &str,
+        auth: Auth<'_>,
+        body: Option<Value>,
+    ) -> Reply {
+        let mut req = http::Request::builder().method(method).uri(uri);
+        match auth {
+            Auth::None => {}
+            Auth::Bearer(t) => req = req.header("authorization", format!("Bearer {t}")),
+            Auth::Cookies(c, csrf) => {
+                req = req.header("cookie", c);
+                if let Some(t) = csrf {
+                    req = req.header("x-csrf-token", t);
+                }
+            }
+        }
+        let body = match body {
+            Some(v) => {
+                req = req.header("content-type", "application/json");
+                Body::from(v.to_string())
+            }
+            None => Body::empty(),
+        };
+        self.send(req.body(body).unwrap()).await
+    }
+
+    pub(crate) async fn register(&self, email: &str, password: &str) -> Reply {
+        self.call(
+            "POST",
+            "/auth/register",
+            Auth::None,
+            Some(json!({"email": email, "password": password})),
+        )
+        .await
+    }
+
+    pub(crate) async fn login(&self, email: &str, password: &str) -> Reply {
+        self.call(
+            "POST",
+            "/auth/login",
+            Auth::None,
+            Some(json!({"email": email, "password": password})),
+        )
+        .await
+    }
+
+    /// Registers and logs in; returns the login reply (asserted 200).
+    pub(crate) async fn user(&self, email: &str) -> Reply {
+        let r = self.register(email, "a good password").await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let r = self.login(email, "a good password").await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        r
+    }
+
+    pub(crate) async fn refresh(&self, token: &str) -> Reply {
+        self.call(
+            "POST",
+            "/auth/refresh",
+            Auth::None,
+            Some(json!({"refresh_token": token})),
+        )
+        .await
+    }
+
+    pub(crate) async fn me(&self, token: &str) -> Reply {
+        self.call("GET", "/api/me", Auth::Bearer(token), None).await
+    }
+}
+
+/// The decoded header and claims of a JWT.
+pub(crate) fn jwt_parts(token: &str) -> (Value, Value) {
+    let mut it = token.split('.');
+    let decode = |s: &str| -> Value {
+        serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(s)
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    let header = decode(it.next().unwrap());
+    let claims = decode(it.next().unwrap());
+    (header, claims)
+}
+
+/// A temporary file that is removed on drop.
+pub(crate) struct TempFile(pub(crate) std::path::PathBuf);
+
+impl TempFile {
+    pub(crate) fn new(name: &str, contents: &[u8]) -> Self {
+        let path = std::env::temp_dir().join(format!(
+            "demo-server-test-{}-{name}-{}",
+            std::process::id(),
+            rand_suffix()
+        ));
+        std::fs::write(&path, contents).unwrap();
+        Self(path)
+    }
+
+    pub(crate) fn path(&self) -> &str {
+        self.0.to_str().unwrap()
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+fn rand_suffix() -> String {
+    let mut b = [0u8; 8];
+    getrandom::fill(&mut b).unwrap();
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// PEM armour.
+pub(crate) fn pem(label: &str, der: &[u8]) -> String {
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+    let mut out = format!("-----BEGIN {label}-----\n");
+    for chunk in b64.as_bytes().chunks(64) {
+        out.push_str(std::str::from_utf8(chunk).unwrap());
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {label}-----\n"));
+    out
+}
+
+/// A fresh Ed25519 key pair: (PKCS#8 private key PEM, SPKI public key PEM).
+pub(crate) fn ed25519_pems() -> (String, String) {
+    use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair as _};
+    let pair = Ed25519KeyPair::generate().unwrap();
+    let pkcs8 = pair.to_pkcs8().unwrap();
+    // SubjectPublicKeyInfo for Ed25519 (RFC 8410): a fixed prefix, then the 32-byte key.
+    let mut spki = vec![
+        0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
+    ];
+    spki.extend_from_slice(pair.public_key().as_ref());
+    (pem("PRIVATE KEY", pkcs8.as_ref()), pem("PUBLIC KEY", &spki))
+}
