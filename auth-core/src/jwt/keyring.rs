@@ -5,11 +5,10 @@
 use std::fmt;
 use std::sync::{Arc, PoisonError, RwLock};
 
-use serde::Serialize;
-
+use super::jwk_set::PublicJwkSet;
 use super::key::{KeySet, VerificationKey};
 use super::resolver::KeyResolver;
-use super::signing::{PublicJwk, SigningKey};
+use super::signing::SigningKey;
 use crate::error::ConfigError;
 
 /// The keys of one issuer: exactly one **active** signing key, and any number of further
@@ -57,18 +56,19 @@ pub(crate) struct RingState {
     key_set: Arc<KeySet>,
 }
 
-/// A verification-only key and, when it has one, its public JWK.
+/// A verification-only key, and whether [`KeyRing::public_jwks`] publishes it (keys that came
+/// from this ring's signing keys are; keys added with `add_verification_key` are not).
 #[derive(Clone)]
 struct TrustedKey {
     verification: VerificationKey,
-    jwk: Option<PublicJwk>,
+    published: bool,
 }
 
 impl TrustedKey {
     fn of(key: &SigningKey) -> Self {
         Self {
             verification: key.verification_key(),
-            jwk: key.public_jwk().cloned(),
+            published: true,
         }
     }
 
@@ -89,13 +89,6 @@ impl RingState {
             key_set,
         })
     }
-}
-
-/// A JWK Set (RFC 7517 section 5): `{"keys": [...]}`. Serializes as that JSON object.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct JwkSet {
-    /// The public keys, the active one first.
-    pub keys: Vec<PublicJwk>,
 }
 
 impl KeyRing {
@@ -139,7 +132,7 @@ impl KeyRing {
     }
 
     /// Trusts an extra verification key (for example another issuer instance's public key).
-    /// It has no JWK here, so it is not published by [`public_jwks`](Self::public_jwks).
+    /// It is not published by [`public_jwks`](Self::public_jwks): the ring did not sign with it.
     ///
     /// # Errors
     ///
@@ -151,7 +144,7 @@ impl KeyRing {
         }
         self.add(TrustedKey {
             verification: key,
-            jwk: None,
+            published: false,
         })
     }
 
@@ -237,23 +230,25 @@ impl KeyRing {
     ///
     /// let ring = KeyRing::new(SigningKey::generate(Algorithm::RS256, "rsa-1")?);
     /// ring.publish(&SigningKey::generate(Algorithm::RS256, "rsa-2")?)?;
-    /// let doc = serde_json::to_value(ring.public_jwks()).unwrap();
+    /// let doc: serde_json::Value = serde_json::from_str(&ring.public_jwks().to_json()).unwrap();
     /// assert_eq!(doc["keys"][0]["kid"], "rsa-1");
     /// assert_eq!(doc["keys"][1]["kid"], "rsa-2");
     /// assert!(doc["keys"][0].get("d").is_none());
     /// # Ok::<(), auth_core::ConfigError>(())
     /// ```
     #[must_use]
-    pub fn public_jwks(&self) -> JwkSet {
+    pub fn public_jwks(&self) -> PublicJwkSet {
         let s = self.snapshot();
-        let keys = s
-            .active
-            .public_jwk()
-            .into_iter()
-            .chain(s.others.iter().filter_map(|k| k.jwk.as_ref()))
-            .cloned()
-            .collect();
-        JwkSet { keys }
+        let active = s.active.verification_key();
+        let keys = std::iter::once(&active).chain(
+            s.others
+                .iter()
+                .filter(|k| k.published)
+                .map(|k| &k.verification),
+        );
+        // Kids are unique within a ring (checked whenever a key joins), so no duplicate can
+        // be refused here; symmetric keys are left out by `PublicJwkSet` itself.
+        PublicJwkSet::from_keys(keys).unwrap_or_default()
     }
 }
 
@@ -341,6 +336,6 @@ mod tests {
     #[test]
     fn hmac_keys_are_never_published() {
         let ring = KeyRing::new(hs("a"));
-        assert!(ring.public_jwks().keys.is_empty());
+        assert!(ring.public_jwks().is_empty());
     }
 }

@@ -58,7 +58,7 @@ pub use issuer::{
 };
 #[cfg(feature = "issuer")]
 #[cfg_attr(docsrs, doc(cfg(feature = "issuer")))]
-pub use keyring::{JwkSet, KeyRing};
+pub use keyring::KeyRing;
 #[cfg(feature = "issuer")]
 #[cfg_attr(docsrs, doc(cfg(feature = "issuer")))]
 pub use signing::{PRIVATE_JWK_MEMBERS, PublicJwk, SigningKey};

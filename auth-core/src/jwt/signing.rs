@@ -6,7 +6,6 @@ use std::fmt;
 use std::sync::Arc;
 
 use aws_lc_rs::encoding::AsDer as _;
-use aws_lc_rs::rsa::PublicKeyComponents;
 use aws_lc_rs::signature::{
     ECDSA_P256_SHA256_FIXED_SIGNING, ECDSA_P384_SHA384_FIXED_SIGNING, EcdsaKeyPair,
     EcdsaSigningAlgorithm, Ed25519KeyPair, KeyPair as _,
@@ -121,54 +120,33 @@ impl SigningKey {
     ) -> Result<Self, ConfigError> {
         let kid = kid_from(kid)?;
         let der = der.as_ref();
-        let (encoding, spki, jwk) = match alg.family() {
+        let (encoding, spki) = match alg.family() {
             Family::Hmac => return Err(ConfigError::KeyAlgorithmMismatch { alg: alg.as_str() }),
             Family::Rsa => {
                 let pair = aws_lc_rs::rsa::KeyPair::from_pkcs8(der).map_err(|e| invalid(alg, e))?;
-                let public = pair.public_key();
-                let spki = public.as_der().map_err(|e| invalid(alg, e))?;
-                let c = PublicKeyComponents::<Vec<u8>>::from(public);
-                let mut jwk = Map::new();
-                jwk.insert("kty".into(), "RSA".into());
-                jwk.insert("n".into(), b64(&c.n));
-                jwk.insert("e".into(), b64(&c.e));
+                let spki = pair.public_key().as_der().map_err(|e| invalid(alg, e))?;
                 // jsonwebtoken signs RSA with a PKCS#1 key; its PEM loader unwraps PKCS#8.
                 let encoding = EncodingKey::from_rsa_pem(armour("PRIVATE KEY", der).as_bytes())
                     .map_err(|e| invalid(alg, e))?;
-                (encoding, spki.as_ref().to_vec(), jwk)
+                (encoding, spki.as_ref().to_vec())
             }
             Family::Ec => {
-                let (signing, crv) = ec_params(alg)?;
+                let signing = ec_params(alg)?;
                 let pair = EcdsaKeyPair::from_pkcs8(signing, der).map_err(|e| invalid(alg, e))?;
                 let spki = pair.public_key().as_der().map_err(|e| invalid(alg, e))?;
-                // Uncompressed point: 0x04, then x and y of equal length.
-                let point = pair.public_key().as_ref();
-                let coords = point
-                    .get(1..)
-                    .ok_or_else(|| invalid(alg, "empty public point"))?;
-                let (x, y) = coords.split_at(coords.len() / 2);
-                let mut jwk = Map::new();
-                jwk.insert("kty".into(), "EC".into());
-                jwk.insert("crv".into(), crv.into());
-                jwk.insert("x".into(), b64(x));
-                jwk.insert("y".into(), b64(y));
-                (EncodingKey::from_ec_der(der), spki.as_ref().to_vec(), jwk)
+                (EncodingKey::from_ec_der(der), spki.as_ref().to_vec())
             }
             Family::Ed => {
                 let pair = Ed25519KeyPair::from_pkcs8(der).map_err(|e| invalid(alg, e))?;
                 let spki = pair.public_key().as_der().map_err(|e| invalid(alg, e))?;
-                let mut jwk = Map::new();
-                jwk.insert("kty".into(), "OKP".into());
-                jwk.insert("crv".into(), "Ed25519".into());
-                jwk.insert("x".into(), b64(pair.public_key().as_ref()));
-                (EncodingKey::from_ed_der(der), spki.as_ref().to_vec(), jwk)
+                (EncodingKey::from_ed_der(der), spki.as_ref().to_vec())
             }
         };
         let verification = VerificationKey::from_der(alg, &spki)?.with_kid(kid.as_ref());
-        let mut jwk = jwk;
-        jwk.insert("kid".into(), Value::String(kid.to_string()));
-        jwk.insert("alg".into(), alg.as_str().into());
-        jwk.insert("use".into(), "sig".into());
+        // One JWK encoder for the whole crate: the verification key's public half.
+        let jwk = verification
+            .to_public_jwk()
+            .ok_or_else(|| invalid(alg, "the public key cannot be encoded as a jwk"))?;
         Self::checked(kid, alg, encoding, verification, Some(PublicJwk(jwk)))
     }
 
@@ -200,7 +178,7 @@ impl SigningKey {
                 Self::from_pkcs8_der(alg, der.as_ref(), kid)
             }
             Family::Ec => {
-                let (signing, _) = ec_params(alg)?;
+                let signing = ec_params(alg)?;
                 let pair = EcdsaKeyPair::generate(signing).map_err(|e| invalid(alg, e))?;
                 let der = pair.to_pkcs8v1().map_err(|e| invalid(alg, e))?;
                 Self::from_pkcs8_der(alg, der.as_ref(), kid)
@@ -343,16 +321,10 @@ fn invalid(alg: Algorithm, e: impl fmt::Display) -> ConfigError {
     }
 }
 
-fn b64(bytes: &[u8]) -> Value {
-    Value::String(URL_SAFE_NO_PAD.encode(bytes))
-}
-
-fn ec_params(
-    alg: Algorithm,
-) -> Result<(&'static EcdsaSigningAlgorithm, &'static str), ConfigError> {
+fn ec_params(alg: Algorithm) -> Result<&'static EcdsaSigningAlgorithm, ConfigError> {
     match alg {
-        Algorithm::ES256 => Ok((&ECDSA_P256_SHA256_FIXED_SIGNING, "P-256")),
-        Algorithm::ES384 => Ok((&ECDSA_P384_SHA384_FIXED_SIGNING, "P-384")),
+        Algorithm::ES256 => Ok(&ECDSA_P256_SHA256_FIXED_SIGNING),
+        Algorithm::ES384 => Ok(&ECDSA_P384_SHA384_FIXED_SIGNING),
         other => Err(ConfigError::KeyAlgorithmMismatch {
             alg: other.as_str(),
         }),

@@ -400,20 +400,18 @@ fn jwks_handler(
 ) -> impl Fn() -> std::future::Ready<axum::response::Response> + Clone + Send + Sync + 'static {
     let ring = demo.issuer.as_ref().map(|i| i.key_ring().clone());
     let fixed = demo.public_keys.document(JWKS_MAX_AGE);
-    let cache_control = format!("public, max-age={}", JWKS_MAX_AGE.as_secs());
     move || {
-        let body = match &ring {
-            Some(ring) => serde_json::to_string(&ring.public_jwks())
-                .unwrap_or_else(|_| r#"{"keys":[]}"#.to_owned()),
-            None => fixed.body().to_owned(),
+        let doc = match &ring {
+            Some(ring) => ring.public_jwks().document(JWKS_MAX_AGE),
+            None => fixed.clone(),
         };
         std::future::ready(
             (
                 [
-                    (header::CONTENT_TYPE, fixed.content_type().to_owned()),
-                    (header::CACHE_CONTROL, cache_control.clone()),
+                    (header::CONTENT_TYPE, doc.content_type().to_owned()),
+                    (header::CACHE_CONTROL, doc.cache_control().to_owned()),
                 ],
-                body,
+                doc.body().to_owned(),
             )
                 .into_response(),
         )
