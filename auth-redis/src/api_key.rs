@@ -34,8 +34,7 @@ static ROTATE: LazyLock<Script> = LazyLock::new(|| {
 });
 static RECORD_USE: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("lua/api_key_record_use.lua")));
-static LIST: LazyLock<Script> =
-    LazyLock::new(|| Script::new(include_str!("lua/api_key_list.lua")));
+static LIST: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/api_key_list.lua")));
 
 /// How long [`RedisApiKeyStore`] keeps a key after it stopped working (revoked, expired, or
 /// past a rotation's grace period) by default: 30 days, so owners still see it listed.
@@ -301,7 +300,7 @@ impl ApiKeyStore for RedisApiKeyStore {
         let mut parts = reply.into_iter();
         let kind: String = parts
             .next()
-            .map(|v| redis::from_redis_value(v))
+            .map(redis::from_redis_value)
             .transpose()
             .map_err(|e| unavailable(Error::unexpected(OP, e.to_string())))?
             .unwrap_or_default();

@@ -139,8 +139,10 @@ impl RedisBackend {
             a.add_to(&mut invocation);
         }
         let mut conn = self.inner.conn.clone();
-        self.bounded(operation, async move { invocation.invoke_async(&mut conn).await })
-            .await
+        self.bounded(operation, async move {
+            invocation.invoke_async(&mut conn).await
+        })
+        .await
     }
 
     /// Runs one command: one round trip.
@@ -164,8 +166,14 @@ impl RedisBackend {
             Ok(Ok(v)) => Ok(v),
             Ok(Err(e)) => {
                 tracing::debug!(target: "auth::redis", operation, error = %e, "redis operation failed");
+                // The connection's own response timeout (the same limit) may fire first.
+                let kind = if e.is_timeout() {
+                    ErrorKind::TimedOut
+                } else {
+                    ErrorKind::Unavailable
+                };
                 Err(Error {
-                    kind: ErrorKind::Unavailable,
+                    kind,
                     operation,
                     detail: None,
                     source: Some(e),
@@ -465,9 +473,7 @@ impl fmt::Display for Error {
 
 impl StdError for Error {
     fn source(&self) -> Option<&(dyn StdError + 'static)> {
-        self.source
-            .as_ref()
-            .map(|e| e as &(dyn StdError + 'static))
+        self.source.as_ref().map(|e| e as &(dyn StdError + 'static))
     }
 }
 
@@ -501,7 +507,9 @@ mod tests {
 
     #[test]
     fn building_outside_a_runtime_is_a_config_error() {
-        let err = RedisBackend::builder("redis://127.0.0.1:1").build().unwrap_err();
+        let err = RedisBackend::builder("redis://127.0.0.1:1")
+            .build()
+            .unwrap_err();
         assert_eq!(err, ConfigError::NoRuntime);
     }
 

@@ -141,7 +141,26 @@
 mod api_key;
 #[cfg(feature = "brute-force")]
 mod attempts;
+// With only some stores compiled in, some helpers are unused.
+#[cfg_attr(
+    not(all(
+        feature = "api-key",
+        feature = "brute-force",
+        feature = "refresh",
+        feature = "revocation"
+    )),
+    allow(dead_code)
+)]
 mod backend;
+#[cfg_attr(
+    not(all(
+        feature = "api-key",
+        feature = "brute-force",
+        feature = "refresh",
+        feature = "revocation"
+    )),
+    allow(dead_code)
+)]
 mod codec;
 #[cfg(feature = "refresh")]
 mod refresh;

@@ -212,7 +212,12 @@ impl RefreshTokenStore for RedisRefreshStore {
         let args: [&dyn ToArg; 1] = [&self.redis.prefix()];
         let r: Option<String> = self
             .redis
-            .script("refresh.revoke_family_of", &REVOKE_FAMILY_OF, &[&key], &args)
+            .script(
+                "refresh.revoke_family_of",
+                &REVOKE_FAMILY_OF,
+                &[&key],
+                &args,
+            )
             .await
             .map_err(store_error)?;
         Ok(r.map(FamilyId::new))

@@ -136,8 +136,7 @@ impl RevocationStore for RedisRevocationStore {
             cmd.arg(self.jti_key(jti));
         }
         cmd.arg(&subject_key);
-        let values: Vec<Option<String>> =
-            self.redis.command(OP, cmd).await.map_err(store_error)?;
+        let values: Vec<Option<String>> = self.redis.command(OP, cmd).await.map_err(store_error)?;
         let (jti_value, subject_value) = match (token.jti(), values.as_slice()) {
             (Some(_), [j, s]) => (j.as_deref(), s.as_deref()),
             (None, [s]) => (None, s.as_deref()),

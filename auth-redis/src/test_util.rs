@@ -279,7 +279,9 @@ impl RedisServer {
         if status.success() {
             Ok(())
         } else {
-            Err(TestRedisError::Signal(format!("kill {signal} {pid}: {status}")))
+            Err(TestRedisError::Signal(format!(
+                "kill {signal} {pid}: {status}"
+            )))
         }
     }
 }
@@ -360,7 +362,11 @@ async fn scan(redis: &RedisBackend) -> Result<Vec<String>, Error> {
     let mut keys = Vec::new();
     loop {
         let mut cmd = redis::cmd("SCAN");
-        cmd.arg(cursor).arg("MATCH").arg(&pattern).arg("COUNT").arg(1000);
+        cmd.arg(cursor)
+            .arg("MATCH")
+            .arg(&pattern)
+            .arg("COUNT")
+            .arg(1000);
         let (next, batch): (u64, Vec<String>) = redis.command("test.scan", cmd).await?;
         keys.extend(batch);
         if next == 0 {

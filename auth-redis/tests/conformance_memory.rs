@@ -1,6 +1,14 @@
 //! The conformance cases against auth-core's in-memory stores: the reference behaviour the
 //! Redis stores are held to (`conformance_redis.rs` runs the same cases).
 
+// Test helpers outside #[test] fns are not covered by clippy.toml's allow-*-in-tests.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 #[macro_use]
 mod conformance;
 

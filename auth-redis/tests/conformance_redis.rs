@@ -2,6 +2,14 @@
 //! each under its own key prefix, against `REDIS_URL` or a private `redis-server` (skipped
 //! without either, except under `CI=true`, where that fails).
 
+// Test helpers outside #[test] fns are not covered by clippy.toml's allow-*-in-tests.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 #[macro_use]
 mod conformance;
 

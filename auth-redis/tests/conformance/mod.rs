@@ -125,19 +125,28 @@ macro_rules! conformance_tests {
 pub(crate) async fn attempts_five_pass_and_the_sixth_waits_for_the_oldest(s: &Stores) {
     let (st, p, c) = (&s.attempts, BruteForcePolicy::default(), client(1));
     for i in 0..5 {
-        assert_eq!(st.admit(&c, &p, at(i * 2)).await.unwrap(), Admission::Admitted);
+        assert_eq!(
+            st.admit(&c, &p, at(i * 2)).await.unwrap(),
+            Admission::Admitted
+        );
     }
     let b = blocked(st.admit(&c, &p, at(10)).await.unwrap());
     assert_eq!(b.reason(), BlockReason::RateLimited);
     assert_eq!(b.retry_after(), Duration::from_secs(50));
     assert_eq!(b.lockout_level(), 0);
     // The oldest leaves at 60: then exactly one more passes; the next waits for the one at 2s.
-    assert!(matches!(st.admit(&c, &p, at(59)).await.unwrap(), Admission::Blocked(_)));
+    assert!(matches!(
+        st.admit(&c, &p, at(59)).await.unwrap(),
+        Admission::Blocked(_)
+    ));
     assert_eq!(st.admit(&c, &p, at(60)).await.unwrap(), Admission::Admitted);
     let b = blocked(st.admit(&c, &p, at(60)).await.unwrap());
     assert_eq!(b.retry_after(), Duration::from_secs(2));
     // Another client is not affected.
-    assert_eq!(st.admit(&client(2), &p, at(60)).await.unwrap(), Admission::Admitted);
+    assert_eq!(
+        st.admit(&client(2), &p, at(60)).await.unwrap(),
+        Admission::Admitted
+    );
 }
 
 pub(crate) async fn attempts_refused_ones_do_not_fill_the_window(s: &Stores) {
@@ -146,7 +155,10 @@ pub(crate) async fn attempts_refused_ones_do_not_fill_the_window(s: &Stores) {
         assert_eq!(st.admit(&c, &p, at(0)).await.unwrap(), Admission::Admitted);
     }
     for i in 1..60 {
-        assert!(matches!(st.admit(&c, &p, at(i)).await.unwrap(), Admission::Blocked(_)));
+        assert!(matches!(
+            st.admit(&c, &p, at(i)).await.unwrap(),
+            Admission::Blocked(_)
+        ));
     }
     for _ in 0..5 {
         assert_eq!(st.admit(&c, &p, at(60)).await.unwrap(), Admission::Admitted);
@@ -185,7 +197,9 @@ pub(crate) async fn attempts_client_ladder_goes_15_minutes_1_hour_24_hours(s: &S
     }
 }
 
-pub(crate) async fn attempts_locked_account_refuses_suspect_clients_and_answers_clean_ones(s: &Stores) {
+pub(crate) async fn attempts_locked_account_refuses_suspect_clients_and_answers_clean_ones(
+    s: &Stores,
+) {
     let (st, p) = (&s.attempts, BruteForcePolicy::default());
     let (a, fresh) = (client(1), client(2));
     let acct = AttemptKey::account("alice@example.com");
@@ -253,13 +267,25 @@ pub(crate) async fn attempts_failures_decay_after_a_quiet_period(s: &Stores) {
     // Locked until 900; failures and level decay 24 h after that.
     let before = 900 + 86_399;
     let v = st
-        .record(&client(2), Some(&acct), AttemptOutcome::Failure, &p, at(before))
+        .record(
+            &client(2),
+            Some(&acct),
+            AttemptOutcome::Failure,
+            &p,
+            at(before),
+        )
         .await
         .unwrap();
     assert_eq!(account_level(v), 1, "not decayed a second early");
     let after = 900 + 86_400 + 86_400;
     let v = st
-        .record(&client(3), Some(&acct), AttemptOutcome::Failure, &p, at(after))
+        .record(
+            &client(3),
+            Some(&acct),
+            AttemptOutcome::Failure,
+            &p,
+            at(after),
+        )
         .await
         .unwrap();
     assert_eq!(account_level(v), 0, "decayed");
@@ -279,7 +305,10 @@ pub(crate) async fn attempts_clear_unlocks_an_account_and_a_client(s: &Stores) {
             .unwrap(),
         Verdict::Blocked(_)
     ));
-    assert!(matches!(st.admit(&c, &p, at(1)).await.unwrap(), Admission::Blocked(_)));
+    assert!(matches!(
+        st.admit(&c, &p, at(1)).await.unwrap(),
+        Admission::Blocked(_)
+    ));
     st.clear(&acct, &p).await.unwrap();
     st.clear(&c, &p).await.unwrap();
     assert_eq!(st.admit(&c, &p, at(1)).await.unwrap(), Admission::Admitted);
@@ -432,19 +461,25 @@ pub(crate) async fn refresh_rotation_uses_up_the_token_and_reuse_revokes_the_fam
     );
     // The first token again, two rotations later: reuse; the family dies.
     assert_eq!(
-        st.rotate(&first.hash(), token(3, 1003), at(3)).await.unwrap(),
+        st.rotate(&first.hash(), token(3, 1003), at(3))
+            .await
+            .unwrap(),
         RotateOutcome::Reused {
             family: fam.clone(),
             subject: "alice".into()
         }
     );
     assert_eq!(
-        st.rotate(&third.hash(), token(4, 1004), at(4)).await.unwrap(),
+        st.rotate(&third.hash(), token(4, 1004), at(4))
+            .await
+            .unwrap(),
         RotateOutcome::Revoked
     );
     // Reuse of a used token keeps answering reuse.
     assert!(matches!(
-        st.rotate(&second.hash(), token(5, 1005), at(5)).await.unwrap(),
+        st.rotate(&second.hash(), token(5, 1005), at(5))
+            .await
+            .unwrap(),
         RotateOutcome::Reused { .. }
     ));
 }
@@ -454,14 +489,18 @@ pub(crate) async fn refresh_expired_tokens_answer_expired(s: &Stores) {
     let a = token(0, 100);
     family(st, "alice", a).await;
     assert_eq!(
-        st.rotate(&a.hash(), token(100, 200), at(100)).await.unwrap(),
+        st.rotate(&a.hash(), token(100, 200), at(100))
+            .await
+            .unwrap(),
         RotateOutcome::Expired
     );
     let b = token(0, 100);
     family(st, "alice", b).await;
     let just_before = UnixTime::from_nanos(at(100).as_nanos() - 1);
     assert!(matches!(
-        st.rotate(&b.hash(), token(99, 200), just_before).await.unwrap(),
+        st.rotate(&b.hash(), token(99, 200), just_before)
+            .await
+            .unwrap(),
         RotateOutcome::Rotated { .. }
     ));
 }
@@ -486,7 +525,9 @@ pub(crate) async fn refresh_revoking_a_family_stops_its_rotation(s: &Stores) {
     assert!(st.revoke_family(&fam).await.unwrap());
     assert!(!st.revoke_family(&fam).await.unwrap());
     assert_eq!(
-        st.rotate(&first.hash(), token(1, 1001), at(1)).await.unwrap(),
+        st.rotate(&first.hash(), token(1, 1001), at(1))
+            .await
+            .unwrap(),
         RotateOutcome::Revoked
     );
 }
@@ -497,11 +538,16 @@ pub(crate) async fn refresh_revoke_family_of_finds_the_family(s: &Stores) {
     let fam = family(st, "alice", first).await;
     let second = token(1, 1001);
     st.rotate(&first.hash(), second, at(1)).await.unwrap();
-    assert_eq!(st.revoke_family_of(&second.hash()).await.unwrap(), Some(fam.clone()));
+    assert_eq!(
+        st.revoke_family_of(&second.hash()).await.unwrap(),
+        Some(fam.clone())
+    );
     // A used token still names its family.
     assert_eq!(st.revoke_family_of(&first.hash()).await.unwrap(), Some(fam));
     assert_eq!(
-        st.rotate(&second.hash(), token(2, 1002), at(2)).await.unwrap(),
+        st.rotate(&second.hash(), token(2, 1002), at(2))
+            .await
+            .unwrap(),
         RotateOutcome::Revoked
     );
 }
@@ -612,7 +658,9 @@ pub(crate) async fn api_keys_are_found_by_digest_only(s: &Stores) {
 
 pub(crate) async fn api_keys_duplicate_id_or_digest_is_refused(s: &Stores) {
     let st = &s.api_keys;
-    st.create(record("a", 1, "alice", 1, Some(1000))).await.unwrap();
+    st.create(record("a", 1, "alice", 1, Some(1000)))
+        .await
+        .unwrap();
     assert_eq!(
         st.create(record("a", 2, "alice", 1, Some(1000))).await,
         Err(KeyStoreError::Duplicate)
@@ -628,10 +676,16 @@ pub(crate) async fn api_keys_duplicate_id_or_digest_is_refused(s: &Stores) {
 
 pub(crate) async fn api_keys_are_listed_by_owner_oldest_first(s: &Stores) {
     let st = &s.api_keys;
-    st.create(record("c", 3, "alice", 3, Some(1000))).await.unwrap();
+    st.create(record("c", 3, "alice", 3, Some(1000)))
+        .await
+        .unwrap();
     st.create(record("a", 1, "alice", 1, None)).await.unwrap();
-    st.create(record("b", 2, "alice", 2, Some(1000))).await.unwrap();
-    st.create(record("z", 4, "bob", 0, Some(1000))).await.unwrap();
+    st.create(record("b", 2, "alice", 2, Some(1000)))
+        .await
+        .unwrap();
+    st.create(record("z", 4, "bob", 0, Some(1000)))
+        .await
+        .unwrap();
     let ids: Vec<String> = st
         .list_by_owner("alice")
         .await
@@ -647,10 +701,21 @@ pub(crate) async fn api_keys_revoke_checks_the_owner_and_keeps_the_first_time(s:
     let st = &s.api_keys;
     st.create(record("a", 1, "alice", 1, None)).await.unwrap();
     assert_eq!(st.revoke(&"a".into(), "bob", at(5)).await.unwrap(), None);
-    assert_eq!(st.revoke(&"missing".into(), "alice", at(5)).await.unwrap(), None);
-    let r = st.revoke(&"a".into(), "alice", at(5)).await.unwrap().unwrap();
+    assert_eq!(
+        st.revoke(&"missing".into(), "alice", at(5)).await.unwrap(),
+        None
+    );
+    let r = st
+        .revoke(&"a".into(), "alice", at(5))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(r.revoked_at, Some(at(5)));
-    let r = st.revoke(&"a".into(), "alice", at(9)).await.unwrap().unwrap();
+    let r = st
+        .revoke(&"a".into(), "alice", at(9))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(r.revoked_at, Some(at(5)));
     let found = st.find_by_hash(&hash(1)).await.unwrap().unwrap();
     assert_eq!(found.revoked_at, Some(at(5)));
@@ -685,8 +750,14 @@ pub(crate) async fn api_keys_rotation_moves_the_old_expiry_and_stores_the_replac
     assert_eq!(replacement.roles, previous.roles);
     assert_eq!(replacement.created_at, at(100));
     assert_eq!(replacement.expires_at, None);
-    assert_eq!(st.find_by_hash(&hash(1)).await.unwrap().as_ref(), Some(&*previous));
-    assert_eq!(st.find_by_hash(&hash(2)).await.unwrap().as_ref(), Some(&*replacement));
+    assert_eq!(
+        st.find_by_hash(&hash(1)).await.unwrap().as_ref(),
+        Some(&*previous)
+    );
+    assert_eq!(
+        st.find_by_hash(&hash(2)).await.unwrap().as_ref(),
+        Some(&*replacement)
+    );
     // The old key cannot be rotated again; the new one can.
     assert_eq!(
         st.rotate(&"a".into(), "alice", rotation("c", 3, 101, 10))
@@ -705,7 +776,9 @@ pub(crate) async fn api_keys_rotation_moves_the_old_expiry_and_stores_the_replac
 
 pub(crate) async fn api_keys_rotation_never_extends_an_expiring_key(s: &Stores) {
     let st = &s.api_keys;
-    st.create(record("a", 1, "alice", 1, Some(1010))).await.unwrap();
+    st.create(record("a", 1, "alice", 1, Some(1010)))
+        .await
+        .unwrap();
     let KeyRotateOutcome::Rotated {
         previous,
         replacement,
@@ -725,11 +798,13 @@ pub(crate) async fn api_keys_rotation_with_a_taken_id_or_digest_changes_nothing(
     st.create(record("a", 1, "alice", 1, None)).await.unwrap();
     st.create(record("b", 2, "alice", 1, None)).await.unwrap();
     assert_eq!(
-        st.rotate(&"a".into(), "alice", rotation("b", 9, 100, 10)).await,
+        st.rotate(&"a".into(), "alice", rotation("b", 9, 100, 10))
+            .await,
         Err(KeyStoreError::Duplicate)
     );
     assert_eq!(
-        st.rotate(&"a".into(), "alice", rotation("z", 2, 100, 10)).await,
+        st.rotate(&"a".into(), "alice", rotation("z", 2, 100, 10))
+            .await,
         Err(KeyStoreError::Duplicate)
     );
     let a = st.find_by_hash(&hash(1)).await.unwrap().unwrap();
@@ -740,7 +815,9 @@ pub(crate) async fn api_keys_rotation_with_a_taken_id_or_digest_changes_nothing(
 
 pub(crate) async fn api_keys_expired_and_revoked_keys_cannot_be_rotated(s: &Stores) {
     let st = &s.api_keys;
-    st.create(record("a", 1, "alice", 1, Some(50))).await.unwrap();
+    st.create(record("a", 1, "alice", 1, Some(50)))
+        .await
+        .unwrap();
     assert_eq!(
         st.rotate(&"a".into(), "alice", rotation("b", 2, 50, 10))
             .await
