@@ -26,6 +26,9 @@
 //! accepted too: the token's `iss` picks the demo's own key or the provider's JWKS (found by
 //! discovery, cached and refreshed in the background); see [`verifier`].
 //!
+//! State lives in memory by default; with `REDIS_URL` every store is in Redis, so several
+//! instances share lockouts, revocations, refresh families and API keys (see [`stores`]).
+//!
 //! Failures are the layer's: 401 (400 for malformed headers) with `WWW-Authenticate` and
 //! `{"error":{"code":"...","message":"..."}}`.
 
@@ -33,6 +36,7 @@ pub mod config;
 pub mod keys;
 pub mod login;
 pub mod orders;
+pub mod stores;
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
