@@ -252,3 +252,25 @@ async fn an_instance_started_before_redis_fails_closed_until_it_is_up() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotation_that_timed_out_may_still_have_been_applied() {
+    // The documented caveat: a timeout means "no answer in time", not "not done". Redis runs a
+    // script it received once it can, so the client's retry of a timed-out rotation finds the
+    // token used (reuse). Clients should not retry a refresh blindly after a 503.
+    let Some(f) = fixture().await else { return };
+    let refresh = auth_core::refresh::RefreshTokens::builder_shared(Arc::clone(&f.refresh))
+        .build()
+        .unwrap();
+    // Warm the script cache, so the frozen call is a plain EVALSHA the server will run.
+    let warm = refresh.issue("alice").await.unwrap();
+    refresh.rotate(warm.token().as_str()).await.unwrap();
+    let session = refresh.issue("alice").await.unwrap();
+    f.server.pause().expect("SIGSTOP");
+    let err = refresh.rotate(session.token().as_str()).await.unwrap_err();
+    assert_eq!(err.code(), auth_core::ErrorCode::AuthBackendUnavailable);
+    f.server.resume().expect("SIGCONT");
+    // Same connection, so this runs after the queued rotation.
+    let err = refresh.rotate(session.token().as_str()).await.unwrap_err();
+    assert_eq!(err.code(), auth_core::ErrorCode::RefreshTokenReused);
+}
