@@ -2,7 +2,8 @@
 //! ones next to them.
 //!
 //! Each row sends `N` requests one after the other through a tower stack (an axum route behind
-//! the layer) on one Tokio runtime, and reports:
+//! the layer), once on a current-thread Tokio runtime and once on a multi-thread one, and
+//! reports:
 //!
 //! - **round trips / request**: the commands the stores sent per request (`INFO commandstats`
 //!   before and after; each store operation is one command, so this is the number of round
@@ -329,12 +330,29 @@ fn main() {
             .and_then(|v| v.parse().ok())
             .unwrap_or(2_000)
     };
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async move {
+    // The requests run on the thread that drives the runtime: with a current-thread runtime
+    // the connection's task runs there too (the path's own cost); with a multi-thread one
+    // (2 workers, as a server would run) each answer crosses threads, which on a small machine
+    // shared with redis-server adds scheduling delays to the tail.
+    for flavor in ["current-thread", "multi-thread (2 workers)"] {
+        let rt = if flavor.starts_with("current") {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap()
+        } else {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap()
+        };
+        rt.block_on(run(flavor, n));
+    }
+}
+
+async fn run(flavor: &str, n: usize) {
+    {
         let server: TestRedis = match private_redis_server().unwrap() {
             Some(s) => TestRedis::Private(s),
             None => match redis_for_tests().unwrap() {
@@ -391,7 +409,7 @@ fn main() {
 
         println!();
         println!(
-            "{n} sequential requests per row; Redis at {} (timeout {:?})",
+            "{n} sequential requests per row, Tokio {flavor} runtime; Redis at {} (timeout {:?})",
             match &server {
                 TestRedis::Private(_) => "a private redis-server on 127.0.0.1",
                 TestRedis::External(_) => "REDIS_URL",
@@ -407,5 +425,5 @@ fn main() {
             row.print();
         }
         delete_prefix(&redis).await.unwrap();
-    });
+    }
 }
