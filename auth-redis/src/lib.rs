@@ -170,6 +170,11 @@ mod revocation;
 #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
 pub mod test_util;
 
+/// Compiles the README's Rust example as a doctest so it cannot drift.
+#[doc = include_str!("../README.md")]
+#[cfg(all(doctest, feature = "brute-force"))]
+pub struct ReadmeDoctests;
+
 #[cfg(feature = "api-key")]
 #[cfg_attr(docsrs, doc(cfg(feature = "api-key")))]
 pub use api_key::{DEFAULT_API_KEY_RETENTION, RedisApiKeyStore};
