@@ -97,7 +97,9 @@
 //! revocation entries are only ever extended. Reads that need several keys are one command
 //! (`MGET`, `HGETALL`). The scripts derive some keys from values they read (a token's family),
 //! so they need a single Redis server (with replicas or Sentinel if you like); Redis Cluster is
-//! not supported.
+//! not supported. Keep Redis' default `maxmemory-policy noeviction`: an evicting policy could
+//! silently drop a lockout or a revocation (failing open), while a full Redis that refuses
+//! writes makes the stores fail closed.
 //!
 //! # Failures
 //!
