@@ -131,6 +131,39 @@ pub struct Rotation {
     pub grace_until: UnixTime,
 }
 
+impl Rotation {
+    /// A rotation to `new_id` / `new_hash` at `now`, the old key working until `grace_until`
+    /// (for store implementations and their tests; [`ApiKeys::rotate`](super::ApiKeys::rotate)
+    /// makes these itself).
+    ///
+    /// ```
+    /// use auth_core::api_key::{ApiKeyHash, Rotation};
+    /// use auth_core::clock::UnixTime;
+    ///
+    /// let r = Rotation::new(
+    ///     "new-id".into(),
+    ///     ApiKeyHash::from_bytes([2; 32]),
+    ///     UnixTime::from_secs(100),
+    ///     UnixTime::from_secs(160),
+    /// );
+    /// assert_eq!(r.grace_until, UnixTime::from_secs(160));
+    /// ```
+    #[must_use]
+    pub fn new(
+        new_id: ApiKeyId,
+        new_hash: ApiKeyHash,
+        now: UnixTime,
+        grace_until: UnixTime,
+    ) -> Self {
+        Self {
+            new_id,
+            new_hash,
+            now,
+            grace_until,
+        }
+    }
+}
+
 impl ApiKeyRecord {
     /// The key's status at `now`. Revocation wins over expiry.
     #[must_use]

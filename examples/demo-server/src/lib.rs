@@ -40,6 +40,9 @@
 //! accepted too: the token's `iss` picks the demo's own key ring or the provider's JWKS (found
 //! by discovery, cached and refreshed in the background).
 //!
+//! State lives in memory by default; with `REDIS_URL` every store is in Redis, so several
+//! instances share lockouts, revocations, refresh families and API keys (see [`stores`]).
+//!
 //! Failures are the layer's: 401 (400 for malformed headers) with `WWW-Authenticate` and
 //! `{"error":{"code":"...","message":"..."}}`.
 
@@ -48,8 +51,10 @@ pub mod keys;
 pub mod login;
 pub mod orders;
 pub mod page;
+pub mod redis_users;
 pub mod roles;
 pub mod session;
+pub mod stores;
 pub mod tokens;
 pub mod users;
 

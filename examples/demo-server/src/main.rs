@@ -9,7 +9,8 @@
 //!
 //! It listens on 127.0.0.1:3000 (`AUTH_DEMO_ADDR` overrides) and serves a browser page at `/`.
 //! With no key configured it makes an ephemeral HS256 secret and prints ready-to-use tokens,
-//! issued by its `TokenIssuer`. See `config.rs` for the environment variables.
+//! issued by its `TokenIssuer`. See `config.rs` for the environment variables, and `stores.rs`
+//! for `REDIS_URL` (state in Redis, shared by several instances).
 
 use std::process::ExitCode;
 
@@ -17,6 +18,7 @@ use auth_core::jwt::AccessGrant;
 use demo_server::Demo;
 use demo_server::config::{Config, KeySource};
 use demo_server::roles::Role;
+use demo_server::stores::{StoreConfig, Stores};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -40,24 +42,23 @@ async fn main() -> ExitCode {
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let config = Config::from_env(|k| std::env::var(k).ok())?;
     let (mut demo, oidc) = Demo::from_config(&config)?;
-    // Expired brute-force entries also leave on their own as requests come in; this frees
-    // memory when traffic stops.
-    let attempts = std::sync::Arc::new(auth_core::brute_force::MemoryAttemptStore::new());
-    demo.brute_force = auth_core::brute_force::BruteForceLimiter::builder(
-        auth_core::brute_force::BruteForcePolicy::default(),
-    )
-    .store(std::sync::Arc::clone(&attempts))
-    .clock(std::sync::Arc::clone(&demo.clock))
-    .build()?;
-    tokio::spawn(async move {
-        use auth_core::brute_force::AttemptStoreHousekeeping as _;
-        use auth_core::clock::Clock as _;
-        let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
-        loop {
-            every.tick().await;
-            attempts.purge_expired(auth_core::clock::SystemClock.now());
-        }
-    });
+    // In memory by default; every store in Redis when REDIS_URL is set (several instances then
+    // share lockouts, revocations, refresh families and API keys).
+    let stores = Stores::from_config(&StoreConfig::from_env(|k| std::env::var(k).ok())?)?;
+    stores.apply_to(&mut demo)?;
+    if let Some(attempts) = stores.memory_attempts().cloned() {
+        // Expired brute-force entries also leave on their own as requests come in; this frees
+        // memory when traffic stops. (Redis keys expire by themselves.)
+        tokio::spawn(async move {
+            use auth_core::brute_force::AttemptStoreHousekeeping as _;
+            use auth_core::clock::Clock as _;
+            let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+            loop {
+                every.tick().await;
+                attempts.purge_expired(auth_core::clock::SystemClock.now());
+            }
+        });
+    }
     if let (Some(source), Some(oidc)) = (oidc, &config.oidc) {
         println!(
             "Also accepting tokens from {} (aud {}), keys by OpenID discovery.",
@@ -77,6 +78,15 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let addr = listener.local_addr()?;
     // The first line is read by tests that start the binary on port 0.
     println!("demo-server listening on http://{addr}");
+    if let Some(redis) = stores.redis() {
+        match redis.ping().await {
+            Ok(()) => println!("State in Redis (key prefix {}).", redis.prefix()),
+            Err(e) => eprintln!(
+                "demo-server: Redis is not reachable yet ({e}); requests that need it get 503 \
+                 until it is"
+            ),
+        }
+    }
     match (&config.key, &issuer) {
         (KeySource::Ephemeral(_), Some(issuer)) => {
             let user = Role::User;

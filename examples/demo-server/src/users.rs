@@ -318,6 +318,15 @@ impl Users {
         }
     }
 
+    /// The same accounts (seeded account, password hashing, clock) over another store.
+    #[must_use]
+    pub fn with_store(&self, store: Arc<dyn UserStore>) -> Self {
+        Self {
+            store,
+            ..self.clone()
+        }
+    }
+
     /// Accounts over a fresh [`MemoryUserStore`].
     #[must_use]
     pub fn in_memory(seed: DemoPassword, clock: Arc<dyn Clock>) -> Self {

@@ -56,6 +56,8 @@ impl Demo {
             cmd.env_remove(k);
         }
         let mut child = cmd
+            // In memory whatever the environment says: this test owns its state.
+            .env_remove("REDIS_URL")
             .env("AUTH_DEMO_ADDR", "127.0.0.1:0")
             .env("AUTH_DEMO_PASSWORD", PASSWORD)
             .env(

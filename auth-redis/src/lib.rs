@@ -1,0 +1,195 @@
+//! Redis stores for `auth-core`, so that many instances of a service share every security
+//! decision: brute-force lockouts, access-token revocations, refresh-token families and API
+//! keys.
+//!
+//! One instance is enough until it is not. Behind a load balancer, each request may reach a
+//! different instance, and an in-memory store would let an attacker spread guesses over the
+//! instances, replay a refresh token at an instance that never saw it used, or keep using a
+//! token that was logged out elsewhere. These stores implement `auth-core`'s store traits on
+//! one Redis server that every instance talks to:
+//!
+//! | store | trait | hot-path cost |
+//! |---|---|---|
+//! | [`RedisAttemptStore`] | [`AttemptStore`](auth_core::brute_force::AttemptStore) | one script before the login handler, one after |
+//! | [`RedisRevocationStore`] | [`RevocationStore`](auth_core::revocation::RevocationStore) | one `MGET` per bearer request |
+//! | [`RedisRefreshStore`] | [`RefreshTokenStore`](auth_core::refresh::RefreshTokenStore) | one script per refresh |
+//! | [`RedisApiKeyStore`] | [`ApiKeyStore`](auth_core::api_key::ApiKeyStore) | one `HGETALL` per API-key request |
+//!
+//! # Example
+//!
+//! ```no_run
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use auth_core::api_key::ApiKeys;
+//! use auth_core::brute_force::{BruteForceLimiter, BruteForcePolicy};
+//! use auth_core::refresh::RefreshTokens;
+//! use auth_core::revocation::{RevocationStore, Revoker};
+//! use auth_redis::{
+//!     RedisApiKeyStore, RedisAttemptStore, RedisBackend, RedisRefreshStore,
+//!     RedisRevocationStore,
+//! };
+//! use std::sync::Arc;
+//! use std::time::Duration;
+//!
+//! // One connection for every store; each operation gives up after 100 ms.
+//! let redis = RedisBackend::builder("redis://127.0.0.1:6379")
+//!     .prefix("shop:auth:")
+//!     .timeout(Duration::from_millis(100))
+//!     .build()?;
+//!
+//! let limiter = BruteForceLimiter::builder(BruteForcePolicy::default())
+//!     .store(Arc::new(RedisAttemptStore::new(redis.clone())))
+//!     .build()?;
+//! let revocations: Arc<dyn RevocationStore> =
+//!     Arc::new(RedisRevocationStore::new(redis.clone()));
+//! let revoker = Revoker::builder(revocations.clone()).build()?;
+//! let refresh = RefreshTokens::builder(RedisRefreshStore::new(redis.clone())).build()?;
+//! let keys = ApiKeys::builder(RedisApiKeyStore::new(redis)).prefix("shop_live").build()?;
+//! // Hand them to BruteForceLayer, BearerLayer::builder(..).revocation(revocations),
+//! // ApiKeyLayer and your refresh and logout handlers exactly as the in-memory ones.
+//! # let _ = (limiter, revoker, refresh, keys);
+//! # Ok(()) }
+//! ```
+//!
+//! # The client: `redis` (redis-rs)
+//!
+//! The stores use the [`redis`] crate's [`ConnectionManager`](redis::aio::ConnectionManager):
+//! the most widely used Rust client, maintained in the open by the redis-rs organisation, with a
+//! small dependency tree (no TLS, cluster or sentinel code unless asked for). Its connection
+//! manager is **one multiplexed connection that reconnects by itself** with exponential back-off
+//! when the server goes away, so concurrent requests share a socket without a pool, and a
+//! restarted Redis is picked up without restarting the service; [`redis::Script`] runs scripts
+//! by `EVALSHA` and reloads them when a restarted server answers `NOSCRIPT`. (`fred` would also
+//! do; it brings more machinery, pools and its own reconnect policies, than this needs.)
+//!
+//! # Key layout
+//!
+//! Every key starts with the configurable prefix (default `auth:`,
+//! [`RedisBackendBuilder::prefix`]) and, unless stated, carries a TTL, so Redis memory never
+//! holds more than what is still needed:
+//!
+//! | key | type | value | TTL |
+//! |---|---|---|---|
+//! | `P attempts:<32 hex>` | string | lockout level, failures, lockout end, decay time, attempt times in the window | until the state equals a fresh key's (window end, or failure decay) |
+//! | `P revoked:jti:<jti>` | string | end of the revocation (ns) | the token's `exp` plus leeway |
+//! | `P revoked:subject:<subject>` | string | `<issued_before> <until>` (ns) | `until` |
+//! | `P refresh:token:<sha256 hex>` | hash | `family`, `exp`, `used` | `exp` + retention (7 days) |
+//! | `P refresh:family:<id>` | hash | `subject`, `revoked`, `exp` | latest token `exp` + retention |
+//! | `P refresh:subject:<subject>` | set | family ids | as its longest-lived family |
+//! | `P apikey:hash:<sha256 hex>` | hash | the key's record (digest, owner, grants, times) | end of use + retention (30 days); **none while the key can still be used indefinitely** |
+//! | `P apikey:id:<id>` | string | the record's digest | as the record |
+//! | `P apikey:owner:<owner>` | set | the owner's key ids | as its longest-lived key |
+//!
+//! (`P` is the prefix, written without the space.) Attempt keys hash names and accounts (16
+//! bytes of a domain-separated SHA-256), refresh tokens and API keys are stored as digests
+//! only: nothing in Redis lets anyone present a credential. TTLs are computed from the caller's
+//! clock as "time left", so Redis' own clock does not matter; instances should keep theirs in
+//! sync (NTP) because lockout and expiry decisions compare times written by different
+//! instances.
+//!
+//! # Atomicity
+//!
+//! Each trait operation that checks and then changes state is **one Lua script**, which Redis
+//! runs without interleaving any other command: a rate-limit window is checked and counted in
+//! one step (two instances can never both let a sixth attempt through), a refresh token is
+//! checked, used up and replaced in one step (exactly one of any number of concurrent
+//! rotations wins), an API key's owner check and revocation or rotation are one step, and
+//! revocation entries are only ever extended. Reads that need several keys are one command
+//! (`MGET`, `HGETALL`). The scripts derive some keys from values they read (a token's family),
+//! so they need a single Redis server (with replicas or Sentinel if you like); Redis Cluster is
+//! not supported. Keep Redis' default `maxmemory-policy noeviction`: an evicting policy could
+//! silently drop a lockout or a revocation (failing open), while a full Redis that refuses
+//! writes makes the stores fail closed.
+//!
+//! # Failures
+//!
+//! Every operation is bounded by the backend's timeout ([`DEFAULT_TIMEOUT`], 100 ms,
+//! [`RedisBackendBuilder::timeout`]) and fails with the trait's error when Redis is
+//! unreachable, slow, or restarting; nothing waits longer and nothing panics. What a failure
+//! means per store is decided by the layer or manager above it:
+//!
+//! | store | on failure | can be changed |
+//! |---|---|---|
+//! | revocation (`BearerLayer`) | 503 `AUTH_BACKEND_UNAVAILABLE` (fail closed) | no |
+//! | refresh tokens (`RefreshTokens`) | 503 `AUTH_BACKEND_UNAVAILABLE` (fail closed) | no |
+//! | API keys (`ApiKeyLayer`) | 503 `AUTH_BACKEND_UNAVAILABLE` (fail closed) | no |
+//! | brute force (`BruteForceLayer`) | 503 `AUTH_BACKEND_UNAVAILABLE` (fail closed) | `dangerous_fail_open_on_store_error()`: the attempt passes unprotected, logged at error level |
+//!
+//! The connection reconnects in the background (back-off up to
+//! [`RedisBackendBuilder::reconnect_max_delay`], 1 s), so when Redis returns the stores work
+//! again without a restart. Two consequences to know: the request in flight when the
+//! connection drops fails (fail closed) even if Redis is back a moment later; and an operation
+//! that timed out is indeterminate: its script may still have run (a refresh rotation that
+//! timed out may have used the token, and the client's retry then counts as reuse).
+//!
+//! # Round trips
+//!
+//! Per request and layer, on the hot path: `BearerLayer` with revocation one (`MGET`),
+//! `ApiKeyLayer` one (`HGETALL`; plus at most one coalesced `last_used_at` script per key per
+//! minute, off the request path), a refresh one (the rotation script). `BruteForceLayer` makes
+//! one before the handler (the admission script; a refused attempt stops there) and one after
+//! it (recording the outcome, which must wait for the handler's answer). The crate's
+//! `round_trips` benchmark counts them with `INFO commandstats` and times them.
+//!
+//! # Features
+//!
+//! `api-key`, `brute-force`, `refresh`, `revocation` (all on by default) select the stores;
+//! `test-util` adds [`test_util`], a private `redis-server` for failure tests.
+
+#![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+#[cfg(feature = "api-key")]
+mod api_key;
+#[cfg(feature = "brute-force")]
+mod attempts;
+// With only some stores compiled in, some helpers are unused.
+#[cfg_attr(
+    not(all(
+        feature = "api-key",
+        feature = "brute-force",
+        feature = "refresh",
+        feature = "revocation"
+    )),
+    allow(dead_code)
+)]
+mod backend;
+#[cfg_attr(
+    not(all(
+        feature = "api-key",
+        feature = "brute-force",
+        feature = "refresh",
+        feature = "revocation"
+    )),
+    allow(dead_code)
+)]
+mod codec;
+#[cfg(feature = "refresh")]
+mod refresh;
+#[cfg(feature = "revocation")]
+mod revocation;
+#[cfg(feature = "test-util")]
+#[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
+pub mod test_util;
+
+/// Compiles the README's Rust example as a doctest so it cannot drift.
+#[doc = include_str!("../README.md")]
+#[cfg(all(doctest, feature = "brute-force"))]
+pub struct ReadmeDoctests;
+
+#[cfg(feature = "api-key")]
+#[cfg_attr(docsrs, doc(cfg(feature = "api-key")))]
+pub use api_key::{DEFAULT_API_KEY_RETENTION, RedisApiKeyStore};
+#[cfg(feature = "brute-force")]
+#[cfg_attr(docsrs, doc(cfg(feature = "brute-force")))]
+pub use attempts::RedisAttemptStore;
+pub use backend::{
+    ConfigError, DEFAULT_CONNECT_TIMEOUT, DEFAULT_PREFIX, DEFAULT_RECONNECT_MAX_DELAY,
+    DEFAULT_TIMEOUT, Error, ErrorKind, MAX_PREFIX_LEN, RedisBackend, RedisBackendBuilder,
+};
+#[cfg(feature = "refresh")]
+#[cfg_attr(docsrs, doc(cfg(feature = "refresh")))]
+pub use refresh::RedisRefreshStore;
+#[cfg(feature = "revocation")]
+#[cfg_attr(docsrs, doc(cfg(feature = "revocation")))]
+pub use revocation::RedisRevocationStore;

@@ -1,0 +1,14 @@
+-- revoke_subject: KEYS[1] the subject's set. ARGV[1] prefix. Returns how many families were
+-- newly revoked; ids whose family has expired leave the set.
+local n = 0
+for _, family in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local family_key = ARGV[1] .. 'refresh:family:' .. family
+  local revoked = redis.call('HGET', family_key, 'revoked')
+  if revoked == '0' then
+    redis.call('HSET', family_key, 'revoked', '1')
+    n = n + 1
+  elseif not revoked then
+    redis.call('SREM', KEYS[1], family)
+  end
+end
+return n

@@ -1,0 +1,35 @@
+//! The conformance cases against auth-core's in-memory stores: the reference behaviour the
+//! Redis stores are held to (`conformance_redis.rs` runs the same cases).
+
+// Test helpers outside #[test] fns are not covered by clippy.toml's allow-*-in-tests.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+#[macro_use]
+mod conformance;
+
+use std::sync::Arc;
+
+use auth_core::api_key::MemoryApiKeyStore;
+use auth_core::brute_force::MemoryAttemptStore;
+use auth_core::clock::ManualClock;
+use auth_core::refresh::MemoryRefreshStore;
+use auth_core::revocation::MemoryRevocationStore;
+use conformance::Stores;
+
+async fn make(clock: ManualClock) -> Option<Stores> {
+    Some(Stores {
+        attempts: Arc::new(MemoryAttemptStore::new()),
+        revocations: Arc::new(MemoryRevocationStore::new().with_clock(clock.clone())),
+        refresh: Arc::new(MemoryRefreshStore::new()),
+        api_keys: Arc::new(MemoryApiKeyStore::new()),
+        clock,
+        cleanup: None,
+    })
+}
+
+conformance_tests!(make);

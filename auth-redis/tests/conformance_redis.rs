@@ -1,0 +1,53 @@
+//! The conformance cases against the Redis stores: the same cases as `conformance_memory.rs`,
+//! each under its own key prefix, against `REDIS_URL` or a private `redis-server` (skipped
+//! without either, except under `CI=true`, where that fails).
+
+// Test helpers outside #[test] fns are not covered by clippy.toml's allow-*-in-tests.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+#[macro_use]
+mod conformance;
+
+use std::sync::Arc;
+
+use auth_core::clock::ManualClock;
+use auth_redis::test_util::{delete_prefix, redis_for_tests, unique_prefix};
+use auth_redis::{
+    RedisApiKeyStore, RedisAttemptStore, RedisBackend, RedisRefreshStore, RedisRevocationStore,
+};
+use conformance::Stores;
+use std::time::Duration;
+
+async fn make(clock: ManualClock) -> Option<Stores> {
+    let server = redis_for_tests().expect("a Redis for the conformance tests")?;
+    let redis = RedisBackend::builder(server.url())
+        .prefix(unique_prefix("conformance"))
+        // Generous: the concurrency cases queue dozens of scripts on one connection, and CI
+        // machines are small. The failure tests check the default.
+        .timeout(Duration::from_secs(5))
+        .build()
+        .expect("a valid backend");
+    redis.ping().await.expect("redis answers");
+    let cleanup_redis = redis.clone();
+    Some(Stores {
+        attempts: Arc::new(RedisAttemptStore::new(redis.clone())),
+        revocations: Arc::new(RedisRevocationStore::new(redis.clone()).with_clock(clock.clone())),
+        refresh: Arc::new(RedisRefreshStore::new(redis.clone())),
+        api_keys: Arc::new(RedisApiKeyStore::new(redis)),
+        clock,
+        cleanup: Some(Box::new(move || {
+            Box::pin(async move {
+                delete_prefix(&cleanup_redis).await.expect("cleanup");
+                // The private server (if any) lives until the case is over.
+                drop(server);
+            })
+        })),
+    })
+}
+
+conformance_tests!(make);

@@ -1,0 +1,263 @@
+//! The demo's user accounts in Redis, so a user registered through one instance logs in
+//! through another.
+//!
+//! Key layout (under the demo's Redis prefix, `auth-demo:` by default):
+//!
+//! | key | value | TTL |
+//! |---|---|---|
+//! | `<prefix>user:email:<normalized email>` | JSON `{"id","email","password_hash","created_at"}` | none |
+//! | `<prefix>user:id:<id>` | the normalized email | none |
+//!
+//! Accounts are durable data, so unlike the authentication state they carry no TTL (as with
+//! API keys that never expire, deleting a live account would lock its owner out). Creation is
+//! one Lua script (email uniqueness is checked and both keys are written atomically); every
+//! operation is bounded by the same timeout as the `auth-redis` stores and fails with a
+//! [`StoreError`] (503 for the caller) rather than hanging.
+
+use std::fmt;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use auth_core::ConfigError;
+use auth_core::clock::UnixTime;
+use auth_core::store::StoreError;
+use redis::aio::ConnectionManager;
+use serde_json::{Value, json};
+
+use crate::users::{CreateOutcome, PasswordHash, UserRecord, UserStore};
+
+const CREATE: &str = r"
+if redis.call('EXISTS', KEYS[1]) == 1 or redis.call('EXISTS', KEYS[2]) == 1 then
+  return 0
+end
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('SET', KEYS[2], ARGV[2])
+return 1
+";
+
+/// [`UserStore`] on Redis.
+#[derive(Clone)]
+pub struct RedisUserStore {
+    conn: ConnectionManager,
+    prefix: String,
+    timeout: Duration,
+    create: redis::Script,
+}
+
+impl fmt::Debug for RedisUserStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisUserStore")
+            .field("prefix", &self.prefix)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RedisUserStore {
+    /// A store on `url` (the demo's `REDIS_URL`). Does not wait for Redis: while it is down,
+    /// operations fail within `timeout` and the connection is re-established in the background.
+    ///
+    /// # Errors
+    ///
+    /// When the URL does not parse.
+    pub fn new(url: &str, prefix: &str, timeout: Duration) -> Result<Self, ConfigError> {
+        let client =
+            redis::Client::open(url).map_err(|e| ConfigError::Input(format!("REDIS_URL: {e}")))?;
+        let config = redis::aio::ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(timeout))
+            .set_response_timeout(Some(timeout))
+            .set_max_delay(Duration::from_secs(1));
+        let conn = ConnectionManager::new_lazy_with_config(client, config)
+            .map_err(|e| ConfigError::Input(format!("REDIS_URL: {e}")))?;
+        Ok(Self {
+            conn,
+            prefix: prefix.to_owned(),
+            timeout,
+            create: redis::Script::new(CREATE),
+        })
+    }
+
+    fn email_key(&self, email: &str) -> String {
+        format!("{}user:email:{email}", self.prefix)
+    }
+
+    fn id_key(&self, id: &str) -> String {
+        format!("{}user:id:{id}", self.prefix)
+    }
+
+    async fn bounded<T>(
+        &self,
+        operation: &'static str,
+        fut: impl Future<Output = redis::RedisResult<T>>,
+    ) -> Result<T, StoreError> {
+        match tokio::time::timeout(self.timeout, fut).await {
+            Ok(Ok(v)) => Ok(v),
+            Ok(Err(e)) => Err(StoreError::with_source(
+                format!("user store: {operation}"),
+                e,
+            )),
+            Err(_) => Err(StoreError::new(format!(
+                "user store: {operation} timed out after {:?}",
+                self.timeout
+            ))),
+        }
+    }
+
+    async fn get(
+        &self,
+        operation: &'static str,
+        key: String,
+    ) -> Result<Option<String>, StoreError> {
+        let mut conn = self.conn.clone();
+        self.bounded(operation, async move {
+            redis::cmd("GET").arg(key).query_async(&mut conn).await
+        })
+        .await
+    }
+}
+
+fn encode(user: &UserRecord) -> String {
+    json!({
+        "id": user.id,
+        "email": user.email,
+        "password_hash": user.password_hash.as_str(),
+        "created_at": user.created_at.as_nanos(),
+    })
+    .to_string()
+}
+
+fn decode(json: &str) -> Result<UserRecord, StoreError> {
+    let bad = || StoreError::new("user store: malformed user record");
+    let v: Value = serde_json::from_str(json).map_err(|_| bad())?;
+    let text = |k: &str| {
+        v.get(k)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(bad)
+    };
+    Ok(UserRecord {
+        id: text("id")?,
+        email: text("email")?,
+        password_hash: PasswordHash::new(text("password_hash")?),
+        created_at: UnixTime::from_nanos(
+            v.get("created_at")
+                .and_then(Value::as_u64)
+                .ok_or_else(bad)?,
+        ),
+    })
+}
+
+#[async_trait]
+impl UserStore for RedisUserStore {
+    async fn create_if_absent(&self, user: UserRecord) -> Result<CreateOutcome, StoreError> {
+        let mut invocation = self.create.prepare_invoke();
+        invocation
+            .key(self.email_key(&user.email))
+            .key(self.id_key(&user.id))
+            .arg(encode(&user))
+            .arg(&user.email);
+        let mut conn = self.conn.clone();
+        let created: i64 = self
+            .bounded(
+                "create",
+                async move { invocation.invoke_async(&mut conn).await },
+            )
+            .await?;
+        Ok(if created == 1 {
+            CreateOutcome::Created
+        } else {
+            CreateOutcome::EmailTaken
+        })
+    }
+
+    async fn find_by_email(&self, email: &str) -> Result<Option<UserRecord>, StoreError> {
+        self.get("find by email", self.email_key(email))
+            .await?
+            .map(|json| decode(&json))
+            .transpose()
+    }
+
+    async fn find_by_id(&self, id: &str) -> Result<Option<UserRecord>, StoreError> {
+        match self.get("find by id", self.id_key(id)).await? {
+            Some(email) => self.find_by_email(&email).await,
+            None => Ok(None),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(id: &str, email: &str) -> UserRecord {
+        UserRecord {
+            id: id.to_owned(),
+            email: email.to_owned(),
+            password_hash: PasswordHash::new("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA"),
+            created_at: UnixTime::from_secs(1_800_000_000),
+        }
+    }
+
+    #[test]
+    fn records_round_trip_through_json() {
+        let u = user("usr_1", "ann@example.com");
+        assert_eq!(decode(&encode(&u)).unwrap(), u);
+        assert!(decode("{}").is_err());
+    }
+
+    /// Against the shared Redis (`REDIS_URL`); under `CI=true` a missing Redis fails the test.
+    #[tokio::test]
+    async fn create_is_atomic_and_lookups_find_the_user() {
+        let Ok(url) = std::env::var("REDIS_URL") else {
+            assert!(
+                std::env::var("CI").is_err(),
+                "CI=true but REDIS_URL is not set"
+            );
+            eprintln!("skipped: REDIS_URL is not set");
+            return;
+        };
+        let mut suffix = [0u8; 8];
+        getrandom::fill(&mut suffix).unwrap();
+        let prefix: String = suffix.iter().map(|b| format!("{b:02x}")).collect();
+        let store = RedisUserStore::new(
+            &url,
+            &format!("test-users-{prefix}:"),
+            Duration::from_secs(2),
+        )
+        .unwrap();
+        let u = user("usr_a", "ann@example.com");
+        assert_eq!(
+            store.create_if_absent(u.clone()).await.unwrap(),
+            CreateOutcome::Created
+        );
+        assert_eq!(
+            store
+                .create_if_absent(user("usr_b", "ann@example.com"))
+                .await
+                .unwrap(),
+            CreateOutcome::EmailTaken
+        );
+        assert_eq!(
+            store.find_by_email("ann@example.com").await.unwrap(),
+            Some(u.clone())
+        );
+        assert_eq!(store.find_by_id("usr_a").await.unwrap(), Some(u));
+        assert_eq!(store.find_by_id("usr_b").await.unwrap(), None);
+        // Many concurrent registrations of one email: exactly one wins.
+        let mut tasks = Vec::new();
+        for i in 0..20 {
+            let s = store.clone();
+            tasks.push(tokio::spawn(async move {
+                s.create_if_absent(user(&format!("usr_c{i}"), "race@example.com"))
+                    .await
+            }));
+        }
+        let mut created = 0;
+        for t in tasks {
+            if t.await.unwrap().unwrap() == CreateOutcome::Created {
+                created += 1;
+            }
+        }
+        assert_eq!(created, 1);
+    }
+}

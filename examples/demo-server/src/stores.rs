@@ -1,0 +1,308 @@
+//! Where the demo keeps its state: in memory by default, in Redis when `REDIS_URL` is set.
+//!
+//! With Redis, several demo instances behind a load balancer share every security decision: a
+//! lockout earned through one instance holds at the others, a token logged out at one is
+//! refused by all, a refresh token rotated at one and replayed at another is detected as
+//! reuse, and an API key revoked at one is refused everywhere. The key layout, the atomicity
+//! and the failure policies are documented in the [`auth_redis`] crate.
+//!
+//! | variable | meaning | default |
+//! |---|---|---|
+//! | `REDIS_URL` | `redis://[user:password@]host:port[/db]`: every store in Redis | (in memory) |
+//! | `AUTH_REDIS_PREFIX` | prefix of every Redis key | `auth-demo:` |
+//! | `AUTH_REDIS_TIMEOUT_MS` | limit of one Redis operation (ms); past it the request gets 503 | `100` |
+//!
+//! [`Stores`] builds the API-key store, the brute-force limiter, the revocation store, the
+//! refresh-token store and the user-account store from that configuration, and
+//! [`Stores::apply_to`] hands all of them to a [`Demo`]: with `REDIS_URL`, a user registered
+//! through one instance logs in through another. (The seeded `demo@example.com` account comes
+//! from configuration, the same on every instance.)
+//!
+//! ```no_run
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use demo_server::stores::{StoreConfig, Stores};
+//!
+//! let config = StoreConfig::from_env(|k| std::env::var(k).ok())?;
+//! let stores = Stores::from_config(&config)?; // Redis if REDIS_URL is set
+//! println!("state kept in {}", stores.kind());
+//! # Ok(()) }
+//! ```
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use auth_core::ConfigError;
+use auth_core::api_key::{ApiKeyStore, ApiKeys, MemoryApiKeyStore};
+use auth_core::brute_force::{BruteForceLimiter, BruteForcePolicy, MemoryAttemptStore};
+use auth_core::refresh::{MemoryRefreshStore, RefreshTokenStore};
+use auth_core::revocation::{MemoryRevocationStore, RevocationStore};
+use auth_redis::{
+    RedisApiKeyStore, RedisAttemptStore, RedisBackend, RedisRefreshStore, RedisRevocationStore,
+};
+
+use crate::Demo;
+use crate::redis_users::RedisUserStore;
+use crate::users::{MemoryUserStore, UserStore};
+use auth_core::refresh::RefreshTokens;
+use auth_core::revocation::Revoker;
+
+/// The demo's Redis key prefix when `AUTH_REDIS_PREFIX` is not set.
+pub const DEFAULT_REDIS_PREFIX: &str = "auth-demo:";
+
+/// `REDIS_URL`, `AUTH_REDIS_PREFIX` and `AUTH_REDIS_TIMEOUT_MS`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StoreConfig {
+    /// Where Redis is; `None` keeps every store in memory.
+    pub redis_url: Option<String>,
+    /// Prefix of every Redis key.
+    pub redis_prefix: String,
+    /// Limit of one Redis operation.
+    pub redis_timeout: Duration,
+}
+
+impl fmt::Debug for StoreConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StoreConfig")
+            .field("redis_url", &self.redis_url.as_ref().map(|_| "(set)"))
+            .field("redis_prefix", &self.redis_prefix)
+            .field("redis_timeout", &self.redis_timeout)
+            .finish()
+    }
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        Self {
+            redis_url: None,
+            redis_prefix: DEFAULT_REDIS_PREFIX.to_owned(),
+            redis_timeout: auth_redis::DEFAULT_TIMEOUT,
+        }
+    }
+}
+
+impl StoreConfig {
+    /// Reads the settings through `get` (the process environment in `main`).
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::Input`] naming the variable when `AUTH_REDIS_TIMEOUT_MS` is not a
+    /// positive number.
+    pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let mut config = Self {
+            redis_url: get("REDIS_URL").filter(|u| !u.is_empty()),
+            ..Self::default()
+        };
+        if let Some(prefix) = get("AUTH_REDIS_PREFIX") {
+            config.redis_prefix = prefix;
+        }
+        if let Some(ms) = get("AUTH_REDIS_TIMEOUT_MS") {
+            let ms: u64 = ms.parse().ok().filter(|ms| *ms > 0).ok_or_else(|| {
+                ConfigError::Input(format!(
+                    "AUTH_REDIS_TIMEOUT_MS `{ms}` is not a positive number of milliseconds"
+                ))
+            })?;
+            config.redis_timeout = Duration::from_millis(ms);
+        }
+        Ok(config)
+    }
+}
+
+/// The demo's stores, all in memory or all in Redis.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct Stores {
+    /// API keys.
+    pub api_keys: Arc<dyn ApiKeyStore>,
+    /// Brute-force protection of `POST /auth/login` over the attempt store (default policy,
+    /// system clock).
+    pub brute_force: BruteForceLimiter,
+    /// Revoked access tokens (for `BearerLayer::builder(..).revocation(..)` and a `Revoker`).
+    pub revocations: Arc<dyn RevocationStore>,
+    /// Refresh-token families (for `RefreshTokens::builder_shared`).
+    pub refresh: Arc<dyn RefreshTokenStore>,
+    /// Registered user accounts: in memory, or in Redis with [`Stores::from_config`] and
+    /// `REDIS_URL` (see [`RedisUserStore`]).
+    pub users: Arc<dyn UserStore>,
+    backend: Backend,
+}
+
+#[derive(Clone, Debug)]
+enum Backend {
+    Memory { attempts: Arc<MemoryAttemptStore> },
+    Redis(RedisBackend),
+}
+
+impl Stores {
+    /// Every store in memory (one process only).
+    ///
+    /// # Errors
+    ///
+    /// Never in practice (the default limiter's configuration is valid).
+    pub fn in_memory() -> Result<Self, ConfigError> {
+        let attempts = Arc::new(MemoryAttemptStore::new());
+        Ok(Self {
+            api_keys: Arc::new(MemoryApiKeyStore::new()),
+            brute_force: BruteForceLimiter::builder(BruteForcePolicy::default())
+                .store(Arc::clone(&attempts))
+                .build()?,
+            revocations: Arc::new(MemoryRevocationStore::new()),
+            refresh: Arc::new(MemoryRefreshStore::new()),
+            users: Arc::new(MemoryUserStore::new()),
+            backend: Backend::Memory { attempts },
+        })
+    }
+
+    /// Every store in the Redis behind `redis` (shared by every instance that uses it).
+    ///
+    /// # Errors
+    ///
+    /// Never in practice (the default limiter's configuration is valid).
+    pub fn on_redis(redis: &RedisBackend) -> Result<Self, ConfigError> {
+        Ok(Self {
+            api_keys: Arc::new(RedisApiKeyStore::new(redis.clone())),
+            brute_force: BruteForceLimiter::builder(BruteForcePolicy::default())
+                .store(Arc::new(RedisAttemptStore::new(redis.clone())))
+                .build()?,
+            revocations: Arc::new(RedisRevocationStore::new(redis.clone())),
+            refresh: Arc::new(RedisRefreshStore::new(redis.clone())),
+            // A backend alone does not say where accounts go; `from_config` puts them in Redis.
+            users: Arc::new(MemoryUserStore::new()),
+            backend: Backend::Redis(redis.clone()),
+        })
+    }
+
+    /// Redis stores when `config` names a Redis, in-memory ones otherwise. Does not connect:
+    /// an instance started while Redis is down answers 503 until it is up.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::Input`] when the Redis settings are invalid (the URL does not parse, the
+    /// prefix is unusable) or this runs outside a Tokio runtime.
+    pub fn from_config(config: &StoreConfig) -> Result<Self, ConfigError> {
+        let Some(url) = &config.redis_url else {
+            return Self::in_memory();
+        };
+        let redis = RedisBackend::builder(url.clone())
+            .prefix(config.redis_prefix.clone())
+            .timeout(config.redis_timeout)
+            .build()
+            .map_err(|e| ConfigError::Input(format!("REDIS_URL / AUTH_REDIS_*: {e}")))?;
+        let users = RedisUserStore::new(url, &config.redis_prefix, config.redis_timeout)?;
+        Ok(Self {
+            users: Arc::new(users),
+            ..Self::on_redis(&redis)?
+        })
+    }
+
+    /// `"memory"` or `"redis"`.
+    #[must_use]
+    pub fn kind(&self) -> &'static str {
+        match self.backend {
+            Backend::Memory { .. } => "memory",
+            Backend::Redis(_) => "redis",
+        }
+    }
+
+    /// The Redis connection, when the stores are in Redis (e.g. for a readiness `PING`).
+    #[must_use]
+    pub fn redis(&self) -> Option<&RedisBackend> {
+        match &self.backend {
+            Backend::Redis(r) => Some(r),
+            Backend::Memory { .. } => None,
+        }
+    }
+
+    /// The in-memory attempt store, for a housekeeping timer (Redis needs none: its keys
+    /// expire by themselves).
+    #[must_use]
+    pub fn memory_attempts(&self) -> Option<&Arc<MemoryAttemptStore>> {
+        match &self.backend {
+            Backend::Memory { attempts } => Some(attempts),
+            Backend::Redis(_) => None,
+        }
+    }
+
+    /// Gives `demo` every store: API keys (prefix `demo_live`), the brute-force limiter,
+    /// revocations (read by every `BearerLayer`), refresh-token families and user accounts.
+    ///
+    /// # Errors
+    ///
+    /// Never in practice (the demo's key prefix is valid).
+    pub fn apply_to(&self, demo: &mut Demo) -> Result<(), ConfigError> {
+        let clock = Arc::clone(&demo.clock);
+        demo.api_keys = ApiKeys::builder_shared(Arc::clone(&self.api_keys))
+            .prefix(crate::keys::DEMO_KEY_PREFIX.as_str())
+            .clock(Arc::clone(&clock))
+            .build()?;
+        demo.brute_force = self.brute_force.clone();
+        demo.revoker = Revoker::builder(Arc::clone(&self.revocations))
+            .max_token_lifetime(crate::MAX_ACCEPTED_TOKEN_LIFETIME)
+            .clock(Arc::clone(&clock))
+            .build()?;
+        demo.refresh = RefreshTokens::builder_shared(Arc::clone(&self.refresh))
+            .clock(clock)
+            .build()?;
+        demo.users = demo.users.with_store(Arc::clone(&self.users));
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let m: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        move |k| m.get(k).cloned()
+    }
+
+    #[test]
+    fn without_redis_url_everything_stays_in_memory() {
+        let c = StoreConfig::from_env(env(&[])).unwrap();
+        assert_eq!(c, StoreConfig::default());
+        let s = Stores::from_config(&c).unwrap();
+        assert_eq!(s.kind(), "memory");
+        assert!(s.memory_attempts().is_some());
+        assert!(s.redis().is_none());
+    }
+
+    #[tokio::test]
+    async fn redis_url_puts_every_store_in_redis_without_connecting() {
+        let c = StoreConfig::from_env(env(&[
+            ("REDIS_URL", "redis://:hunter2@127.0.0.1:1"),
+            ("AUTH_REDIS_PREFIX", "demo-test:"),
+            ("AUTH_REDIS_TIMEOUT_MS", "250"),
+        ]))
+        .unwrap();
+        assert_eq!(c.redis_timeout, Duration::from_millis(250));
+        assert!(!format!("{c:?}").contains("hunter2"));
+        let s = Stores::from_config(&c).unwrap();
+        assert_eq!(s.kind(), "redis");
+        let redis = s.redis().unwrap();
+        assert_eq!(redis.prefix(), "demo-test:");
+        assert!(s.memory_attempts().is_none());
+    }
+
+    #[test]
+    fn a_bad_timeout_names_the_variable() {
+        let err = StoreConfig::from_env(env(&[("AUTH_REDIS_TIMEOUT_MS", "0")])).unwrap_err();
+        assert!(err.to_string().contains("AUTH_REDIS_TIMEOUT_MS"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn an_invalid_prefix_is_refused_at_startup() {
+        let c = StoreConfig {
+            redis_url: Some("redis://127.0.0.1:1".into()),
+            redis_prefix: "has space".into(),
+            ..StoreConfig::default()
+        };
+        let err = Stores::from_config(&c).unwrap_err();
+        assert!(err.to_string().contains("prefix"), "{err}");
+    }
+}
