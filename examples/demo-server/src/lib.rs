@@ -81,6 +81,8 @@ pub struct Demo {
     pub token_audience: String,
     /// The public keys served at `GET /.well-known/jwks.json`.
     pub public_keys: Arc<PublicJwkSet>,
+    /// Remembers verified bearer tokens (off by default; see [`Demo::with_token_cache`]).
+    pub token_cache: Option<auth_core::jwt::TokenCache>,
 }
 
 impl Demo {
@@ -99,7 +101,16 @@ impl Demo {
             token_issuer: config::DEFAULT_ISSUER.to_owned(),
             token_audience: config::DEFAULT_AUDIENCE.to_owned(),
             public_keys: Arc::new(PublicJwkSet::default()),
+            token_cache: None,
         }
+    }
+
+    /// Lets the bearer routes answer a token seen before from `cache` (its signature is not
+    /// checked again; expiry and revocation still are). The load benchmark turns it on.
+    #[must_use]
+    pub fn with_token_cache(mut self, cache: auth_core::jwt::TokenCache) -> Self {
+        self.token_cache = Some(cache);
+        self
     }
 
     /// Publishes these keys at `GET /.well-known/jwks.json`.
@@ -164,13 +175,15 @@ pub fn app(verifier: JwtVerifier) -> Result<Router, ConfigError> {
 ///
 /// When a layer's configuration is invalid.
 pub fn app_with(demo: Demo) -> Result<Router, ConfigError> {
-    let required = BearerLayer::builder(demo.verifier.clone())
-        .realm(REALM)
-        .build()?;
-    let optional = BearerLayer::builder(demo.verifier.clone())
-        .realm(REALM)
-        .optional()
-        .build()?;
+    let bearer = || {
+        let b = BearerLayer::builder(demo.verifier.clone()).realm(REALM);
+        match &demo.token_cache {
+            Some(cache) => b.token_cache(cache.clone()),
+            None => b,
+        }
+    };
+    let required = bearer().build()?;
+    let optional = bearer().optional().build()?;
     let jwks = demo.public_keys.document(JWKS_MAX_AGE);
     let router = Router::new()
         .route("/health", get(health))
