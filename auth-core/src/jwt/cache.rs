@@ -1,6 +1,7 @@
 //! [`TokenCache`]: verified tokens remembered, so a token seen before skips its signature check.
 
 use std::fmt;
+use std::hash::{Hash, Hasher};
 use std::num::NonZeroUsize;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -85,10 +86,53 @@ pub struct TokenCache {
 }
 
 struct Inner {
-    map: quick_cache::sync::Cache<Box<str>, Entry>,
+    map: quick_cache::sync::Cache<Key, Entry>,
     max_ttl: Duration,
     hits: AtomicU64,
     misses: AtomicU64,
+}
+
+/// How many trailing bytes of a token are hashed.
+const HASHED_TAIL: usize = 32;
+
+/// Hashes a token by its length and its last [`HASHED_TAIL`] bytes: the end of the signature,
+/// which differs between any two valid tokens (the cache only ever holds verified ones). The
+/// hasher is keyed per process (foldhash, randomly seeded), and equality always compares the
+/// whole token, so this only saves hashing the rest of a token of several hundred bytes on
+/// every request; it never lets one token match another.
+fn hash_token<H: Hasher>(token: &str, state: &mut H) {
+    let bytes = token.as_bytes();
+    state.write_usize(bytes.len());
+    state.write(
+        bytes
+            .get(bytes.len().saturating_sub(HASHED_TAIL)..)
+            .unwrap_or(bytes),
+    );
+}
+
+/// A cached token (the whole token: a hit needs the byte-identical token).
+#[derive(PartialEq, Eq)]
+struct Key(Box<str>);
+
+impl Hash for Key {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        hash_token(&self.0, state);
+    }
+}
+
+/// A token being looked up, borrowed from the request.
+struct Probe<'a>(&'a str);
+
+impl Hash for Probe<'_> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        hash_token(self.0, state);
+    }
+}
+
+impl quick_cache::Equivalent<Key> for Probe<'_> {
+    fn equivalent(&self, key: &Key) -> bool {
+        *self.0 == *key.0
+    }
 }
 
 #[derive(Clone)]
@@ -143,7 +187,7 @@ impl TokenCache {
     /// be fetched.
     pub fn verify(&self, verifier: &JwtVerifier, token: &str) -> Verify {
         let i = &*self.inner;
-        if let Some(entry) = i.map.get(token) {
+        if let Some(entry) = i.map.get(&Probe(token)) {
             let now = verifier.clock().now();
             if now < entry.until {
                 i.hits.fetch_add(1, Ordering::Relaxed);
@@ -154,13 +198,13 @@ impl TokenCache {
                 );
             }
             // Past its exp or its max_ttl: verify again (an expired token is refused there).
-            i.map.remove(token);
+            i.map.remove(&Probe(token));
         }
         i.misses.fetch_add(1, Ordering::Relaxed);
         match verifier.verify(token).into_ready() {
             Ok(result) => {
                 if let Ok(principal) = &result {
-                    self.insert(token.into(), principal, verifier.clock().now());
+                    self.insert(Key(token.into()), principal, verifier.clock().now());
                 }
                 Verify::ready(result)
             }
@@ -168,13 +212,13 @@ impl TokenCache {
             Err(pending) => {
                 let cache = self.clone();
                 let clock = Arc::clone(verifier.clock());
-                let key: Box<str> = token.into();
+                let key = Key(token.into());
                 pending.inspect(move |principal| cache.insert(key, principal, clock.now()))
             }
         }
     }
 
-    fn insert(&self, token: Box<str>, principal: &Principal, now: UnixTime) {
+    fn insert(&self, token: Key, principal: &Principal, now: UnixTime) {
         let i = &*self.inner;
         let Some(exp) = principal.expires_at() else {
             return;
