@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # End-to-end load figures on loopback: the demo's router (auth-bench-e2e-server) serving
-# GET /health (no auth) and GET /api/me (BearerLayer, HS256), without and with the
+# GET /health and GET /bench/me (no auth; /bench/me answers the JSON /api/me answers) and
+# GET /api/me (BearerLayer, HS256), without and with the
 # verified-token cache, loaded by wrk for a bounded time per row. Rows alternate over ROUNDS
 # rounds so machine drift hits them alike; the script prints requests per second per row and
-# the ratio to /health of the same server.
+# the share of each bare route's rate that /api/me keeps on the same server.
 #
 #   bash bench/e2e.sh            # 3 rounds x 4 rows x 5 s
 #   DURATION=10 ROUNDS=5 bash bench/e2e.sh
@@ -46,7 +47,7 @@ run() { # url [token]
   wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" "${hdr[@]}" "$1" | awk '/Requests\/sec/ {print $2}'
 }
 # Every row must answer 200.
-for u in "http://127.0.0.1:$PORT_COLD/health" "http://127.0.0.1:$PORT_WARM/health"; do
+for u in "http://127.0.0.1:$PORT_COLD/health" "http://127.0.0.1:$PORT_WARM/health" "http://127.0.0.1:$PORT_COLD/bench/me"; do
   [ "$(curl -s -o /dev/null -w '%{http_code}' "$u")" = 200 ]
 done
 [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN_COLD" "http://127.0.0.1:$PORT_COLD/api/me")" = 200 ]
@@ -54,13 +55,15 @@ done
 [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT_COLD/api/me")" = 401 ]
 
 declare -A sum
-rows=("cold /health" "cold /api/me" "warm /health" "warm /api/me")
+rows=("cold /health" "cold /bench/me" "cold /api/me" "warm /health" "warm /bench/me" "warm /api/me")
 for r in $(seq "$ROUNDS"); do
   for row in "${rows[@]}"; do
     case "$row" in
       "cold /health") v=$(run "http://127.0.0.1:$PORT_COLD/health") ;;
+      "cold /bench/me") v=$(run "http://127.0.0.1:$PORT_COLD/bench/me") ;;
       "cold /api/me") v=$(run "http://127.0.0.1:$PORT_COLD/api/me" "$TOKEN_COLD") ;;
       "warm /health") v=$(run "http://127.0.0.1:$PORT_WARM/health") ;;
+      "warm /bench/me") v=$(run "http://127.0.0.1:$PORT_WARM/bench/me") ;;
       "warm /api/me") v=$(run "http://127.0.0.1:$PORT_WARM/api/me" "$TOKEN_WARM") ;;
     esac
     echo "round $r: $row $v req/s" >&2
@@ -71,12 +74,15 @@ median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR
 echo
 echo "e2e on 127.0.0.1, $(nproc) cores, wrk -t1 -c$CONNECTIONS -d${DURATION}s, $ROUNDS rounds (median req/s)"
 echo
-echo "| server | route | req/s | share of /health |"
-echo "|---|---|---:|---:|"
+echo "| server | route | req/s | share of /health | share of /bench/me |"
+echo "|---|---|---:|---:|---:|"
 for mode in cold warm; do
   h=$(echo "${sum[$mode /health]}" | median)
+  b=$(echo "${sum[$mode /bench/me]}" | median)
   m=$(echo "${sum[$mode /api/me]}" | median)
   label=$([ "$mode" = cold ] && echo "no token cache (every request verified)" || echo "token cache (hit)")
-  echo "| $label | /health | $h | 100% |"
-  echo "| $label | /api/me | $m | $(awk -v a="$m" -v b="$h" 'BEGIN {printf "%.0f%%", 100*a/b}') |"
+  pct() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.0f%%", 100*a/b}'; }
+  echo "| $label | /health (bare) | $h | 100% | $(pct "$h" "$b") |"
+  echo "| $label | /bench/me (bare, same JSON as /api/me) | $b | $(pct "$b" "$h") | 100% |"
+  echo "| $label | /api/me (BearerLayer HS256) | $m | $(pct "$m" "$h") | $(pct "$m" "$b") |"
 done

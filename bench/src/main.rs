@@ -16,7 +16,12 @@
 //! timing rows pay no counting.
 
 // A benchmark stops loudly when its fixtures fail; indexing is over rows built here.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 use std::fmt::Debug;
 use std::hint::black_box;
@@ -802,7 +807,7 @@ fn print_table(t: &mut Table, mode: Mode) {
     let bare08 = s[t.find("bare axum 0.8 router (reference)").unwrap()].median;
     println!();
     println!(
-        "auth-bench: {} rounds, {} cores, {}{}",
+        "auth-bench: {} rounds, {} cores, {}medians over rounds",
         mode.rounds,
         std::thread::available_parallelism().map_or(0, NonZeroUsize::get),
         if mode.quick {
@@ -810,7 +815,6 @@ fn print_table(t: &mut Table, mode: Mode) {
         } else {
             ""
         },
-        "medians over rounds"
     );
     println!();
     println!("| section | row | ns/request | overhead over bare (ns) | ratio to bare axum 0.8 |");

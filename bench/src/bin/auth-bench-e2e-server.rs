@@ -1,5 +1,6 @@
 //! The demo's router served on loopback for the end-to-end load figures (`bench/e2e.sh`):
-//! `GET /health` (no authentication) and `GET /api/me` (`BearerLayer`, HS256), with the
+//! `GET /health` and `GET /bench/me` (no authentication; the latter answers the same JSON as
+//! `/api/me` does for the demo token) and `GET /api/me` (`BearerLayer`, HS256), with the
 //! verified-token cache on or off. Prints one HS256 demo token on its first stdout line, then
 //! serves until killed.
 //!
@@ -42,7 +43,22 @@ fn main() {
             Duration::from_secs(300),
         ));
     }
-    let app = demo_server::app_with(demo).unwrap();
+    // A bare route answering what `/api/me` answers for the demo token, without
+    // authentication: the layer's share of the load, apart from the handler's JSON.
+    let me = serde_json::json!({
+        "sub": "demo-user",
+        "roles": ["user"],
+        "scopes": ["read:orders"],
+        "auth_method": "bearer",
+    });
+    let bare = axum::Router::new().route(
+        "/bench/me",
+        axum::routing::get(move || {
+            let me = me.clone();
+            async move { axum::Json(me) }
+        }),
+    );
+    let app = demo_server::app_with(demo).unwrap().merge(bare);
     let token = demo_server::demo_token(SECRET, DEFAULT_ISSUER, DEFAULT_AUDIENCE).unwrap();
     println!("{token}");
     std::io::stdout().flush().unwrap();
