@@ -29,15 +29,16 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
 
-start() { # port [--cache] -> token on stdout
-  local out; out=$(mktemp)
-  "$BIN" "127.0.0.1:$1" ${2:-} >"$out" &
+start() { # port token-file [--cache]; not in a subshell, so the trap knows the pid
+  "$BIN" "127.0.0.1:$1" ${3:-} >"$2" &
   pids+=($!)
-  for _ in $(seq 50); do [ -s "$out" ] && break; sleep 0.1; done
-  head -n1 "$out"
+  for _ in $(seq 50); do [ -s "$2" ] && break; sleep 0.1; done
 }
-TOKEN_COLD=$(start "$PORT_COLD")
-TOKEN_WARM=$(start "$PORT_WARM" --cache)
+tmp=$(mktemp -d)
+start "$PORT_COLD" "$tmp/cold"
+start "$PORT_WARM" "$tmp/warm" --cache
+TOKEN_COLD=$(head -n1 "$tmp/cold")
+TOKEN_WARM=$(head -n1 "$tmp/warm")
 sleep 0.5
 
 # wrk: one thread (the server has one worker; 2 cores), CONNECTIONS keep-alive connections.
