@@ -60,11 +60,12 @@ pub const DEFAULT_TOKEN_CACHE_TTL: Duration = Duration::from_secs(300);
 /// let clock = ManualClock::new(UnixTime::from_secs(1_700_000_000));
 /// let verifier = JwtVerifier::builder()
 ///     .key(VerificationKey::hmac(Algorithm::HS256, secret)?)
+///     .audience("api")
 ///     .clock(clock.clone())
 ///     .build()?;
 /// let cache = TokenCache::new(NonZeroUsize::new(10_000).unwrap(), Duration::from_secs(600));
 ///
-/// let claims = serde_json::json!({"sub": "alice", "exp": 1_700_000_060u64});
+/// let claims = serde_json::json!({"sub": "alice", "aud": "api", "exp": 1_700_000_060u64});
 /// let token = jsonwebtoken::encode(
 ///     &jsonwebtoken::Header::default(),
 ///     &claims,
