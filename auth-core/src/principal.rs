@@ -87,6 +87,7 @@ struct Inner {
     issuer: Option<String>,
     expires_at: Option<UnixTime>,
     issued_at: Option<UnixTime>,
+    not_before: Option<UnixTime>,
     claims_json: Option<Box<str>>,
     claims: OnceLock<Option<Map<String, Value>>>,
 }
@@ -107,6 +108,7 @@ pub(crate) struct PrincipalParts {
     pub(crate) issuer: Option<String>,
     pub(crate) expires_at: Option<UnixTime>,
     pub(crate) issued_at: Option<UnixTime>,
+    pub(crate) not_before: Option<UnixTime>,
     pub(crate) claims_json: Option<Box<str>>,
 }
 
@@ -126,6 +128,7 @@ impl Principal {
                 issuer: p.issuer,
                 expires_at: p.expires_at,
                 issued_at: p.issued_at,
+                not_before: p.not_before,
                 claims_json: p.claims_json,
                 claims: OnceLock::new(),
             }),
@@ -148,6 +151,7 @@ impl Principal {
             issuer: None,
             expires_at: None,
             issued_at: None,
+            not_before: None,
             claims_json: None,
         })
     }
@@ -174,6 +178,7 @@ impl Principal {
             issuer: None,
             expires_at: Some(expires_at),
             issued_at: Some(issued_at),
+            not_before: None,
             claims_json: None,
         })
     }
@@ -236,6 +241,12 @@ impl Principal {
     #[must_use]
     pub fn issued_at(&self) -> Option<UnixTime> {
         self.inner.issued_at
+    }
+
+    /// When the credential becomes valid (`nbf` claim for tokens), if it says.
+    #[must_use]
+    pub fn not_before(&self) -> Option<UnixTime> {
+        self.inner.not_before
     }
 
     /// The verified claims as JSON text, exactly as signed.
@@ -329,6 +340,7 @@ mod tests {
             issuer: Some("iss".into()),
             expires_at: Some(UnixTime::from_secs(5)),
             issued_at: Some(UnixTime::from_secs(1)),
+            not_before: None,
             claims_json: json.map(Into::into),
         })
     }

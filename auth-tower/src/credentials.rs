@@ -16,20 +16,36 @@ pub(crate) fn mark_sensitive(headers: &mut HeaderMap) {
     }
 }
 
+/// Whether `b` may appear in a token68 before its `=` padding.
+#[inline]
+fn is_token68_byte(b: u8) -> bool {
+    // Non-short-circuiting `|` and `&` on purpose: no branch per byte, so the loop over a
+    // token (hundreds of bytes, on every request) vectorizes.
+    let lower = b | 0x20;
+    (lower.wrapping_sub(b'a') < 26)
+        | (b.wrapping_sub(b'0') < 10)
+        | (b == b'-')
+        | (b == b'.')
+        | (b == b'_')
+        | (b == b'~')
+        | (b == b'+')
+        | (b == b'/')
+}
+
 /// RFC 7235 token68: the character set of a bearer token (RFC 6750 `b64token`).
-fn is_token68(s: &str) -> bool {
-    let body = s.trim_end_matches('=');
-    !body.is_empty()
-        && body.bytes().all(|b| {
-            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
-        })
+fn is_token68(s: &[u8]) -> bool {
+    let end = s.iter().rposition(|&b| b != b'=').map_or(0, |i| i + 1);
+    match s.get(..end) {
+        Some(body) if !body.is_empty() => body.iter().fold(true, |ok, &b| ok & is_token68_byte(b)),
+        _ => false,
+    }
 }
 
 /// The bearer token from the `Authorization` header.
 ///
 /// - `Ok(None)`: no `Authorization` header, or one for another scheme.
 /// - `Err(InvalidRequest)`: several `Authorization` headers, an empty token, or a value that is
-///   not `Bearer 1*SP token68`.
+///   not `Bearer 1*SP token68` (or, for any scheme, not visible ASCII).
 pub(crate) fn bearer_from_header(headers: &HeaderMap) -> Result<Option<&str>, AuthError> {
     let mut values = headers.get_all(AUTHORIZATION).iter();
     let Some(value) = values.next() else {
@@ -38,25 +54,42 @@ pub(crate) fn bearer_from_header(headers: &HeaderMap) -> Result<Option<&str>, Au
     if values.next().is_some() {
         return Err(InvalidRequest::MultipleAuthorizationHeaders.into());
     }
-    let value = value
-        .to_str()
-        .map_err(|_| InvalidRequest::MalformedHeader)?;
-    let (scheme, rest) = match value.split_once(' ') {
-        Some((s, r)) => (s, r),
-        None => (value, ""),
+    // Work on bytes: the token68 check below implies visible ASCII, so the bearer path scans
+    // the token once instead of validating it as a string first.
+    let bytes = value.as_bytes();
+    let (scheme, rest) = match bytes.iter().position(|&b| b == b' ') {
+        Some(i) => (
+            bytes.get(..i).unwrap_or_default(),
+            bytes.get(i + 1..).unwrap_or_default(),
+        ),
+        None => (bytes, &[][..]),
     };
     // Auth schemes are case-insensitive (RFC 7235 section 2.1).
-    if !scheme.eq_ignore_ascii_case("bearer") {
-        return Ok(None);
+    if !scheme.eq_ignore_ascii_case(b"bearer") {
+        // Another scheme is not ours, but a value that is not visible ASCII is malformed
+        // whatever its scheme.
+        return match value.to_str() {
+            Ok(_) => Ok(None),
+            Err(_) => Err(InvalidRequest::MalformedHeader.into()),
+        };
     }
-    let token = rest.trim_start_matches(' ').trim_end_matches([' ', '\t']);
+    let start = rest.iter().position(|&b| b != b' ').unwrap_or(rest.len());
+    let end = rest
+        .iter()
+        .rposition(|&b| b != b' ' && b != b'\t')
+        .map_or(start, |i| (i + 1).max(start));
+    let token = rest.get(start..end).unwrap_or_default();
     if token.is_empty() {
+        // Only spaces and tabs after the scheme: visible ASCII, an empty token.
         return Err(InvalidRequest::EmptyToken.into());
     }
     if !is_token68(token) {
         return Err(InvalidRequest::MalformedHeader.into());
     }
-    Ok(Some(token))
+    // token68 is ASCII, so this never fails.
+    std::str::from_utf8(token)
+        .map(Some)
+        .map_err(|_| InvalidRequest::MalformedHeader.into())
 }
 
 /// The value of cookie `name`, across all `Cookie` headers (HTTP/2 may split them).

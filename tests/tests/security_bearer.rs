@@ -1108,12 +1108,87 @@ fn cargo_lock_lists_aws_lc_rs_as_the_crypto_backend() {
     assert!(names.iter().any(|n| n == "aws-lc-rs"), "{names:?}");
 }
 
+/// Cargo.lock as a graph: `name version` of every package to those of its dependencies (a
+/// dependency entry names the version only when several versions are locked).
+fn cargo_lock_graph() -> std::collections::HashMap<String, Vec<String>> {
+    let lock = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../Cargo.lock"))
+        .expect("workspace Cargo.lock");
+    let field = |block: &str, key: &str| -> Option<String> {
+        block.lines().find_map(|l| {
+            l.strip_prefix(key)?
+                .strip_prefix(" = \"")?
+                .strip_suffix('"')
+                .map(str::to_owned)
+        })
+    };
+    let mut packages: Vec<(String, String, Vec<String>)> = Vec::new();
+    for block in lock.split("[[package]]").skip(1) {
+        let (Some(name), Some(version)) = (field(block, "name"), field(block, "version")) else {
+            continue;
+        };
+        let deps = block
+            .split_once("dependencies = [")
+            .map(|(_, rest)| rest.split(']').next().unwrap_or(""))
+            .unwrap_or("")
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix('"')?.split('"').next())
+            .map(|d| d.split(" (").next().unwrap_or(d).to_owned())
+            .collect();
+        packages.push((name, version, deps));
+    }
+    let id_of = |dep: &str| -> String {
+        if dep.contains(' ') {
+            return dep.to_owned();
+        }
+        packages
+            .iter()
+            .find(|(n, _, _)| n == dep)
+            .map_or_else(|| dep.to_owned(), |(n, v, _)| format!("{n} {v}"))
+    };
+    packages
+        .iter()
+        .map(|(n, v, deps)| (format!("{n} {v}"), deps.iter().map(|d| id_of(d)).collect()))
+        .collect()
+}
+
+/// No crate we ship (nor the demo or the tests) reaches the `rsa` crate. The only package
+/// allowed to pull it in is the `publish = false` bench crate, whose peer axum-jwt-auth is built
+/// on jsonwebtoken's `rust_crypto` backend (BENCHMARKS.md).
 #[test]
-fn cargo_lock_does_not_list_the_rsa_crate_of_rustsec_2023_0071() {
-    let names = cargo_lock_package_names();
+fn no_crate_of_ours_depends_on_the_rsa_crate_of_rustsec_2023_0071() {
+    let graph = cargo_lock_graph();
+    let roots = [
+        "auth-core",
+        "auth-tower",
+        "auth-axum-extractors",
+        "demo-server",
+        "tonic-grpc",
+        "auth-integration-tests",
+        "auth-redis",
+    ];
+    let mut seen: std::collections::HashSet<&str> = Default::default();
+    let mut stack: Vec<&str> = graph
+        .keys()
+        .filter(|id| roots.iter().any(|r| id.split(' ').next() == Some(*r)))
+        .map(String::as_str)
+        .collect();
+    assert_eq!(stack.len(), roots.len(), "every root is in Cargo.lock");
+    while let Some(id) = stack.pop() {
+        if !seen.insert(id) {
+            continue;
+        }
+        assert_ne!(
+            id.split(' ').next(),
+            Some("rsa"),
+            "the `rsa` crate is reachable from {roots:?}"
+        );
+        if let Some(deps) = graph.get(id) {
+            stack.extend(deps.iter().map(String::as_str));
+        }
+    }
     assert!(
-        !names.iter().any(|n| n == "rsa"),
-        "the `rsa` crate is in Cargo.lock"
+        seen.iter().any(|id| id.starts_with("aws-lc-rs ")),
+        "the walk reached the crypto backend"
     );
 }
 

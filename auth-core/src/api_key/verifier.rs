@@ -615,6 +615,7 @@ impl Inner {
             issuer: None,
             expires_at: record.expires_at,
             issued_at: Some(record.created_at),
+            not_before: None,
             claims_json: None,
         });
         Ok(Verified { principal, usage })

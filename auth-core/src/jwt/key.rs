@@ -72,6 +72,21 @@ fn invalid(alg: Algorithm, e: impl fmt::Display) -> ConfigError {
     }
 }
 
+/// Counts signature checks per thread, so tests can show what a cache hit skips.
+#[cfg(test)]
+pub(crate) mod test_counter {
+    use std::cell::Cell;
+
+    thread_local! {
+        pub(crate) static SIGNATURE_CHECKS: Cell<u64> = const { Cell::new(0) };
+    }
+
+    /// Signature checks made on this thread so far.
+    pub(crate) fn signature_checks() -> u64 {
+        SIGNATURE_CHECKS.with(Cell::get)
+    }
+}
+
 impl VerificationKey {
     /// An HMAC secret for `HS256`, `HS384` or `HS512`.
     ///
@@ -221,6 +236,8 @@ impl VerificationKey {
     /// Checks `signature` (raw bytes) over `message` with this key. HMAC tags are compared in
     /// constant time by aws-lc-rs.
     pub(crate) fn verify_signature(&self, message: &[u8], signature: &[u8]) -> bool {
+        #[cfg(test)]
+        test_counter::SIGNATURE_CHECKS.with(|c| c.set(c.get() + 1));
         match &self.prepared {
             Prepared::Hmac(k) => hmac::verify(k, message, signature).is_ok(),
             Prepared::Public(k) => k.verify_sig(message, signature).is_ok(),

@@ -27,6 +27,8 @@
 //!   request. HMAC tags are compared in constant time by aws-lc-rs.
 
 mod algorithm;
+#[cfg(feature = "token-cache")]
+mod cache;
 mod claims;
 mod config;
 mod header;
@@ -42,6 +44,9 @@ mod signing;
 mod verifier;
 
 pub use algorithm::Algorithm;
+#[cfg(feature = "token-cache")]
+#[cfg_attr(docsrs, doc(cfg(feature = "token-cache")))]
+pub use cache::{DEFAULT_TOKEN_CACHE_TTL, TokenCache};
 pub use config::{
     DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_LEN, JwtVerifierBuilder, MAX_LEEWAY, TrustedIssuer,
 };

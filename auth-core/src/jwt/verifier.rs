@@ -14,7 +14,7 @@ use super::config::JwtVerifierBuilder;
 use super::header::{self, TokenHeader};
 use super::key::{Candidates, KeySet};
 use super::resolver::{BoxFuture, KeyResolver};
-use crate::clock::Clock;
+use crate::clock::{Clock, UnixTime};
 use crate::error::{AuthError, InvalidToken};
 use crate::principal::{AuthMethod, Principal, PrincipalParts};
 
@@ -145,7 +145,36 @@ fn split(token: &str) -> Result<Segments<'_>, InvalidToken> {
     })
 }
 
+/// The time claims against `now`, with `leeway` for clock skew: expired at `exp + leeway`,
+/// not yet valid while `nbf` or `iat` is later than `now + leeway`. One function for fresh
+/// verifications and cached principals alike.
+#[inline]
+fn check_times(
+    now: UnixTime,
+    leeway: Duration,
+    exp: UnixTime,
+    nbf: Option<UnixTime>,
+    iat: Option<UnixTime>,
+) -> Result<(), AuthError> {
+    if now >= exp.saturating_add(leeway) {
+        return Err(AuthError::TokenExpired);
+    }
+    let latest = now.saturating_add(leeway);
+    if nbf.is_some_and(|nbf| nbf > latest) || iat.is_some_and(|iat| iat > latest) {
+        return Err(AuthError::TokenNotYetValid);
+    }
+    Ok(())
+}
+
 impl JwtVerifier {
+    /// Re-checks the time claims of a principal this verifier created earlier (a cached one)
+    /// against `now`, exactly as a fresh verification would.
+    #[cfg(feature = "token-cache")]
+    pub(crate) fn recheck_times(&self, p: &Principal, now: UnixTime) -> Result<(), AuthError> {
+        let exp = p.expires_at().ok_or(InvalidToken::MissingClaim("exp"))?;
+        check_times(now, self.inner.leeway, exp, p.not_before(), p.issued_at())
+    }
+
     /// Starts building a verifier.
     pub fn builder() -> JwtVerifierBuilder {
         JwtVerifierBuilder::default()
@@ -320,15 +349,8 @@ impl JwtVerifier {
     ) -> Result<Principal, AuthError> {
         let i = &*self.inner;
         let c = claims::parse(&payload, &i.names)?;
-        let now = i.clock.now();
         let exp = c.exp.ok_or(InvalidToken::MissingClaim("exp"))?;
-        if now >= exp.saturating_add(i.leeway) {
-            return Err(AuthError::TokenExpired);
-        }
-        let latest = now.saturating_add(i.leeway);
-        if c.nbf.is_some_and(|nbf| nbf > latest) || c.iat.is_some_and(|iat| iat > latest) {
-            return Err(AuthError::TokenNotYetValid);
-        }
+        check_times(i.clock.now(), i.leeway, exp, c.nbf, c.iat)?;
         if !tenant.issuers.is_empty() {
             match &c.iss {
                 Some(iss) if tenant.issuers.iter().any(|x| x == iss) => {}
@@ -353,6 +375,7 @@ impl JwtVerifier {
             issuer: c.iss.map(std::borrow::Cow::into_owned),
             expires_at: Some(exp),
             issued_at: c.iat,
+            not_before: c.nbf,
             claims_json: None,
         };
         // The borrowed claims are gone now, so the payload can move into the principal.
@@ -379,9 +402,27 @@ enum VerifyState {
 }
 
 impl Verify {
-    fn ready(r: Result<Principal, AuthError>) -> Self {
+    pub(crate) fn ready(r: Result<Principal, AuthError>) -> Self {
         Self {
             state: VerifyState::Ready(Some(r)),
+        }
+    }
+
+    /// Runs `f` on a successful outcome of a pending verification once it is known (one more
+    /// box, on the rare key-fetching path only).
+    #[cfg(feature = "token-cache")]
+    pub(crate) fn inspect(self, f: impl FnOnce(&Principal) + Send + 'static) -> Self {
+        match self.state {
+            VerifyState::Pending(fut) => Self {
+                state: VerifyState::Pending(Box::pin(async move {
+                    let r = fut.await;
+                    if let Ok(p) = &r {
+                        f(p);
+                    }
+                    r
+                })),
+            },
+            state @ VerifyState::Ready(_) => Self { state },
         }
     }
 

@@ -2,6 +2,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use auth_core::jwt::JwtVerifier;
+#[cfg(feature = "token-cache")]
+use auth_core::jwt::TokenCache;
 #[cfg(feature = "revocation")]
 use auth_core::revocation::RevocationStore;
 use auth_core::{AuthError, ConfigError, Principal};
@@ -32,17 +34,33 @@ pub(crate) struct BearerConfig {
     pub(crate) insert_claims: Option<ClaimsInserter>,
     #[cfg(feature = "revocation")]
     pub(crate) revocation: Option<Arc<dyn RevocationStore>>,
+    #[cfg(feature = "token-cache")]
+    pub(crate) cache: Option<TokenCache>,
+}
+
+impl BearerConfig {
+    /// Verifies `token`, through the verified-token cache when one is configured.
+    #[inline]
+    pub(crate) fn verify(&self, token: &str) -> auth_core::jwt::Verify {
+        #[cfg(feature = "token-cache")]
+        if let Some(cache) = &self.cache {
+            return cache.verify(&self.verifier, token);
+        }
+        self.verifier.verify(token)
+    }
 }
 
 impl fmt::Debug for BearerConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("BearerConfig")
-            .field("verifier", &self.verifier)
+        let mut d = f.debug_struct("BearerConfig");
+        d.field("verifier", &self.verifier)
             .field("realm", &self.realm)
             .field("cookie", &self.cookie)
             .field("optional", &self.optional)
-            .field("typed_claims", &self.insert_claims.is_some())
-            .finish_non_exhaustive()
+            .field("typed_claims", &self.insert_claims.is_some());
+        #[cfg(feature = "token-cache")]
+        d.field("token_cache", &self.cache);
+        d.finish_non_exhaustive()
     }
 }
 
@@ -68,6 +86,8 @@ impl BearerLayer {
                 insert_claims: None,
                 #[cfg(feature = "revocation")]
                 revocation: None,
+                #[cfg(feature = "token-cache")]
+                cache: None,
             }),
             responder: DefaultRejection,
         }
@@ -82,6 +102,8 @@ impl BearerLayer {
             optional: false,
             #[cfg(feature = "revocation")]
             revocation: None,
+            #[cfg(feature = "token-cache")]
+            cache: None,
         }
     }
 }
@@ -125,6 +147,8 @@ pub struct BearerLayerBuilder {
     optional: bool,
     #[cfg(feature = "revocation")]
     revocation: Option<Arc<dyn RevocationStore>>,
+    #[cfg(feature = "token-cache")]
+    cache: Option<TokenCache>,
 }
 
 impl BearerLayerBuilder {
@@ -177,6 +201,35 @@ impl BearerLayerBuilder {
         self
     }
 
+    /// Remembers verified tokens in `cache`, so a token seen before skips the header decoding,
+    /// the signature check and the claim parsing. On every request, hit or not, the time
+    /// claims (`exp`, `nbf`, `iat` with the verifier's leeway) are checked against the
+    /// verifier's clock and the revocation store (if any) is consulted; failures are never
+    /// cached. See [`TokenCache`] for the bounds and the trade-offs (entries outlive the removal
+    /// of a key by at most the cache's `max_ttl`).
+    ///
+    /// ```
+    /// use auth_core::jwt::{Algorithm, JwtVerifier, TokenCache, VerificationKey};
+    /// use auth_tower::bearer::BearerLayer;
+    /// use std::num::NonZeroUsize;
+    /// use std::time::Duration;
+    ///
+    /// let verifier = JwtVerifier::builder()
+    ///     .key(VerificationKey::hmac(Algorithm::HS256, [7u8; 32])?)
+    ///     .audience("api")
+    ///     .build()?;
+    /// let cache = TokenCache::new(NonZeroUsize::new(100_000).unwrap(), Duration::from_secs(300));
+    /// let layer = BearerLayer::builder(verifier).token_cache(cache).build()?;
+    /// # let _ = layer;
+    /// # Ok::<(), auth_core::ConfigError>(())
+    /// ```
+    #[cfg(feature = "token-cache")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "token-cache")))]
+    pub fn token_cache(mut self, cache: TokenCache) -> Self {
+        self.cache = Some(cache);
+        self
+    }
+
     /// Validates the settings.
     ///
     /// # Errors
@@ -207,6 +260,8 @@ impl BearerLayerBuilder {
                 insert_claims: None,
                 #[cfg(feature = "revocation")]
                 revocation: self.revocation,
+                #[cfg(feature = "token-cache")]
+                cache: self.cache,
             }),
             responder: DefaultRejection,
         })

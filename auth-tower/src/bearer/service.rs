@@ -149,7 +149,7 @@ where
             other => other,
         };
         let verify = match token {
-            Ok(Some(token)) => config.verifier.verify(token),
+            Ok(Some(token)) => config.verify(token),
             Ok(None) if config.optional => {
                 tracing::debug!(
                     target: "auth::decision",

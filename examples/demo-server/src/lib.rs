@@ -139,6 +139,8 @@ pub struct Demo {
     /// The public keys served at `GET /.well-known/jwks.json` when the demo has no issuer
     /// (with an issuer, the key ring's public keys are served, live).
     pub public_keys: Arc<PublicJwkSet>,
+    /// Remembers verified bearer tokens (off by default; see [`Demo::with_token_cache`]).
+    pub token_cache: Option<auth_core::jwt::TokenCache>,
 }
 
 /// The path of the cookie session's refresh endpoint, the only path the refresh cookie is
@@ -178,6 +180,7 @@ impl Demo {
                 .build()?,
             trusted_proxies: TrustedProxies::none(),
             public_keys: Arc::new(PublicJwkSet::default()),
+            token_cache: None,
             issuer: None,
             verifier,
             clock,
@@ -201,6 +204,14 @@ impl Demo {
         let mut demo = Self::new(issuer.verifier_builder().build()?)?;
         demo.issuer = Some(issuer);
         Ok(demo)
+    }
+
+    /// Lets the bearer routes answer a token seen before from `cache` (its signature is not
+    /// checked again; expiry and revocation still are). The load benchmark turns it on.
+    #[must_use]
+    pub fn with_token_cache(mut self, cache: auth_core::jwt::TokenCache) -> Self {
+        self.token_cache = Some(cache);
+        self
     }
 
     /// Publishes these keys at `GET /.well-known/jwks.json` (verify-only demos).
@@ -295,10 +306,14 @@ impl Demo {
     }
 
     fn bearer_builder(&self) -> auth_tower::bearer::BearerLayerBuilder {
-        BearerLayer::builder(self.verifier.clone())
+        let builder = BearerLayer::builder(self.verifier.clone())
             .realm(REALM)
             .cookie(self.cookies.access_name())
-            .revocation(Arc::clone(self.revoker.store()))
+            .revocation(Arc::clone(self.revoker.store()));
+        match &self.token_cache {
+            Some(cache) => builder.token_cache(cache.clone()),
+            None => builder,
+        }
     }
 
     /// A `CsrfLayer` for requests carrying `session_cookie`: unsafe ones must echo the CSRF
