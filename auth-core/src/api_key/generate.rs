@@ -115,23 +115,38 @@ impl ApiKeyPrefix {
     /// The first [`KeyFormatError`] found. None of them depend on a secret, so the checks are
     /// not constant-time (they need not be).
     pub fn check(&self, key: &str) -> Result<(), KeyFormatError> {
+        let key = key.as_bytes();
         if key.len() != self.key_len() {
             return Err(KeyFormatError::Length);
         }
-        let (head, body) = key.rsplit_once('_').ok_or(KeyFormatError::Prefix)?;
-        if head != self.as_str() {
+        // The length was checked, so these splits succeed; `None` is unreachable.
+        let (Some((head, rest)), Some((signed, checksum))) = (
+            key.split_at_checked(self.0.len()),
+            key.split_at_checked(key.len() - CHECKSUM_CHARS),
+        ) else {
+            return Err(KeyFormatError::Length);
+        };
+        // The prefix is everything before the last `_` (base62 has none).
+        let Some((b'_', body)) = rest.split_first() else {
+            return Err(KeyFormatError::Prefix);
+        };
+        if head != self.as_str().as_bytes() || body.contains(&b'_') {
             return Err(KeyFormatError::Prefix);
         }
-        if !body.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        // Every byte is classified, without an early exit or a data-dependent branch: keys
+        // are random, so a branch per character would be mispredicted about half the time.
+        if !body
+            .iter()
+            .fold(true, |ok, &b| ok & (base62_digit(b) != NOT_BASE62))
+        {
             return Err(KeyFormatError::Alphabet);
         }
-        // Lengths were checked above, so these splits are in range and on char boundaries.
-        let split = key.len() - CHECKSUM_CHARS;
-        let (signed, checksum) = match (key.get(..split), key.get(split..)) {
-            (Some(s), Some(c)) => (s, c),
-            _ => return Err(KeyFormatError::Length),
-        };
-        if checksum_of(signed).as_bytes() != checksum.as_bytes() {
+        // Six base62 digits name one number (below 62^6), so comparing numbers is comparing
+        // the zero-padded texts, without writing the expected checksum out.
+        let presented = checksum
+            .iter()
+            .fold(0u64, |n, &b| n * BASE62_RADIX + u64::from(base62_digit(b)));
+        if presented != u64::from(crc32fast::hash(signed)) {
             return Err(KeyFormatError::Checksum);
         }
         Ok(())
@@ -254,6 +269,31 @@ pub(crate) fn new_id() -> Result<String, RandomError> {
     let mut random = [0u8; ID_BYTES];
     getrandom::fill(&mut random).map_err(|e| RandomError(e.to_string()))?;
     Ok(base62_fixed(&random, ID_CHARS))
+}
+
+/// `base62_digit`'s answer for a byte outside the alphabet.
+const NOT_BASE62: u8 = u8::MAX;
+const BASE62_RADIX: u64 = 62;
+
+/// Each byte's value as a base62 digit ([`ALPHABET`] position), or [`NOT_BASE62`].
+// Evaluated by the compiler: an index out of range would fail the build, not panic.
+#[allow(clippy::indexing_slicing)]
+const BASE62_DIGITS: [u8; 256] = {
+    let mut table = [NOT_BASE62; 256];
+    let mut i = 0;
+    while i < ALPHABET.len() {
+        table[ALPHABET[i] as usize] = i as u8;
+        i += 1;
+    }
+    table
+};
+
+/// The value of `b` as a base62 digit, or [`NOT_BASE62`]. A table load, no branch.
+fn base62_digit(b: u8) -> u8 {
+    BASE62_DIGITS
+        .get(usize::from(b))
+        .copied()
+        .unwrap_or(NOT_BASE62)
 }
 
 /// The base62 CRC32 checksum of `s`.
@@ -405,6 +445,52 @@ mod tests {
         );
     }
 
+    /// The format as the module docs define it, written the plain way (split at the last
+    /// `_`, test each character, write the expected checksum out and compare texts).
+    fn check_by_definition(p: &ApiKeyPrefix, key: &str) -> Result<(), KeyFormatError> {
+        if key.len() != p.key_len() {
+            return Err(KeyFormatError::Length);
+        }
+        let (head, body) = key.rsplit_once('_').ok_or(KeyFormatError::Prefix)?;
+        if head != p.as_str() {
+            return Err(KeyFormatError::Prefix);
+        }
+        if !body.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(KeyFormatError::Alphabet);
+        }
+        let (signed, checksum) = key.split_at(key.len() - CHECKSUM_CHARS);
+        if checksum_of(signed) != checksum {
+            return Err(KeyFormatError::Checksum);
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn check_agrees_with_the_definition_on_every_one_byte_change() {
+        let p = prefix();
+        for _ in 0..4 {
+            let key = p.generate().unwrap();
+            let key = key.expose_secret();
+            assert_eq!(p.check(key), Ok(()));
+            for at in 0..key.len() {
+                for b in 0u8..128 {
+                    let mut changed = key.as_bytes().to_vec();
+                    changed[at] = b;
+                    let changed = String::from_utf8(changed).unwrap();
+                    assert_eq!(
+                        p.check(&changed),
+                        check_by_definition(&p, &changed),
+                        "{changed}"
+                    );
+                }
+            }
+            // Checksums that read as numbers of 2^32 and above never match.
+            let mut high = key[..key.len() - CHECKSUM_CHARS].to_owned();
+            high.push_str("zzzzzz");
+            assert_eq!(p.check(&high), Err(KeyFormatError::Checksum));
+        }
+    }
+
     #[test]
     fn base62_matches_known_values() {
         assert_eq!(base62_fixed(&[0], 3), "000");
@@ -434,6 +520,12 @@ mod tests {
         #[test]
         fn check_never_panics(s in ".{0,80}") {
             let _ = prefix().check(&s);
+        }
+
+        #[test]
+        fn check_agrees_with_the_definition(s in "demo_live_[0-9A-Za-z_]{49}|.{0,80}") {
+            let p = prefix();
+            proptest::prop_assert_eq!(p.check(&s), check_by_definition(&p, &s));
         }
 
         #[test]

@@ -8,6 +8,7 @@ use dashmap::DashMap;
 use dashmap::mapref::entry::Entry;
 
 use super::hash::ApiKeyHash;
+use super::prepared::PreparedKey;
 use super::record::{ApiKeyId, ApiKeyRecord, Rotation};
 use super::store::{ApiKeyStore, RotateOutcome, StoreError};
 use crate::clock::UnixTime;
@@ -15,7 +16,11 @@ use crate::clock::UnixTime;
 /// An in-process [`ApiKeyStore`]. Cheap to clone; clones share the same keys.
 ///
 /// Records live in a dashmap keyed by digest, so verification is one sharded hash-map lookup
-/// whatever the number of keys; an id index and an owner index serve management. Every
+/// whatever the number of keys; an id index and an owner index serve management. Each entry
+/// holds the key as verification reads it, a [`PreparedKey`] with its principal built when the
+/// record is stored or changed, inline in the table's bucket: a verification touches the
+/// bucket and the principal's reference count, and copies no string, so a million keys cost
+/// about what one does. Every
 /// operation holds at most one shard lock of each map at a time, always in the order id index,
 /// then records, then owner index, so operations cannot deadlock.
 ///
@@ -40,11 +45,44 @@ pub struct MemoryApiKeyStore {
 
 #[derive(Default)]
 struct Maps {
-    /// Boxed, so a bucket is 40 bytes (digest and pointer): growing the table moves pointers,
-    /// not 230-byte records, and its unused capacity costs 40 bytes a slot instead of ~270.
-    records: DashMap<ApiKeyHash, Box<ApiKeyRecord>>,
+    records: DashMap<ApiKeyHash, Slot>,
     by_id: DashMap<ApiKeyId, ApiKeyHash>,
     by_owner: DashMap<String, Vec<ApiKeyId>>,
+}
+
+/// One stored key: what verification reads, inline in the bucket, and the two fields only
+/// management reads. The record is rebuilt from it on demand, and every change goes through
+/// [`ApiKeyRecord`]'s own methods, so the store keeps no second copy.
+struct Slot {
+    key: PreparedKey,
+    name: Box<str>,
+    replaced_by: Option<ApiKeyId>,
+}
+
+impl Slot {
+    fn new(mut record: ApiKeyRecord) -> Self {
+        let name = std::mem::take(&mut record.name).into_boxed_str();
+        let replaced_by = record.replaced_by.take();
+        Self {
+            key: PreparedKey::from(record),
+            name,
+            replaced_by,
+        }
+    }
+
+    fn record(&self) -> ApiKeyRecord {
+        self.key
+            .to_record(self.name.to_string(), self.replaced_by.clone())
+    }
+
+    /// Applies `change` to the record and stores the result, principal rebuilt. Revocation
+    /// and usage writes only, never verification.
+    fn update<T>(&mut self, change: impl FnOnce(&mut ApiKeyRecord) -> T) -> T {
+        let mut record = self.record();
+        let out = change(&mut record);
+        *self = Self::new(record);
+        out
+    }
 }
 
 impl MemoryApiKeyStore {
@@ -72,7 +110,7 @@ impl MemoryApiKeyStore {
         self.maps
             .records
             .iter()
-            .map(|e| ApiKeyRecord::clone(e.value()))
+            .map(|e| e.value().record())
             .collect()
     }
 
@@ -109,7 +147,7 @@ impl ApiKeyStore for MemoryApiKeyStore {
         match self.maps.records.entry(hash) {
             Entry::Occupied(_) => return Err(StoreError::Duplicate),
             Entry::Vacant(v) => {
-                v.insert(Box::new(record));
+                v.insert(Slot::new(record));
             }
         }
         id_slot.insert(hash);
@@ -118,11 +156,18 @@ impl ApiKeyStore for MemoryApiKeyStore {
     }
 
     async fn find_by_hash(&self, hash: &ApiKeyHash) -> Result<Option<ApiKeyRecord>, StoreError> {
-        Ok(self
+        Ok(self.maps.records.get(hash).map(|r| r.value().record()))
+    }
+
+    fn find_by_hash_now(
+        &self,
+        hash: &ApiKeyHash,
+    ) -> Option<Result<Option<PreparedKey>, StoreError>> {
+        Some(Ok(self
             .maps
             .records
             .get(hash)
-            .map(|r| ApiKeyRecord::clone(r.value())))
+            .map(|r| r.value().key.clone())))
     }
 
     async fn list_by_owner(&self, owner: &str) -> Result<Vec<ApiKeyRecord>, StoreError> {
@@ -135,12 +180,7 @@ impl ApiKeyStore for MemoryApiKeyStore {
         let mut out: Vec<ApiKeyRecord> = ids
             .iter()
             .filter_map(|id| self.hash_of(id))
-            .filter_map(|h| {
-                self.maps
-                    .records
-                    .get(&h)
-                    .map(|r| ApiKeyRecord::clone(r.value()))
-            })
+            .filter_map(|h| self.maps.records.get(&h).map(|r| r.value().record()))
             .collect();
         out.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)));
         Ok(out)
@@ -155,14 +195,16 @@ impl ApiKeyStore for MemoryApiKeyStore {
         let Some(hash) = self.hash_of(id) else {
             return Ok(None);
         };
-        let Some(mut record) = self.maps.records.get_mut(&hash) else {
+        let Some(mut slot) = self.maps.records.get_mut(&hash) else {
             return Ok(None);
         };
-        if record.owner != owner {
+        if slot.key.owner() != owner {
             return Ok(None);
         }
-        record.revoke(at);
-        Ok(Some(ApiKeyRecord::clone(&record)))
+        Ok(Some(slot.update(|record| {
+            record.revoke(at);
+            record.clone()
+        })))
     }
 
     async fn rotate(
@@ -186,18 +228,20 @@ impl ApiKeyStore for MemoryApiKeyStore {
             let Some(mut old) = self.maps.records.get_mut(&old_hash) else {
                 return Ok(RotateOutcome::NotFound);
             };
-            if old.owner != owner {
+            let mut record = old.record();
+            if record.owner != owner {
                 return Ok(RotateOutcome::NotFound);
             }
-            if !old.can_rotate(rotation.now) {
+            if !record.can_rotate(rotation.now) {
                 return Ok(RotateOutcome::NotActive);
             }
-            let replacement = old.rotate_into(&rotation);
-            (ApiKeyRecord::clone(&old), replacement)
+            let replacement = record.rotate_into(&rotation);
+            *old = Slot::new(record.clone());
+            (record, replacement)
         };
         self.maps
             .records
-            .insert(rotation.new_hash, Box::new(replacement.clone()));
+            .insert(rotation.new_hash, Slot::new(replacement.clone()));
         new_id_slot.insert(rotation.new_hash);
         self.index_owner(owner, rotation.new_id);
         Ok(RotateOutcome::Rotated {
@@ -208,9 +252,10 @@ impl ApiKeyStore for MemoryApiKeyStore {
 
     async fn record_use(&self, id: &ApiKeyId, at: UnixTime) -> Result<(), StoreError> {
         if let Some(hash) = self.hash_of(id)
-            && let Some(mut record) = self.maps.records.get_mut(&hash)
+            && let Some(mut slot) = self.maps.records.get_mut(&hash)
+            && slot.key.last_used_at().is_none_or(|t| t < at)
         {
-            record.record_use(at);
+            slot.update(|record| record.record_use(at));
         }
         Ok(())
     }

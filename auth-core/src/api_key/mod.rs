@@ -90,6 +90,7 @@ mod generate;
 mod hash;
 #[cfg(feature = "memory-store")]
 mod memory;
+mod prepared;
 mod record;
 mod store;
 mod usage;
@@ -100,6 +101,7 @@ pub use hash::{ApiKeyHash, Pepper};
 #[cfg(feature = "memory-store")]
 #[cfg_attr(docsrs, doc(cfg(feature = "memory-store")))]
 pub use memory::MemoryApiKeyStore;
+pub use prepared::PreparedKey;
 pub use record::{ApiKeyId, ApiKeyRecord, ApiKeyStatus, Rotation};
 pub use store::{ApiKeyStore, RotateOutcome, StoreError};
 pub use usage::UsageWrite;

@@ -37,6 +37,12 @@ impl From<&str> for ApiKeyId {
     }
 }
 
+impl From<ApiKeyId> for String {
+    fn from(id: ApiKeyId) -> Self {
+        id.0
+    }
+}
+
 impl Borrow<str> for ApiKeyId {
     fn borrow(&self) -> &str {
         &self.0
@@ -168,13 +174,7 @@ impl ApiKeyRecord {
     /// The key's status at `now`. Revocation wins over expiry.
     #[must_use]
     pub fn status(&self, now: UnixTime) -> ApiKeyStatus {
-        if self.revoked_at.is_some() {
-            ApiKeyStatus::Revoked
-        } else if self.expires_at.is_some_and(|exp| now >= exp) {
-            ApiKeyStatus::Expired
-        } else {
-            ApiKeyStatus::Active
-        }
+        super::prepared::status(self.revoked_at, self.expires_at, now)
     }
 
     /// Whether the key can be rotated at `now`: active and not rotated before.

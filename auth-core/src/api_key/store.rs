@@ -7,6 +7,7 @@ use std::fmt;
 use async_trait::async_trait;
 
 use super::hash::ApiKeyHash;
+use super::prepared::PreparedKey;
 use super::record::{ApiKeyId, ApiKeyRecord, Rotation};
 use crate::clock::UnixTime;
 
@@ -14,8 +15,9 @@ use crate::clock::UnixTime;
 /// (listing).
 ///
 /// Implementations never see a key's plaintext: [`ApiKeys`](super::ApiKeys) hashes before it
-/// calls them. Verification calls only [`find_by_hash`](Self::find_by_hash), so its cost must
-/// not grow with the number of keys (a hash index, not a scan).
+/// calls them. Verification calls only [`find_by_hash`](Self::find_by_hash) (or its synchronous
+/// twin [`find_by_hash_now`](Self::find_by_hash_now)), so its cost must not grow with the
+/// number of keys (a hash index, not a scan).
 ///
 /// "Owned by" checks are part of the atomic operations so another owner's key id behaves
 /// exactly like an unknown one (no enumeration, no check-then-act race).
@@ -36,6 +38,21 @@ pub trait ApiKeyStore: fmt::Debug + Send + Sync + 'static {
     ///
     /// [`StoreError::Unavailable`] when the backend fails.
     async fn find_by_hash(&self, hash: &ApiKeyHash) -> Result<Option<ApiKeyRecord>, StoreError>;
+
+    /// What [`find_by_hash`](Self::find_by_hash) would answer, as a [`PreparedKey`], when it
+    /// is available without waiting; `None` (the default) means "await `find_by_hash`".
+    ///
+    /// In-memory stores return `Some`: [`ApiKeys::verify`](super::ApiKeys::verify) then
+    /// completes without a boxed future, and `ApiKeyLayer` calls the inner service directly.
+    /// A store that keeps a `PreparedKey` per key answers by cloning it (no record strings
+    /// copied), which keeps the cost per request flat as the number of keys grows.
+    fn find_by_hash_now(
+        &self,
+        hash: &ApiKeyHash,
+    ) -> Option<Result<Option<PreparedKey>, StoreError>> {
+        let _ = hash;
+        None
+    }
 
     /// Every record of `owner` (any status), oldest first.
     ///

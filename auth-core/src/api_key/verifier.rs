@@ -9,12 +9,12 @@ use std::time::Duration;
 
 use super::generate::{ApiKeyPrefix, ApiKeySecret, KeyFormatError, RandomError, new_id};
 use super::hash::{ApiKeyHash, KeyHasher, Pepper};
+use super::prepared::PreparedKey;
 use super::record::{ApiKeyId, ApiKeyRecord, NewRecord, Rotation};
 use super::store::{ApiKeyStore, RotateOutcome, StoreError};
 use super::usage::{UsageCoalescer, UsageWrite};
 use crate::clock::{Clock, SystemClock, UnixTime};
-use crate::principal::PrincipalParts;
-use crate::{AuthError, AuthMethod, ConfigError, Principal};
+use crate::{AuthError, ConfigError, Principal};
 
 /// The default coalescing interval for `last_used_at` writes.
 pub const DEFAULT_USAGE_INTERVAL: Duration = Duration::from_secs(60);
@@ -455,12 +455,14 @@ impl ApiKeys {
     }
 
     /// Verifies a presented key and builds its [`Principal`] (method
-    /// [`AuthMethod::ApiKey`], subject the owner, the key's scopes and roles).
+    /// [`AuthMethod::ApiKey`](crate::AuthMethod::ApiKey), subject the owner, the key's scopes and roles).
     ///
     /// Format and checksum are checked first, so a typo or a random string is rejected
     /// without touching the store; the returned future is then already complete (see
     /// [`Verify::into_ready`]). Otherwise the key is hashed and looked up by digest: one index
-    /// lookup, whatever the number of keys.
+    /// lookup, whatever the number of keys. A store that answers without waiting
+    /// ([`ApiKeyStore::find_by_hash_now`], e.g. the in-memory one) also gives an already
+    /// complete future.
     ///
     /// The future resolves to `INVALID_API_KEY` (malformed, bad checksum, unknown),
     /// `API_KEY_REVOKED`, `API_KEY_EXPIRED` (including after a rotation's grace period), or
@@ -471,11 +473,14 @@ impl ApiKeys {
             return Verify::ready(Err(AuthError::InvalidApiKey));
         }
         let hash = self.hash(presented);
+        if let Some(found) = self.inner.store.find_by_hash_now(&hash) {
+            return Verify::ready(self.inner.finish(&hash, found));
+        }
         let inner = Arc::clone(&self.inner);
         Verify {
             state: State::Pending(Box::pin(async move {
                 let found = inner.store.find_by_hash(&hash).await;
-                inner.finish(&hash, found)
+                inner.finish(&hash, found.map(|r| r.map(PreparedKey::from)))
             })),
         }
     }
@@ -559,10 +564,10 @@ impl Inner {
     fn finish(
         &self,
         hash: &ApiKeyHash,
-        found: Result<Option<ApiKeyRecord>, StoreError>,
+        found: Result<Option<PreparedKey>, StoreError>,
     ) -> Result<Verified, AuthError> {
-        let record = match found {
-            Ok(Some(record)) => record,
+        let key = match found {
+            Ok(Some(key)) => key,
             Ok(None) => {
                 tracing::debug!(target: "auth::api_key", reason = "unknown", "api key rejected");
                 return Err(AuthError::InvalidApiKey);
@@ -574,17 +579,17 @@ impl Inner {
         };
         // The index already matched on the digest; compare again, in constant time, so a
         // backend whose index is approximate (e.g. a prefix) cannot admit the wrong key.
-        if record.hash != *hash {
+        if key.hash() != hash {
             tracing::debug!(target: "auth::api_key", reason = "digest mismatch", "api key rejected");
             return Err(AuthError::InvalidApiKey);
         }
         let now = self.clock.now();
-        match record.status(now) {
+        match key.status(now) {
             super::ApiKeyStatus::Active => {}
             status => {
                 tracing::debug!(
                     target: "auth::api_key",
-                    key_id = %record.id,
+                    key_id = key.id(),
                     reason = status.as_str(),
                     "api key rejected",
                 );
@@ -598,27 +603,16 @@ impl Inner {
         let usage = self
             .usage
             .as_ref()
-            .filter(|c| c.should_write(hash, record.last_used_at, now))
+            .filter(|c| c.should_write(hash, key.last_used_at(), now))
             .map(|_| UsageWrite {
                 store: Arc::clone(&self.store),
-                id: record.id.clone(),
+                id: ApiKeyId::from(key.id()),
                 at: now,
             });
-        let principal = Principal::from_parts(PrincipalParts {
-            subject: record.owner,
-            roles: record.roles,
-            scopes: record.scopes,
-            method: AuthMethod::ApiKey {
-                key_id: record.id.to_string(),
-            },
-            token_id: None,
-            issuer: None,
-            expires_at: record.expires_at,
-            issued_at: Some(record.created_at),
-            not_before: None,
-            claims_json: None,
-        });
-        Ok(Verified { principal, usage })
+        Ok(Verified {
+            principal: key.into_principal(),
+            usage,
+        })
     }
 }
 
@@ -672,8 +666,8 @@ impl Verify {
         }
     }
 
-    /// The result, if it is known without a store lookup (a malformed key); otherwise the
-    /// future back.
+    /// The result, if it is known without waiting (a malformed key, or a store that answers
+    /// synchronously, see [`ApiKeyStore::find_by_hash_now`]); otherwise the future back.
     ///
     /// # Errors
     ///
@@ -715,9 +709,9 @@ impl Future for Verify {
 #[cfg(feature = "memory-store")]
 mod tests {
     use super::*;
-    use crate::ErrorCode;
     use crate::api_key::{ApiKeyStatus, MemoryApiKeyStore};
     use crate::clock::ManualClock;
+    use crate::{AuthMethod, ErrorCode};
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     const T0: u64 = 1_800_000_000;
@@ -845,6 +839,54 @@ mod tests {
         assert_eq!(store.lookups.load(Ordering::SeqCst), 0);
         assert!(keys.verify(good).await.is_ok());
         assert_eq!(store.lookups.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn an_in_memory_store_answers_without_waiting_and_sees_every_change() {
+        let (keys, store, clock) = setup();
+        let ready = |k: &str| keys.verify(k).into_ready().expect("answered synchronously");
+        let c = keys
+            .create(NewApiKey::new("alice", "ci").scopes(["read:orders"]))
+            .await
+            .unwrap();
+        let k = c.key.expose_secret();
+        let (p, usage) = ready(k).unwrap().into_parts();
+        assert_eq!(p.subject(), "alice");
+        assert_eq!(p.scopes(), ["read:orders"]);
+        assert_eq!(p.issued_at(), Some(UnixTime::from_secs(T0)));
+        usage.expect("first use is written").await;
+        assert_eq!(store.records()[0].last_used_at, Some(keys.now()));
+        assert!(ready(k).unwrap().into_parts().1.is_none());
+        let unknown = ApiKeyPrefix::new("demo_live").unwrap().generate().unwrap();
+        assert_eq!(
+            ready(unknown.expose_secret()).unwrap_err(),
+            AuthError::InvalidApiKey
+        );
+        // A rotation moves the old key's expiry; its principal carries the new one.
+        let r = keys
+            .rotate(&c.record.id, "alice", Duration::from_secs(30))
+            .await
+            .unwrap();
+        let old = ready(k).unwrap();
+        assert_eq!(
+            old.principal().expires_at(),
+            Some(UnixTime::from_secs(T0 + 30))
+        );
+        clock.advance(Duration::from_secs(30));
+        assert_eq!(ready(k).unwrap_err(), AuthError::ApiKeyExpired);
+        let new = r.key.expose_secret();
+        assert!(ready(new).is_ok());
+        keys.revoke(&r.record.id, "alice").await.unwrap();
+        assert_eq!(ready(new).unwrap_err(), AuthError::ApiKeyRevoked);
+        // A store without the synchronous answer gets a future, with the same outcomes.
+        let counting = Arc::new(Counting::default());
+        let keys = ApiKeys::builder_shared(counting)
+            .prefix("demo_live")
+            .build()
+            .unwrap();
+        let c = keys.create(NewApiKey::new("bob", "ci")).await.unwrap();
+        let pending = keys.verify(c.key.expose_secret()).into_ready().unwrap_err();
+        assert_eq!(pending.await.unwrap().principal().subject(), "bob");
     }
 
     #[tokio::test]
