@@ -8,7 +8,7 @@ use dashmap::DashMap;
 use dashmap::mapref::entry::Entry;
 
 use super::hash::ApiKeyHash;
-use super::prepared::PreparedKey;
+use super::prepared::{KeyState, PreparedKey};
 use super::record::{ApiKeyId, ApiKeyRecord, Rotation};
 use super::store::{ApiKeyStore, RotateOutcome, StoreError};
 use crate::clock::UnixTime;
@@ -50,35 +50,43 @@ struct Maps {
     by_owner: DashMap<String, Vec<ApiKeyId>>,
 }
 
-/// One stored key: what verification reads, inline in the bucket, and the two fields only
-/// management reads. The record is rebuilt from it on demand, and every change goes through
-/// [`ApiKeyRecord`]'s own methods, so the store keeps no second copy.
+/// One stored key: what verification reads inline in the bucket (beside the digest, the
+/// table's key), and behind a pointer the two fields only management reads: 96 bytes a bucket.
+/// The record is rebuilt from it on demand, and every change goes through [`ApiKeyRecord`]'s
+/// own methods, so the store keeps no second copy.
 struct Slot {
-    key: PreparedKey,
-    name: Box<str>,
+    state: KeyState,
+    cold: Box<Cold>,
+}
+
+struct Cold {
+    name: String,
     replaced_by: Option<ApiKeyId>,
 }
 
 impl Slot {
     fn new(mut record: ApiKeyRecord) -> Self {
-        let name = std::mem::take(&mut record.name).into_boxed_str();
-        let replaced_by = record.replaced_by.take();
-        Self {
-            key: PreparedKey::from(record),
-            name,
-            replaced_by,
-        }
+        let cold = Box::new(Cold {
+            name: std::mem::take(&mut record.name),
+            replaced_by: record.replaced_by.take(),
+        });
+        let (_, state) = PreparedKey::from(record).into_parts();
+        Self { state, cold }
     }
 
-    fn record(&self) -> ApiKeyRecord {
-        self.key
-            .to_record(self.name.to_string(), self.replaced_by.clone())
+    fn prepared(&self, hash: &ApiKeyHash) -> PreparedKey {
+        PreparedKey::new(*hash, self.state.clone())
+    }
+
+    fn record(&self, hash: &ApiKeyHash) -> ApiKeyRecord {
+        self.state
+            .to_record(*hash, self.cold.name.clone(), self.cold.replaced_by.clone())
     }
 
     /// Applies `change` to the record and stores the result, principal rebuilt. Revocation
     /// and usage writes only, never verification.
-    fn update<T>(&mut self, change: impl FnOnce(&mut ApiKeyRecord) -> T) -> T {
-        let mut record = self.record();
+    fn update<T>(&mut self, hash: &ApiKeyHash, change: impl FnOnce(&mut ApiKeyRecord) -> T) -> T {
+        let mut record = self.record(hash);
         let out = change(&mut record);
         *self = Self::new(record);
         out
@@ -110,7 +118,7 @@ impl MemoryApiKeyStore {
         self.maps
             .records
             .iter()
-            .map(|e| e.value().record())
+            .map(|e| e.value().record(e.key()))
             .collect()
     }
 
@@ -156,7 +164,7 @@ impl ApiKeyStore for MemoryApiKeyStore {
     }
 
     async fn find_by_hash(&self, hash: &ApiKeyHash) -> Result<Option<ApiKeyRecord>, StoreError> {
-        Ok(self.maps.records.get(hash).map(|r| r.value().record()))
+        Ok(self.maps.records.get(hash).map(|r| r.value().record(hash)))
     }
 
     fn find_by_hash_now(
@@ -167,7 +175,7 @@ impl ApiKeyStore for MemoryApiKeyStore {
             .maps
             .records
             .get(hash)
-            .map(|r| r.value().key.clone())))
+            .map(|r| r.value().prepared(hash))))
     }
 
     async fn list_by_owner(&self, owner: &str) -> Result<Vec<ApiKeyRecord>, StoreError> {
@@ -180,7 +188,7 @@ impl ApiKeyStore for MemoryApiKeyStore {
         let mut out: Vec<ApiKeyRecord> = ids
             .iter()
             .filter_map(|id| self.hash_of(id))
-            .filter_map(|h| self.maps.records.get(&h).map(|r| r.value().record()))
+            .filter_map(|h| self.maps.records.get(&h).map(|r| r.value().record(&h)))
             .collect();
         out.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)));
         Ok(out)
@@ -198,10 +206,10 @@ impl ApiKeyStore for MemoryApiKeyStore {
         let Some(mut slot) = self.maps.records.get_mut(&hash) else {
             return Ok(None);
         };
-        if slot.key.owner() != owner {
+        if slot.state.owner() != owner {
             return Ok(None);
         }
-        Ok(Some(slot.update(|record| {
+        Ok(Some(slot.update(&hash, |record| {
             record.revoke(at);
             record.clone()
         })))
@@ -228,7 +236,7 @@ impl ApiKeyStore for MemoryApiKeyStore {
             let Some(mut old) = self.maps.records.get_mut(&old_hash) else {
                 return Ok(RotateOutcome::NotFound);
             };
-            let mut record = old.record();
+            let mut record = old.record(&old_hash);
             if record.owner != owner {
                 return Ok(RotateOutcome::NotFound);
             }
@@ -253,9 +261,9 @@ impl ApiKeyStore for MemoryApiKeyStore {
     async fn record_use(&self, id: &ApiKeyId, at: UnixTime) -> Result<(), StoreError> {
         if let Some(hash) = self.hash_of(id)
             && let Some(mut slot) = self.maps.records.get_mut(&hash)
-            && slot.key.last_used_at().is_none_or(|t| t < at)
+            && slot.state.last_used_at().is_none_or(|t| t < at)
         {
-            slot.update(|record| record.record_use(at));
+            slot.update(&hash, |record| record.record_use(at));
         }
         Ok(())
     }

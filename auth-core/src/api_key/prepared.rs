@@ -41,6 +41,12 @@ use crate::{AuthMethod, Principal};
 #[derive(Clone)]
 pub struct PreparedKey {
     hash: ApiKeyHash,
+    state: KeyState,
+}
+
+/// A [`PreparedKey`] but for its digest: what a table keyed by digest keeps per key.
+#[derive(Clone)]
+pub(crate) struct KeyState {
     expires_at: Option<UnixTime>,
     revoked_at: Option<UnixTime>,
     last_used_at: Option<UnixTime>,
@@ -53,17 +59,13 @@ impl PreparedKey {
     /// The key's public id.
     #[must_use]
     pub fn id(&self) -> &str {
-        match self.principal.auth_method() {
-            AuthMethod::ApiKey { key_id } => key_id,
-            // Only `From<ApiKeyRecord>` builds the principal, always with this method.
-            AuthMethod::Bearer => "",
-        }
+        self.state.id()
     }
 
     /// The owner: the subject the key authenticates as.
     #[must_use]
     pub fn owner(&self) -> &str {
-        self.principal.subject()
+        self.state.owner()
     }
 
     /// The stored digest.
@@ -75,27 +77,62 @@ impl PreparedKey {
     /// The key's status at `now`, as [`ApiKeyRecord::status`] gives it.
     #[must_use]
     pub fn status(&self, now: UnixTime) -> ApiKeyStatus {
-        status(self.revoked_at, self.expires_at, now)
+        status(self.state.revoked_at, self.state.expires_at, now)
     }
 
     /// When the key was last used, to the coalescing interval's precision.
     #[must_use]
     pub fn last_used_at(&self) -> Option<UnixTime> {
-        self.last_used_at
+        self.state.last_used_at()
     }
 
     /// The principal, for [`ApiKeys`](super::ApiKeys) once the key checked out.
     pub(crate) fn into_principal(self) -> Principal {
-        self.principal
+        self.state.principal
+    }
+
+    /// A prepared key from its digest and the rest.
+    #[cfg_attr(not(feature = "memory-store"), allow(dead_code))]
+    pub(crate) fn new(hash: ApiKeyHash, state: KeyState) -> Self {
+        Self { hash, state }
+    }
+
+    /// The digest and the rest.
+    #[cfg_attr(not(feature = "memory-store"), allow(dead_code))]
+    pub(crate) fn into_parts(self) -> (ApiKeyHash, KeyState) {
+        (self.hash, self.state)
+    }
+}
+
+#[cfg_attr(not(feature = "memory-store"), allow(dead_code))]
+impl KeyState {
+    pub(crate) fn owner(&self) -> &str {
+        self.principal.subject()
+    }
+
+    pub(crate) fn last_used_at(&self) -> Option<UnixTime> {
+        self.last_used_at
+    }
+
+    fn id(&self) -> &str {
+        match self.principal.auth_method() {
+            AuthMethod::ApiKey { key_id } => key_id,
+            // Only `From<ApiKeyRecord>` builds the principal, always with this method.
+            AuthMethod::Bearer => "",
+        }
     }
 
     /// The record back, given the fields verification does not read.
-    #[cfg_attr(not(feature = "memory-store"), allow(dead_code))]
-    pub(crate) fn to_record(&self, name: String, replaced_by: Option<ApiKeyId>) -> ApiKeyRecord {
+    pub(crate) fn to_record(
+        &self,
+        hash: ApiKeyHash,
+        name: String,
+        replaced_by: Option<ApiKeyId>,
+    ) -> ApiKeyRecord {
         let p = &self.principal;
         ApiKeyRecord {
             id: ApiKeyId::from(self.id()),
-            hash: self.hash,
+            hash,
             name,
             owner: p.subject().to_owned(),
             scopes: p.scopes().to_vec(),
@@ -144,10 +181,12 @@ impl From<ApiKeyRecord> for PreparedKey {
         });
         Self {
             hash: r.hash,
-            expires_at: r.expires_at,
-            revoked_at: r.revoked_at,
-            last_used_at: r.last_used_at,
-            principal,
+            state: KeyState {
+                expires_at: r.expires_at,
+                revoked_at: r.revoked_at,
+                last_used_at: r.last_used_at,
+                principal,
+            },
         }
     }
 }
@@ -157,9 +196,9 @@ impl fmt::Debug for PreparedKey {
         f.debug_struct("PreparedKey")
             .field("id", &self.id())
             .field("hash", &self.hash)
-            .field("expires_at", &self.expires_at)
-            .field("revoked_at", &self.revoked_at)
-            .field("last_used_at", &self.last_used_at)
+            .field("expires_at", &self.state.expires_at)
+            .field("revoked_at", &self.state.revoked_at)
+            .field("last_used_at", &self.state.last_used_at)
             .finish_non_exhaustive()
     }
 }
@@ -190,11 +229,19 @@ mod tests {
     fn the_record_comes_back_whole() {
         let r = record();
         let key = PreparedKey::from(r.clone());
-        assert_eq!(key.to_record(r.name.clone(), r.replaced_by.clone()), r);
+        let (hash, state) = key.into_parts();
+        assert_eq!(
+            state.to_record(hash, r.name.clone(), r.replaced_by.clone()),
+            r
+        );
         let mut revoked = r.clone();
         revoked.revoke(UnixTime::from_secs(200));
         let key = PreparedKey::from(revoked.clone());
-        assert_eq!(key.to_record("ci".into(), Some("id-2".into())), revoked);
+        let (hash, state) = key.into_parts();
+        assert_eq!(
+            state.to_record(hash, "ci".into(), Some("id-2".into())),
+            revoked
+        );
     }
 
     #[test]
