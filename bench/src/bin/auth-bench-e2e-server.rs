@@ -43,19 +43,20 @@ fn main() {
             Duration::from_secs(300),
         ));
     }
-    // A bare route answering what `/api/me` answers for the demo token, without
-    // authentication: the layer's share of the load, apart from the handler's JSON.
-    let me = serde_json::json!({
-        "sub": "demo-user",
-        "roles": ["user"],
-        "scopes": ["read:orders"],
-        "auth_method": "bearer",
-    });
+    // A bare route answering what `/api/me` answers for the demo token, built the way the
+    // demo's `me` handler builds it (a `json!` object per request), without authentication:
+    // the difference to `/api/me` is the layer and the principal extractor, nothing else.
     let bare = axum::Router::new().route(
         "/bench/me",
-        axum::routing::get(move || {
-            let me = me.clone();
-            async move { axum::Json(me) }
+        axum::routing::get(|| async {
+            let roles: &[&str] = &["user"];
+            let scopes: &[&str] = &["read:orders"];
+            axum::Json(serde_json::json!({
+                "sub": "demo-user",
+                "roles": roles,
+                "scopes": scopes,
+                "auth_method": "bearer",
+            }))
         }),
     );
     let app = demo_server::app_with(demo).unwrap().merge(bare);
