@@ -28,7 +28,7 @@ use crate::{AuthMethod, Principal};
 /// # let json = serde_json::json!({
 /// #     "id": "k1", "hash": "07".repeat(32), "name": "ci", "owner": "alice",
 /// #     "scopes": ["read:orders"], "roles": [], "created_at": 0u64,
-/// #     "expires_at": 2_000_000_000_000u64, "revoked_at": null, "last_used_at": null,
+/// #     "expires_at": 2_000_000_000u64, "revoked_at": null, "last_used_at": null,
 /// #     "replaced_by": null,
 /// # });
 /// let record: ApiKeyRecord = serde_json::from_value(json)?;
