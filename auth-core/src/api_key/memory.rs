@@ -261,7 +261,6 @@ impl ApiKeyStore for MemoryApiKeyStore {
     async fn record_use(&self, id: &ApiKeyId, at: UnixTime) -> Result<(), StoreError> {
         if let Some(hash) = self.hash_of(id)
             && let Some(mut slot) = self.maps.records.get_mut(&hash)
-            && slot.state.last_used_at().is_none_or(|t| t < at)
         {
             slot.update(&hash, |record| record.record_use(at));
         }

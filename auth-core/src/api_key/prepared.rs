@@ -47,6 +47,8 @@ pub struct PreparedKey {
 /// A [`PreparedKey`] but for its digest: what a table keyed by digest keeps per key.
 #[derive(Clone)]
 pub(crate) struct KeyState {
+    /// The principal carries it too; kept here so the status is read from the store's bucket
+    /// without reaching into the principal's fields.
     expires_at: Option<UnixTime>,
     revoked_at: Option<UnixTime>,
     last_used_at: Option<UnixTime>,
@@ -83,7 +85,7 @@ impl PreparedKey {
     /// When the key was last used, to the coalescing interval's precision.
     #[must_use]
     pub fn last_used_at(&self) -> Option<UnixTime> {
-        self.state.last_used_at()
+        self.state.last_used_at
     }
 
     /// The principal, for [`ApiKeys`](super::ApiKeys) once the key checked out.
@@ -108,10 +110,6 @@ impl PreparedKey {
 impl KeyState {
     pub(crate) fn owner(&self) -> &str {
         self.principal.subject()
-    }
-
-    pub(crate) fn last_used_at(&self) -> Option<UnixTime> {
-        self.last_used_at
     }
 
     fn id(&self) -> &str {
