@@ -350,6 +350,8 @@ pub enum InvalidToken {
     /// The (not yet verified) `iss` names no issuer this verifier trusts, so no key was even
     /// looked up.
     UnknownIssuer,
+    /// The header carries `b64` (RFC 7797 unencoded payload), which is never supported.
+    UnencodedPayload,
 }
 
 impl fmt::Display for InvalidToken {
@@ -371,6 +373,7 @@ impl fmt::Display for InvalidToken {
             Self::ClaimsShape => f.write_str("claims do not match the application's claims type"),
             Self::Custom(m) => write!(f, "custom claim check failed: {m}"),
             Self::UnknownIssuer => f.write_str("token iss is not a trusted issuer"),
+            Self::UnencodedPayload => f.write_str("token header has an unsupported b64 parameter"),
         }
     }
 }

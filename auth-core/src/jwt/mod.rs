@@ -12,8 +12,10 @@
 //!   pinned to that algorithm; `none` does not exist in [`Algorithm`], and a PEM/JWK can never
 //!   become an HMAC secret, so the classic RS256-to-HS256 confusion cannot be configured.
 //! - **Keys never come from the token.** `jwk`, `jku`, `x5u` and `x5c` headers are ignored.
-//! - **Types are strict.** `exp`/`nbf`/`iat` must be JSON numbers, `aud` a string or array of
-//!   strings; duplicate registered claims and any `crit` header are refused.
+//! - **Types are strict.** Header and payload must be UTF-8 (RFC 7515 section 5.2), even in
+//!   members we ignore; `exp`/`nbf`/`iat` must be JSON numbers, `aud` a string or array of
+//!   strings; duplicate registered claims, any `crit` header and any `b64` header (RFC 7797
+//!   unencoded payloads are never supported) are refused.
 //! - **Time is injected.** jsonwebtoken's own `exp`/`nbf` validation (which reads the system
 //!   clock) is not used; all time checks read the configured [`Clock`](crate::clock::Clock).
 //! - **Bounded work.** Tokens longer than the maximum (8 KiB by default) are refused before any

@@ -25,8 +25,8 @@ pub(crate) type ClaimCheck = Arc<dyn Fn(&Principal) -> Result<(), String> + Send
 /// The pipeline, in order (each step only runs if the previous one passed):
 ///
 /// 1. the token length is at most the configured maximum (nothing decoded before that);
-/// 2. three base64url segments; the header is a JSON object with a known `alg` (no `none`),
-///    no `crit`, and (if configured) the required `typ`;
+/// 2. three base64url segments; the header is a UTF-8 JSON object with a known `alg` (no
+///    `none`), no `crit`, no `b64`, and (if configured) the required `typ`;
 /// 3. a key is selected by `kid` and must be pinned to the header's `alg`;
 /// 4. the signature verifies (aws-lc-rs, with the key prepared once at build time);
 /// 5. registered claims have their RFC 7519 types; `exp` and `sub` are present;
@@ -303,7 +303,7 @@ impl JwtVerifier {
             .decode(seg.payload)
             .map_err(|_| InvalidToken::BadEncoding)?;
         let claims: IssOnly<'_> =
-            serde_json::from_slice(&payload).map_err(|_| InvalidToken::BadJson)?;
+            serde_json::from_str(header::utf8(&payload)?).map_err(|_| InvalidToken::BadJson)?;
         let iss = claims.iss.ok_or(InvalidToken::UnknownIssuer)?;
         tenants
             .iter()
