@@ -524,6 +524,9 @@ pub enum ConfigError {
     },
     /// A JWK lacks an `alg` and none was given, or names one we do not accept.
     JwkAlgorithm(String),
+    /// A JWK is not meant for verifying signatures: its `use` is not `sig`, or its `key_ops`
+    /// do not include `verify`. The message says which.
+    JwkPurpose(String),
     /// Two keys share a `kid`.
     DuplicateKeyId(String),
     /// The leeway is larger than the allowed maximum.
@@ -590,6 +593,7 @@ impl fmt::Display for ConfigError {
                 write!(f, "key type cannot be used with algorithm {alg}")
             }
             Self::JwkAlgorithm(m) => write!(f, "jwk algorithm: {m}"),
+            Self::JwkPurpose(m) => write!(f, "jwk is not for verifying signatures: {m}"),
             Self::DuplicateKeyId(kid) => write!(f, "duplicate key id `{kid}`"),
             Self::LeewayTooLarge { secs, max } => {
                 write!(f, "leeway of {secs}s exceeds the maximum of {max}s")

@@ -9,6 +9,7 @@ use base64::Engine as _;
 use jsonwebtoken::{DecodingKey, DecodingKeyKind};
 
 use super::algorithm::{Algorithm, Family};
+use super::key_checks;
 use crate::error::ConfigError;
 
 /// A public key (or HMAC secret) pinned to one algorithm, optionally named by a `kid`.
@@ -163,12 +164,18 @@ impl VerificationKey {
     /// A public key from a JWK (RFC 7517) in JSON.
     ///
     /// The JWK's `alg`, when present, pins the key; otherwise `default_alg` does. The JWK's
-    /// `kid` becomes the key id. Symmetric (`oct`) JWKs and `use: "enc"` keys are refused.
+    /// `kid` becomes the key id. Symmetric (`oct`) JWKs are refused, and so are keys not meant
+    /// for verifying signatures: a `use` other than `sig`, or a `key_ops` without `verify`.
+    /// An EC or OKP key must name its pinned algorithm's curve in `crv` (`P-256` for ES256,
+    /// `P-384` for ES384, `Ed25519` for EdDSA).
     ///
     /// # Errors
     ///
     /// [`ConfigError::JwkAlgorithm`] when no usable algorithm is known or it contradicts
-    /// `default_alg`, [`ConfigError::InvalidKey`] when the JWK does not parse.
+    /// `default_alg`, [`ConfigError::JwkPurpose`] for a key not meant for verifying,
+    /// [`ConfigError::KeyAlgorithmMismatch`] when `kty` does not fit the algorithm,
+    /// [`ConfigError::InvalidKey`] when `crv` is missing or not the algorithm's curve, or the
+    /// JWK does not parse.
     pub fn from_jwk_json(json: &str, default_alg: Option<Algorithm>) -> Result<Self, ConfigError> {
         let value: serde_json::Value =
             serde_json::from_str(json).map_err(|e| ConfigError::JwkAlgorithm(e.to_string()))?;
@@ -189,9 +196,7 @@ impl VerificationKey {
                 ));
             }
         };
-        if value.get("use").and_then(serde_json::Value::as_str) == Some("enc") {
-            return Err(ConfigError::JwkAlgorithm("jwk is an encryption key".into()));
-        }
+        key_checks::jwk_purpose(&value).map_err(ConfigError::JwkPurpose)?;
         let kty = value.get("kty").and_then(serde_json::Value::as_str);
         let kty_ok = matches!(
             (alg.family(), kty),
@@ -200,6 +205,7 @@ impl VerificationKey {
         if !kty_ok {
             return Err(ConfigError::KeyAlgorithmMismatch { alg: alg.as_str() });
         }
+        key_checks::jwk_curve(&value, alg).map_err(|reason| invalid(alg, reason))?;
         let jwk: jsonwebtoken::jwk::Jwk =
             serde_json::from_value(value.clone()).map_err(|e| invalid(alg, e))?;
         let key = DecodingKey::from_jwk(&jwk).map_err(|e| invalid(alg, e))?;

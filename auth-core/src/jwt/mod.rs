@@ -38,6 +38,7 @@ mod header;
 mod issuer;
 mod jwk_set;
 mod key;
+pub(crate) mod key_checks;
 #[cfg(feature = "issuer")]
 mod keyring;
 mod resolver;
