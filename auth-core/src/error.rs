@@ -510,6 +510,22 @@ pub enum ConfigError {
         /// The length given.
         actual: usize,
     },
+    /// An RSA modulus is shorter than the minimum (2048 bits): signatures made with it could
+    /// never verify, and such keys are factorable.
+    WeakRsaKey {
+        /// The algorithm the key was meant for.
+        alg: &'static str,
+        /// The modulus length in bits.
+        bits: usize,
+        /// The minimum length in bits.
+        min: usize,
+    },
+    /// An RSA modulus carries the ROCA fingerprint (CVE-2017-15361): it was made by a key
+    /// generator whose private keys can be computed from the public key.
+    VulnerableRsaKey {
+        /// The algorithm the key was meant for.
+        alg: &'static str,
+    },
     /// Key material could not be parsed for the given algorithm.
     InvalidKey {
         /// The algorithm the key was meant for.
@@ -587,6 +603,15 @@ impl fmt::Display for ConfigError {
             Self::WeakHmacSecret { alg, min, actual } => write!(
                 f,
                 "{alg} secret is {actual} bytes; at least {min} bytes are required"
+            ),
+            Self::WeakRsaKey { alg, bits, min } => write!(
+                f,
+                "{alg} key has a {bits}-bit rsa modulus; at least {min} bits are required"
+            ),
+            Self::VulnerableRsaKey { alg } => write!(
+                f,
+                "{alg} key has the roca fingerprint (cve-2017-15361); its private key can be \
+                 computed from the public key, so generate a new one"
             ),
             Self::InvalidKey { alg, reason } => write!(f, "invalid {alg} key: {reason}"),
             Self::KeyAlgorithmMismatch { alg } => {

@@ -63,7 +63,15 @@ fn prepare_public(alg: Algorithm, key: &DecodingKey) -> Result<Prepared, ConfigE
             ParsedPublicKey::new(verification, spki.as_ref())
         }
     };
-    parsed.map(Prepared::Public).map_err(|e| invalid(alg, e))
+    let parsed = parsed.map_err(|e| invalid(alg, e))?;
+    if alg.family() == Family::Rsa {
+        // Read the modulus back from the parsed key, so PEM, DER and JWK are checked alike.
+        let spki = parsed.as_der().map_err(|e| invalid(alg, e))?;
+        let public = rsa::PublicKey::from_der(spki.as_ref()).map_err(|e| invalid(alg, e))?;
+        let components = rsa::PublicKeyComponents::<Vec<u8>>::from(&public);
+        key_checks::rsa_modulus(alg, &components.n)?;
+    }
+    Ok(Prepared::Public(parsed))
 }
 
 fn invalid(alg: Algorithm, e: impl fmt::Display) -> ConfigError {
@@ -73,7 +81,8 @@ fn invalid(alg: Algorithm, e: impl fmt::Display) -> ConfigError {
     }
 }
 
-/// Counts signature checks per thread, so tests can show what a cache hit skips.
+/// Counts signature checks (and RSA fingerprint checks) per thread, so tests can show what a
+/// cache hit skips and that key checks run at build time only.
 #[cfg(test)]
 pub(crate) mod test_counter {
     use std::cell::Cell;
@@ -85,6 +94,15 @@ pub(crate) mod test_counter {
     /// Signature checks made on this thread so far.
     pub(crate) fn signature_checks() -> u64 {
         SIGNATURE_CHECKS.with(Cell::get)
+    }
+
+    thread_local! {
+        pub(crate) static ROCA_CHECKS: Cell<u64> = const { Cell::new(0) };
+    }
+
+    /// ROCA fingerprint checks made on this thread so far.
+    pub(crate) fn roca_checks() -> u64 {
+        ROCA_CHECKS.with(Cell::get)
     }
 }
 
@@ -125,7 +143,9 @@ impl VerificationKey {
     ///
     /// [`ConfigError::KeyAlgorithmMismatch`] for HMAC algorithms (a PEM is never an HMAC
     /// secret), [`ConfigError::InvalidKey`] when the PEM does not parse as a key of the
-    /// algorithm's type.
+    /// algorithm's type, [`ConfigError::WeakRsaKey`] for an RSA modulus shorter than 2048 bits
+    /// and [`ConfigError::VulnerableRsaKey`] for one with the ROCA fingerprint
+    /// (CVE-2017-15361).
     pub fn from_pem(alg: Algorithm, pem: impl AsRef<[u8]>) -> Result<Self, ConfigError> {
         let pem = pem.as_ref();
         let key = match alg.family() {
@@ -175,7 +195,7 @@ impl VerificationKey {
     /// `default_alg`, [`ConfigError::JwkPurpose`] for a key not meant for verifying,
     /// [`ConfigError::KeyAlgorithmMismatch`] when `kty` does not fit the algorithm,
     /// [`ConfigError::InvalidKey`] when `crv` is missing or not the algorithm's curve, or the
-    /// JWK does not parse.
+    /// JWK does not parse; for RSA, as [`VerificationKey::from_pem`].
     pub fn from_jwk_json(json: &str, default_alg: Option<Algorithm>) -> Result<Self, ConfigError> {
         let value: serde_json::Value =
             serde_json::from_str(json).map_err(|e| ConfigError::JwkAlgorithm(e.to_string()))?;
@@ -532,6 +552,37 @@ mod tests {
             set.candidates(None, Algorithm::HS256),
             Candidates::Keys(_)
         ));
+    }
+
+    // Issue 12, item 14: the RSA modulus checks belong to building a key, not to verifying.
+    #[test]
+    fn rsa_modulus_checks_run_once_when_the_key_is_built_never_per_token() {
+        use aws_lc_rs::encoding::AsDer as _;
+        use aws_lc_rs::signature::KeyPair as _;
+        let pair = rsa::KeyPair::generate(rsa::KeySize::Rsa2048).unwrap();
+        let spki = pair.public_key().as_der().unwrap();
+        let before = test_counter::roca_checks();
+        let key = VerificationKey::from_der(Algorithm::RS256, spki.as_ref()).unwrap();
+        assert_eq!(test_counter::roca_checks(), before + 1);
+
+        let verifier = crate::jwt::JwtVerifier::builder()
+            .key(key)
+            .dangerous_accept_any_audience()
+            .build()
+            .unwrap();
+        let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+        let token = format!(
+            "{}.{}.{}",
+            b64(r#"{"alg":"RS256"}"#),
+            b64(r#"{"sub":"a","exp":4000000000}"#),
+            b64("not a signature")
+        );
+        let signatures = test_counter::signature_checks();
+        for _ in 0..3 {
+            assert!(verifier.verify_sync(&token).is_err());
+        }
+        assert_eq!(test_counter::signature_checks(), signatures + 3);
+        assert_eq!(test_counter::roca_checks(), before + 1);
     }
 
     #[test]

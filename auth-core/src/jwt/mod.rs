@@ -11,6 +11,9 @@
 //! - **Algorithms are pinned per key.** The header's `alg` only selects among keys already
 //!   pinned to that algorithm; `none` does not exist in [`Algorithm`], and a PEM/JWK can never
 //!   become an HMAC secret, so the classic RS256-to-HS256 confusion cannot be configured.
+//! - **Weak keys are refused when built.** RSA moduli shorter than 2048 bits or with the ROCA
+//!   fingerprint (CVE-2017-15361); JWKs whose `use`/`key_ops` are not for verifying, or whose
+//!   `crv` is not the pinned algorithm's curve.
 //! - **Keys never come from the token.** `jwk`, `jku`, `x5u` and `x5c` headers are ignored.
 //! - **Types are strict.** Header and payload must be UTF-8 (RFC 7515 section 5.2), even in
 //!   members we ignore; `exp`/`nbf`/`iat` must be JSON numbers, `aud` a string or array of
