@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::claims::ClaimNames;
-use super::key::{KeySet, VerificationKey};
+use super::key::VerificationKey;
+use super::key_set::KeySet;
 use super::resolver::{KeyResolver, StaticKeys};
 use super::verifier::{ClaimCheck, JwtVerifier, Tenant, VerifierInner};
 use crate::clock::{Clock, SystemClock};
@@ -19,6 +20,11 @@ pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(30);
 pub const MAX_LEEWAY: Duration = Duration::from_secs(300);
 /// The default maximum token length, checked before anything is decoded.
 pub const DEFAULT_MAX_TOKEN_LEN: usize = 8 * 1024;
+/// How many keys a token without `kid` is tried against by default, when the key set has no
+/// key without `kid` for its algorithm (see [`JwtVerifierBuilder::keys_tried_without_kid`]).
+pub const DEFAULT_KEYS_TRIED_WITHOUT_KID: usize = 2;
+/// The largest [`JwtVerifierBuilder::keys_tried_without_kid`] accepted.
+pub const MAX_KEYS_TRIED_WITHOUT_KID: usize = 8;
 
 const REGISTERED: [&str; 7] = ["sub", "iss", "aud", "exp", "nbf", "iat", "jti"];
 
@@ -40,6 +46,7 @@ pub struct JwtVerifierBuilder {
     leeway: Duration,
     required_typ: Option<String>,
     max_token_len: usize,
+    keys_tried_without_kid: usize,
     names: ClaimNames,
     clock: Arc<dyn Clock>,
     checks: Vec<ClaimCheck>,
@@ -70,6 +77,7 @@ impl Default for JwtVerifierBuilder {
             leeway: DEFAULT_LEEWAY,
             required_typ: None,
             max_token_len: DEFAULT_MAX_TOKEN_LEN,
+            keys_tried_without_kid: DEFAULT_KEYS_TRIED_WITHOUT_KID,
             names: ClaimNames::default(),
             clock: Arc::new(SystemClock),
             checks: Vec::new(),
@@ -179,6 +187,19 @@ impl JwtVerifierBuilder {
         self
     }
 
+    /// How many keys a token **without** `kid` is tried against when the key set has no key
+    /// without `kid` for the token's `alg`: the first `n` keys pinned to that `alg`, in the
+    /// set's order (default 2, from 1 to 8). When the set does have keys without `kid` for the
+    /// `alg`, a token without `kid` is tried against those only. Tokens with a `kid` are not
+    /// affected: a `kid` selects its key.
+    ///
+    /// The bound keeps an unauthenticated token from costing one signature check per key of a
+    /// large JWK Set; issuers that sign without `kid` normally publish a single key.
+    pub fn keys_tried_without_kid(mut self, n: usize) -> Self {
+        self.keys_tried_without_kid = n;
+        self
+    }
+
     /// Name of the space-delimited scope claim (default `scope`).
     pub fn scope_claim(mut self, name: impl Into<String>) -> Self {
         self.names.scope = name.into();
@@ -219,7 +240,8 @@ impl JwtVerifierBuilder {
     ///
     /// [`ConfigError`] when no keys are configured, two keys share a `kid`, no audience is set
     /// (and the dangerous opt-out was not used), the leeway exceeds 300 s, the maximum token
-    /// length is zero, or an issuer, audience or claim name is empty or invalid.
+    /// length is zero, the keys tried without `kid` are not from 1 to 8, or an issuer,
+    /// audience or claim name is empty or invalid.
     pub fn build(self) -> Result<JwtVerifier, ConfigError> {
         let by_issuer = !self.trusted.is_empty();
         let tenants = if by_issuer {
@@ -286,6 +308,12 @@ impl JwtVerifierBuilder {
         if self.max_token_len == 0 {
             return Err(ConfigError::ZeroMaxTokenLength);
         }
+        if !(1..=MAX_KEYS_TRIED_WITHOUT_KID).contains(&self.keys_tried_without_kid) {
+            return Err(ConfigError::OutOfRange(format!(
+                "keys tried without kid is {}; it must be from 1 to {MAX_KEYS_TRIED_WITHOUT_KID}",
+                self.keys_tried_without_kid
+            )));
+        }
         if self.required_typ.as_ref().is_some_and(String::is_empty) {
             return Err(ConfigError::EmptyValue("required type"));
         }
@@ -300,6 +328,7 @@ impl JwtVerifierBuilder {
             leeway: self.leeway,
             required_typ: self.required_typ,
             max_token_len: self.max_token_len,
+            keys_tried_without_kid: self.keys_tried_without_kid,
             names: self.names,
             clock: self.clock,
             checks: self.checks,

@@ -22,7 +22,8 @@
 //! - **Time is injected.** jsonwebtoken's own `exp`/`nbf` validation (which reads the system
 //!   clock) is not used; all time checks read the configured [`Clock`](crate::clock::Clock).
 //! - **Bounded work.** Tokens longer than the maximum (8 KiB by default) are refused before any
-//!   base64 or JSON decoding; claims-level errors (expired, wrong issuer) are only reported
+//!   base64 or JSON decoding; a token without `kid` is tried against a bounded number of keys
+//!   (see [`KeySet`]'s "Key selection"); claims-level errors (expired, wrong issuer) are only reported
 //!   after the signature verified.
 //! - **Crypto backend.** jsonwebtoken is built with `aws_lc_rs` only: RS256 verification is
 //!   several times faster than `rust_crypto` here, and `rust_crypto` pulls in the `rsa` crate
@@ -42,6 +43,7 @@ mod issuer;
 mod jwk_set;
 mod key;
 pub(crate) mod key_checks;
+mod key_set;
 #[cfg(feature = "issuer")]
 mod keyring;
 mod resolver;
@@ -54,10 +56,12 @@ pub use algorithm::Algorithm;
 #[cfg_attr(docsrs, doc(cfg(feature = "token-cache")))]
 pub use cache::{DEFAULT_TOKEN_CACHE_TTL, TokenCache};
 pub use config::{
-    DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_LEN, JwtVerifierBuilder, MAX_LEEWAY, TrustedIssuer,
+    DEFAULT_KEYS_TRIED_WITHOUT_KID, DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_LEN, JwtVerifierBuilder,
+    MAX_KEYS_TRIED_WITHOUT_KID, MAX_LEEWAY, TrustedIssuer,
 };
 pub use jwk_set::{JWKS_CONTENT_TYPE, JwksDocument, PublicJwkSet};
-pub use key::{KeySet, VerificationKey};
+pub use key::VerificationKey;
+pub use key_set::KeySet;
 pub use resolver::{BoxFuture, KeyResolver, StaticKeys};
 pub use verifier::{JwtVerifier, Verify};
 

@@ -12,7 +12,7 @@ use base64::Engine as _;
 use super::claims::{self, ClaimNames};
 use super::config::JwtVerifierBuilder;
 use super::header::{self, TokenHeader};
-use super::key::{Candidates, KeySet};
+use super::key_set::{Candidates, KeySet};
 use super::resolver::{BoxFuture, KeyResolver};
 use crate::clock::{Clock, UnixTime};
 use crate::error::{AuthError, InvalidToken};
@@ -27,7 +27,8 @@ pub(crate) type ClaimCheck = Arc<dyn Fn(&Principal) -> Result<(), String> + Send
 /// 1. the token length is at most the configured maximum (nothing decoded before that);
 /// 2. three base64url segments; the header is a UTF-8 JSON object with a known `alg` (no
 ///    `none`), no `crit`, no `b64`, and (if configured) the required `typ`;
-/// 3. a key is selected by `kid` and must be pinned to the header's `alg`;
+/// 3. a key is selected by `kid` and must be pinned to the header's `alg` (a token without
+///    `kid` is tried against a bounded number of keys: see [`KeySet`]'s "Key selection");
 /// 4. the signature verifies (aws-lc-rs, with the key prepared once at build time);
 /// 5. registered claims have their RFC 7519 types; `exp` and `sub` are present;
 /// 6. `exp`, `nbf` and `iat` against the injected clock with the leeway; `iss`; `aud`;
@@ -93,6 +94,8 @@ pub(crate) struct VerifierInner {
     pub(crate) leeway: Duration,
     pub(crate) required_typ: Option<String>,
     pub(crate) max_token_len: usize,
+    /// How many keys a token without `kid` may be tried against (see [`KeySet`]).
+    pub(crate) keys_tried_without_kid: usize,
     pub(crate) names: ClaimNames,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) checks: Vec<ClaimCheck>,
@@ -107,6 +110,7 @@ impl fmt::Debug for JwtVerifier {
             .field("leeway", &i.leeway)
             .field("required_typ", &i.required_typ)
             .field("max_token_len", &i.max_token_len)
+            .field("keys_tried_without_kid", &i.keys_tried_without_kid)
             .field("clock", &i.clock)
             .field("custom_checks", &i.checks.len())
             .finish()
@@ -225,7 +229,11 @@ impl JwtVerifier {
         let keys = tenant.resolver.current();
         if let Some(keys) = &keys
             && !matches!(
-                keys.candidates(header.kid.as_deref(), header.alg),
+                keys.candidates(
+                    header.kid.as_deref(),
+                    header.alg,
+                    self.inner.keys_tried_without_kid
+                ),
                 Candidates::None
             )
         {
@@ -318,7 +326,11 @@ impl JwtVerifier {
         tenant: &Tenant,
         keys: &KeySet,
     ) -> Result<Principal, AuthError> {
-        let candidates = match keys.candidates(header.kid.as_deref(), header.alg) {
+        let candidates = match keys.candidates(
+            header.kid.as_deref(),
+            header.alg,
+            self.inner.keys_tried_without_kid,
+        ) {
             Candidates::Keys(k) => k,
             Candidates::AlgorithmMismatch => return Err(InvalidToken::AlgorithmMismatch.into()),
             Candidates::None => return Err(InvalidToken::UnknownKey.into()),
