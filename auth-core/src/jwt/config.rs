@@ -123,7 +123,8 @@ impl JwtVerifierBuilder {
     /// list is rejected as `INVALID_TOKEN` without any key lookup or fetch. Verifier-wide
     /// [`key`](Self::key), [`key_resolver`](Self::key_resolver), [`jwks`](Self::jwks) and
     /// [`issuer`](Self::issuer) cannot be combined with this; verifier-wide
-    /// [`audience`](Self::audience)s apply to trusted issuers that set none.
+    /// [`audience`](Self::audience)s and [`require_type`](Self::require_type) apply to trusted
+    /// issuers that set none.
     ///
     /// ```
     /// use auth_core::jwt::{Algorithm, JwtVerifier, TrustedIssuer, VerificationKey};
@@ -175,7 +176,11 @@ impl JwtVerifierBuilder {
         self
     }
 
-    /// Requires the header `typ` to be this media type, e.g. `"at+jwt"` (RFC 9068).
+    /// Requires the header `typ` to be this media type, e.g. `"at+jwt"` (RFC 9068), compared
+    /// as RFC 7515 says (case-insensitively, `application/` optional).
+    ///
+    /// With [`trusted_issuer`](Self::trusted_issuer)s, this is the default for the issuers
+    /// that set none with [`TrustedIssuer::require_type`].
     pub fn require_type(mut self, typ: impl Into<String>) -> Self {
         self.required_typ = Some(typ.into());
         self
@@ -268,10 +273,15 @@ impl JwtVerifierBuilder {
                 if audiences.iter().flatten().any(String::is_empty) {
                     return Err(ConfigError::EmptyValue("audience"));
                 }
+                let required_typ = t.required_typ.or_else(|| self.required_typ.clone());
+                if required_typ.as_ref().is_some_and(String::is_empty) {
+                    return Err(ConfigError::EmptyValue("required type"));
+                }
                 tenants.push(Tenant {
                     resolver: t.resolver,
                     issuers: vec![t.issuer],
                     audiences,
+                    required_typ,
                 });
             }
             tenants
@@ -291,6 +301,7 @@ impl JwtVerifierBuilder {
                 } else {
                     Some(self.audiences.clone())
                 },
+                required_typ: self.required_typ.clone(),
             }]
         };
         if self.issuers.iter().any(String::is_empty) {
@@ -326,7 +337,6 @@ impl JwtVerifierBuilder {
             tenants,
             by_issuer,
             leeway: self.leeway,
-            required_typ: self.required_typ,
             max_token_len: self.max_token_len,
             keys_tried_without_kid: self.keys_tried_without_kid,
             names: self.names,
@@ -336,14 +346,15 @@ impl JwtVerifierBuilder {
     }
 }
 
-/// One issuer a multi-issuer verifier trusts: its exact `iss`, where its keys come from, and
-/// the audiences its tokens must carry. Added with
+/// One issuer a multi-issuer verifier trusts: its exact `iss`, where its keys come from, the
+/// audiences its tokens must carry and the header `typ` they must have. Added with
 /// [`JwtVerifierBuilder::trusted_issuer`].
 #[must_use]
 pub struct TrustedIssuer {
     issuer: String,
     resolver: Arc<dyn KeyResolver>,
     audiences: Vec<String>,
+    required_typ: Option<String>,
 }
 
 impl fmt::Debug for TrustedIssuer {
@@ -352,6 +363,7 @@ impl fmt::Debug for TrustedIssuer {
             .field("issuer", &self.issuer)
             .field("resolver", &self.resolver)
             .field("audiences", &self.audiences)
+            .field("required_typ", &self.required_typ)
             .finish()
     }
 }
@@ -363,6 +375,7 @@ impl TrustedIssuer {
             issuer: issuer.into(),
             resolver: Arc::new(resolver),
             audiences: Vec::new(),
+            required_typ: None,
         }
     }
 
@@ -401,6 +414,40 @@ impl TrustedIssuer {
     /// Requires `aud` to contain this value (call again to accept several).
     pub fn audience(mut self, aud: impl Into<String>) -> Self {
         self.audiences.push(aud.into());
+        self
+    }
+
+    /// Requires this issuer's tokens to carry the header `typ` given, e.g. `"at+jwt"` (RFC
+    /// 9068), compared as RFC 7515 says (case-insensitively, `application/` optional). Without
+    /// it, the verifier-wide [`JwtVerifierBuilder::require_type`] applies, if any.
+    ///
+    /// The token's `iss` picks the issuer first, so an unknown `iss` is still refused before
+    /// any `typ` check, key lookup or fetch.
+    ///
+    /// ```
+    /// use auth_core::jwt::{Algorithm, JwtVerifier, TrustedIssuer, VerificationKey};
+    /// use auth_core::ErrorCode;
+    ///
+    /// let secret = b"an example secret of at least thirty-two bytes";
+    /// let key = || VerificationKey::hmac(Algorithm::HS256, secret);
+    /// let verifier = JwtVerifier::builder()
+    ///     .trusted_issuer(TrustedIssuer::with_keys("https://ours.example", [key()?])?.require_type("at+jwt"))
+    ///     .trusted_issuer(TrustedIssuer::with_keys("https://legacy.example", [key()?])?)
+    ///     .audience("orders-api")
+    ///     .build()?;
+    ///
+    /// let sign = |iss: &str| {
+    ///     let claims = serde_json::json!({"sub": "x", "iss": iss, "aud": "orders-api", "exp": u32::MAX});
+    ///     let header = jsonwebtoken::Header::default(); // `typ: JWT`
+    ///     jsonwebtoken::encode(&header, &claims, &jsonwebtoken::EncodingKey::from_secret(secret))
+    /// };
+    /// let ours = sign("https://ours.example")?;
+    /// assert_eq!(verifier.verify_sync(&ours).unwrap_err().code(), ErrorCode::InvalidToken);
+    /// assert!(verifier.verify_sync(&sign("https://legacy.example")?).is_ok());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn require_type(mut self, typ: impl Into<String>) -> Self {
+        self.required_typ = Some(typ.into());
         self
     }
 

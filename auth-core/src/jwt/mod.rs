@@ -23,8 +23,8 @@
 //!   clock) is not used; all time checks read the configured [`Clock`](crate::clock::Clock).
 //! - **Bounded work.** Tokens longer than the maximum (8 KiB by default) are refused before any
 //!   base64 or JSON decoding; a token without `kid` is tried against a bounded number of keys
-//!   (see [`KeySet`]'s "Key selection"); claims-level errors (expired, wrong issuer) are only reported
-//!   after the signature verified.
+//!   (see [`KeySet`]'s "Key selection"); claims-level errors (expired, wrong issuer) are only
+//!   reported after the signature verified.
 //! - **Crypto backend.** jsonwebtoken is built with `aws_lc_rs` only: RS256 verification is
 //!   several times faster than `rust_crypto` here, and `rust_crypto` pulls in the `rsa` crate
 //!   with an open timing advisory (RUSTSEC-2023-0071). jsonwebtoken parses PEM and JWK key
