@@ -49,6 +49,7 @@ mod keyring;
 mod resolver;
 #[cfg(feature = "issuer")]
 mod signing;
+mod trusted_issuer;
 mod verifier;
 
 pub use algorithm::Algorithm;
@@ -57,12 +58,13 @@ pub use algorithm::Algorithm;
 pub use cache::{DEFAULT_TOKEN_CACHE_TTL, TokenCache};
 pub use config::{
     DEFAULT_KEYS_TRIED_WITHOUT_KID, DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_LEN, JwtVerifierBuilder,
-    MAX_KEYS_TRIED_WITHOUT_KID, MAX_LEEWAY, TrustedIssuer,
+    MAX_KEYS_TRIED_WITHOUT_KID, MAX_LEEWAY,
 };
 pub use jwk_set::{JWKS_CONTENT_TYPE, JwksDocument, PublicJwkSet};
 pub use key::VerificationKey;
 pub use key_set::KeySet;
 pub use resolver::{BoxFuture, KeyResolver, StaticKeys};
+pub use trusted_issuer::TrustedIssuer;
 pub use verifier::{JwtVerifier, Verify};
 
 #[cfg(feature = "issuer")]
