@@ -350,6 +350,8 @@ pub enum InvalidToken {
     /// The (not yet verified) `iss` names no issuer this verifier trusts, so no key was even
     /// looked up.
     UnknownIssuer,
+    /// The header carries `b64` (RFC 7797 unencoded payload), which is never supported.
+    UnencodedPayload,
 }
 
 impl fmt::Display for InvalidToken {
@@ -371,6 +373,7 @@ impl fmt::Display for InvalidToken {
             Self::ClaimsShape => f.write_str("claims do not match the application's claims type"),
             Self::Custom(m) => write!(f, "custom claim check failed: {m}"),
             Self::UnknownIssuer => f.write_str("token iss is not a trusted issuer"),
+            Self::UnencodedPayload => f.write_str("token header has an unsupported b64 parameter"),
         }
     }
 }
@@ -507,6 +510,22 @@ pub enum ConfigError {
         /// The length given.
         actual: usize,
     },
+    /// An RSA modulus is shorter than the minimum (2048 bits): signatures made with it could
+    /// never verify, and such keys are factorable.
+    WeakRsaKey {
+        /// The algorithm the key was meant for.
+        alg: &'static str,
+        /// The modulus length in bits.
+        bits: usize,
+        /// The minimum length in bits.
+        min: usize,
+    },
+    /// An RSA modulus carries the ROCA fingerprint (CVE-2017-15361): it was made by a key
+    /// generator whose private keys can be computed from the public key.
+    VulnerableRsaKey {
+        /// The algorithm the key was meant for.
+        alg: &'static str,
+    },
     /// Key material could not be parsed for the given algorithm.
     InvalidKey {
         /// The algorithm the key was meant for.
@@ -521,6 +540,9 @@ pub enum ConfigError {
     },
     /// A JWK lacks an `alg` and none was given, or names one we do not accept.
     JwkAlgorithm(String),
+    /// A JWK is not meant for verifying signatures: its `use` is not `sig`, or its `key_ops`
+    /// do not include `verify`. The message says which.
+    JwkPurpose(String),
     /// Two keys share a `kid`.
     DuplicateKeyId(String),
     /// The leeway is larger than the allowed maximum.
@@ -582,11 +604,21 @@ impl fmt::Display for ConfigError {
                 f,
                 "{alg} secret is {actual} bytes; at least {min} bytes are required"
             ),
+            Self::WeakRsaKey { alg, bits, min } => write!(
+                f,
+                "{alg} key has a {bits}-bit rsa modulus; at least {min} bits are required"
+            ),
+            Self::VulnerableRsaKey { alg } => write!(
+                f,
+                "{alg} key has the roca fingerprint (cve-2017-15361); its private key can be \
+                 computed from the public key, so generate a new one"
+            ),
             Self::InvalidKey { alg, reason } => write!(f, "invalid {alg} key: {reason}"),
             Self::KeyAlgorithmMismatch { alg } => {
                 write!(f, "key type cannot be used with algorithm {alg}")
             }
             Self::JwkAlgorithm(m) => write!(f, "jwk algorithm: {m}"),
+            Self::JwkPurpose(m) => write!(f, "jwk is not for verifying signatures: {m}"),
             Self::DuplicateKeyId(kid) => write!(f, "duplicate key id `{kid}`"),
             Self::LeewayTooLarge { secs, max } => {
                 write!(f, "leeway of {secs}s exceeds the maximum of {max}s")

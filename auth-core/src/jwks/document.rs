@@ -3,6 +3,7 @@
 
 use serde_json::Value;
 
+use crate::jwt::key_checks;
 use crate::jwt::{Algorithm, KeySet, VerificationKey};
 
 /// At most this many JWKs of one document are looked at; real providers publish a handful.
@@ -72,23 +73,6 @@ fn algorithms_for(jwk: &Value, allowed: &[Algorithm]) -> Result<Vec<Algorithm>, 
     Ok(algs)
 }
 
-/// Checks `use` and `key_ops`: the key must be meant for verifying signatures.
-fn check_purpose(jwk: &Value) -> Result<(), String> {
-    match jwk.get("use") {
-        None => {}
-        Some(Value::String(u)) if u == "sig" => {}
-        Some(Value::String(u)) => return Err(format!("use `{u}` is not sig")),
-        Some(_) => return Err("use is not a string".into()),
-    }
-    if let Some(ops) = jwk.get("key_ops") {
-        let ops = ops.as_array().ok_or("key_ops is not an array")?;
-        if !ops.iter().any(|o| o.as_str() == Some("verify")) {
-            return Err("key_ops does not include verify".into());
-        }
-    }
-    Ok(())
-}
-
 /// Parses `body` as a JWK Set, keeping the keys usable with `allowed`.
 pub(crate) fn parse(body: &[u8], allowed: &[Algorithm]) -> Result<Parsed, DocumentError> {
     let doc: Value = serde_json::from_slice(body).map_err(|_| DocumentError::NotJson)?;
@@ -118,7 +102,7 @@ pub(crate) fn parse(body: &[u8], allowed: &[Algorithm]) -> Result<Parsed, Docume
             skip("kid is not a string".into());
             continue;
         }
-        if let Err(reason) = check_purpose(jwk) {
+        if let Err(reason) = key_checks::jwk_purpose(jwk) {
             skip(reason);
             continue;
         }
@@ -206,6 +190,38 @@ mod tests {
         assert_eq!(
             skipped,
             ["sym", "weird", "enc", "no-n", "hs", "ops", "bogus-alg", "-"]
+        );
+    }
+
+    // Issue 12, item 13: fetched keys follow the same rules as configured ones, and are
+    // skipped one by one (logged by the source), like `use: "enc"` keys.
+    #[test]
+    fn keys_with_a_wrong_curve_label_or_no_verify_op_are_skipped() {
+        let p256 = r#""x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0""#;
+        let doc = format!(
+            r#"{{"keys":[
+                {{"kty":"EC","kid":"p384-label","alg":"ES256","crv":"P-384",{p256}}},
+                {{"kty":"EC","kid":"p256","alg":"ES256","crv":"P-256",{p256}}},
+                {{"kty":"OKP","kid":"x25519","alg":"EdDSA","crv":"X25519","x":"{ED_X}"}},
+                {},
+                {}
+            ]}}"#,
+            ed("sign-only", r#","key_ops":["sign"]"#),
+            ed("verify", r#","key_ops":["verify"],"use":"sig""#),
+        );
+        let parsed = parse(doc.as_bytes(), &DEFAULT).unwrap();
+        let kids: Vec<_> = parsed.keys.iter().map(|k| k.kid().unwrap()).collect();
+        assert_eq!(kids, ["p256", "verify"]);
+        let skipped: Vec<_> = parsed
+            .skipped
+            .iter()
+            .map(|s| s.kid.as_deref().unwrap())
+            .collect();
+        assert_eq!(skipped, ["p384-label", "x25519", "sign-only"]);
+        assert!(
+            parsed.skipped[0].reason.contains("crv"),
+            "{:?}",
+            parsed.skipped
         );
     }
 

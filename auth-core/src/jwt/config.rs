@@ -6,8 +6,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::claims::ClaimNames;
-use super::key::{KeySet, VerificationKey};
+use super::key::VerificationKey;
+use super::key_set::KeySet;
 use super::resolver::{KeyResolver, StaticKeys};
+use super::trusted_issuer::TrustedIssuer;
 use super::verifier::{ClaimCheck, JwtVerifier, Tenant, VerifierInner};
 use crate::clock::{Clock, SystemClock};
 use crate::error::ConfigError;
@@ -19,6 +21,11 @@ pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(30);
 pub const MAX_LEEWAY: Duration = Duration::from_secs(300);
 /// The default maximum token length, checked before anything is decoded.
 pub const DEFAULT_MAX_TOKEN_LEN: usize = 8 * 1024;
+/// How many keys a token without `kid` is tried against by default, when the key set has no
+/// key without `kid` for its algorithm (see [`JwtVerifierBuilder::keys_tried_without_kid`]).
+pub const DEFAULT_KEYS_TRIED_WITHOUT_KID: usize = 2;
+/// The largest [`JwtVerifierBuilder::keys_tried_without_kid`] accepted.
+pub const MAX_KEYS_TRIED_WITHOUT_KID: usize = 8;
 
 const REGISTERED: [&str; 7] = ["sub", "iss", "aud", "exp", "nbf", "iat", "jti"];
 
@@ -40,6 +47,7 @@ pub struct JwtVerifierBuilder {
     leeway: Duration,
     required_typ: Option<String>,
     max_token_len: usize,
+    keys_tried_without_kid: usize,
     names: ClaimNames,
     clock: Arc<dyn Clock>,
     checks: Vec<ClaimCheck>,
@@ -70,6 +78,7 @@ impl Default for JwtVerifierBuilder {
             leeway: DEFAULT_LEEWAY,
             required_typ: None,
             max_token_len: DEFAULT_MAX_TOKEN_LEN,
+            keys_tried_without_kid: DEFAULT_KEYS_TRIED_WITHOUT_KID,
             names: ClaimNames::default(),
             clock: Arc::new(SystemClock),
             checks: Vec::new(),
@@ -115,7 +124,8 @@ impl JwtVerifierBuilder {
     /// list is rejected as `INVALID_TOKEN` without any key lookup or fetch. Verifier-wide
     /// [`key`](Self::key), [`key_resolver`](Self::key_resolver), [`jwks`](Self::jwks) and
     /// [`issuer`](Self::issuer) cannot be combined with this; verifier-wide
-    /// [`audience`](Self::audience)s apply to trusted issuers that set none.
+    /// [`audience`](Self::audience)s and [`require_type`](Self::require_type) apply to trusted
+    /// issuers that set none.
     ///
     /// ```
     /// use auth_core::jwt::{Algorithm, JwtVerifier, TrustedIssuer, VerificationKey};
@@ -167,7 +177,11 @@ impl JwtVerifierBuilder {
         self
     }
 
-    /// Requires the header `typ` to be this media type, e.g. `"at+jwt"` (RFC 9068).
+    /// Requires the header `typ` to be this media type, e.g. `"at+jwt"` (RFC 9068), compared
+    /// as RFC 7515 says (case-insensitively, `application/` optional).
+    ///
+    /// With [`trusted_issuer`](Self::trusted_issuer)s, this is the default for the issuers
+    /// that set none with [`TrustedIssuer::require_type`].
     pub fn require_type(mut self, typ: impl Into<String>) -> Self {
         self.required_typ = Some(typ.into());
         self
@@ -176,6 +190,19 @@ impl JwtVerifierBuilder {
     /// Maximum token length in bytes, enforced before any decoding (default 8 KiB).
     pub fn max_token_len(mut self, len: usize) -> Self {
         self.max_token_len = len;
+        self
+    }
+
+    /// How many keys a token **without** `kid` is tried against when the key set has no key
+    /// without `kid` for the token's `alg`: the first `n` keys pinned to that `alg`, in the
+    /// set's order (default 2, from 1 to 8). When the set does have keys without `kid` for the
+    /// `alg`, a token without `kid` is tried against those only. Tokens with a `kid` are not
+    /// affected: a `kid` selects its key.
+    ///
+    /// The bound keeps an unauthenticated token from costing one signature check per key of a
+    /// large JWK Set; issuers that sign without `kid` normally publish a single key.
+    pub fn keys_tried_without_kid(mut self, n: usize) -> Self {
+        self.keys_tried_without_kid = n;
         self
     }
 
@@ -219,7 +246,8 @@ impl JwtVerifierBuilder {
     ///
     /// [`ConfigError`] when no keys are configured, two keys share a `kid`, no audience is set
     /// (and the dangerous opt-out was not used), the leeway exceeds 300 s, the maximum token
-    /// length is zero, or an issuer, audience or claim name is empty or invalid.
+    /// length is zero, the keys tried without `kid` are not from 1 to 8, or an issuer,
+    /// audience or claim name is empty or invalid.
     pub fn build(self) -> Result<JwtVerifier, ConfigError> {
         let by_issuer = !self.trusted.is_empty();
         let tenants = if by_issuer {
@@ -246,10 +274,15 @@ impl JwtVerifierBuilder {
                 if audiences.iter().flatten().any(String::is_empty) {
                     return Err(ConfigError::EmptyValue("audience"));
                 }
+                let required_typ = t.required_typ.or_else(|| self.required_typ.clone());
+                if required_typ.as_ref().is_some_and(String::is_empty) {
+                    return Err(ConfigError::EmptyValue("required type"));
+                }
                 tenants.push(Tenant {
                     resolver: t.resolver,
                     issuers: vec![t.issuer],
                     audiences,
+                    required_typ,
                 });
             }
             tenants
@@ -269,6 +302,7 @@ impl JwtVerifierBuilder {
                 } else {
                     Some(self.audiences.clone())
                 },
+                required_typ: self.required_typ.clone(),
             }]
         };
         if self.issuers.iter().any(String::is_empty) {
@@ -286,6 +320,12 @@ impl JwtVerifierBuilder {
         if self.max_token_len == 0 {
             return Err(ConfigError::ZeroMaxTokenLength);
         }
+        if !(1..=MAX_KEYS_TRIED_WITHOUT_KID).contains(&self.keys_tried_without_kid) {
+            return Err(ConfigError::OutOfRange(format!(
+                "keys tried without kid is {}; it must be from 1 to {MAX_KEYS_TRIED_WITHOUT_KID}",
+                self.keys_tried_without_kid
+            )));
+        }
         if self.required_typ.as_ref().is_some_and(String::is_empty) {
             return Err(ConfigError::EmptyValue("required type"));
         }
@@ -298,87 +338,12 @@ impl JwtVerifierBuilder {
             tenants,
             by_issuer,
             leeway: self.leeway,
-            required_typ: self.required_typ,
             max_token_len: self.max_token_len,
+            keys_tried_without_kid: self.keys_tried_without_kid,
             names: self.names,
             clock: self.clock,
             checks: self.checks,
         }))
-    }
-}
-
-/// One issuer a multi-issuer verifier trusts: its exact `iss`, where its keys come from, and
-/// the audiences its tokens must carry. Added with
-/// [`JwtVerifierBuilder::trusted_issuer`].
-#[must_use]
-pub struct TrustedIssuer {
-    issuer: String,
-    resolver: Arc<dyn KeyResolver>,
-    audiences: Vec<String>,
-}
-
-impl fmt::Debug for TrustedIssuer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TrustedIssuer")
-            .field("issuer", &self.issuer)
-            .field("resolver", &self.resolver)
-            .field("audiences", &self.audiences)
-            .finish()
-    }
-}
-
-impl TrustedIssuer {
-    /// Tokens with `iss` equal to `issuer` are verified with keys from `resolver`.
-    pub fn new(issuer: impl Into<String>, resolver: impl KeyResolver) -> Self {
-        Self {
-            issuer: issuer.into(),
-            resolver: Arc::new(resolver),
-            audiences: Vec::new(),
-        }
-    }
-
-    /// Tokens with `iss` equal to `issuer` are verified with these fixed keys.
-    ///
-    /// # Errors
-    ///
-    /// As [`KeySet::new`]: no keys, or two keys sharing a `kid`.
-    pub fn with_keys(
-        issuer: impl Into<String>,
-        keys: impl IntoIterator<Item = VerificationKey>,
-    ) -> Result<Self, ConfigError> {
-        let set = KeySet::new(keys.into_iter().collect())?;
-        Ok(Self::new(issuer, StaticKeys::new(set)))
-    }
-
-    /// The OpenID Provider a [`JwksSource`](crate::jwks::JwksSource) was built for
-    /// (with [`from_oidc_issuer`](crate::jwks::JwksSource::from_oidc_issuer)), with its keys.
-    ///
-    /// # Errors
-    ///
-    /// [`ConfigError::MissingSetting`] when the source was built from a plain JWKS URL (use
-    /// [`TrustedIssuer::new`] with the issuer then).
-    #[cfg(feature = "jwks")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "jwks")))]
-    pub fn jwks(source: crate::jwks::JwksSource) -> Result<Self, ConfigError> {
-        let issuer = source
-            .oidc_issuer()
-            .ok_or(ConfigError::MissingSetting(
-                "an oidc issuer (JwksSource::from_oidc_issuer) for TrustedIssuer::jwks",
-            ))?
-            .to_owned();
-        Ok(Self::new(issuer, source))
-    }
-
-    /// Requires `aud` to contain this value (call again to accept several).
-    pub fn audience(mut self, aud: impl Into<String>) -> Self {
-        self.audiences.push(aud.into());
-        self
-    }
-
-    /// The issuer.
-    #[must_use]
-    pub fn issuer(&self) -> &str {
-        &self.issuer
     }
 }
 

@@ -26,6 +26,8 @@ struct RawHeader<'a> {
     typ: Option<Cow<'a, str>>,
     #[serde(default)]
     crit: Presence,
+    #[serde(default)]
+    b64: Presence,
 }
 
 /// Records that a member was present, whatever its value (even `null`).
@@ -38,13 +40,27 @@ impl<'de> Deserialize<'de> for Presence {
     }
 }
 
+/// The decoded bytes of a header or payload as UTF-8 text. RFC 7515 section 5.2 requires
+/// rejecting a header that is not UTF-8; checked before any JSON parsing because serde_json
+/// skips the members it ignores without validating their bytes.
+pub(crate) fn utf8(json: &[u8]) -> Result<&str, InvalidToken> {
+    std::str::from_utf8(json).map_err(|_| InvalidToken::BadJson)
+}
+
 /// Parses the decoded header JSON. Duplicate members are refused by serde's derive.
 pub(crate) fn parse(json: &[u8]) -> Result<TokenHeader<'_>, InvalidToken> {
-    let raw: RawHeader<'_> = serde_json::from_slice(json).map_err(|_| InvalidToken::BadJson)?;
+    let raw: RawHeader<'_> =
+        serde_json::from_str(utf8(json)?).map_err(|_| InvalidToken::BadJson)?;
     // We implement no JWS extension, so any `crit` (even an empty one, which RFC 7515
     // section 4.1.11 forbids) makes the token unacceptable.
     if raw.crit.0 {
         return Err(InvalidToken::UnsupportedCritical);
+    }
+    // RFC 7797 `b64` changes what the signature covers. We never support unencoded payloads,
+    // so its mere presence (whatever the value, and even without `crit`, which RFC 7797
+    // requires alongside it) makes the token unacceptable.
+    if raw.b64.0 {
+        return Err(InvalidToken::UnencodedPayload);
     }
     let alg = Algorithm::from_name(&raw.alg).ok_or(InvalidToken::UnsupportedAlgorithm)?;
     Ok(TokenHeader {
@@ -101,6 +117,28 @@ mod tests {
         );
         assert_eq!(parse(b"[1]").unwrap_err(), InvalidToken::BadJson);
         assert_eq!(parse(br#"{"alg":5}"#).unwrap_err(), InvalidToken::BadJson);
+    }
+
+    #[test]
+    fn headers_that_are_not_utf8_are_bad_json() {
+        // Issue 12, item 11: the invalid bytes sit in a member serde_json would skip.
+        assert_eq!(
+            parse(b"{\"alg\":\"HS256\",\"x\":\"\xff\"}").unwrap_err(),
+            InvalidToken::BadJson
+        );
+        assert!(parse("{\"alg\":\"HS256\",\"x\":\"\u{e9}\"}".as_bytes()).is_ok());
+    }
+
+    #[test]
+    fn b64_is_refused_whatever_its_value() {
+        // Issue 12, item 12.
+        for v in ["false", "true", "null", "{}"] {
+            let h = format!(r#"{{"alg":"HS256","b64":{v}}}"#);
+            assert_eq!(
+                parse(h.as_bytes()).unwrap_err(),
+                InvalidToken::UnencodedPayload
+            );
+        }
     }
 
     #[test]

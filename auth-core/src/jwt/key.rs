@@ -9,6 +9,7 @@ use base64::Engine as _;
 use jsonwebtoken::{DecodingKey, DecodingKeyKind};
 
 use super::algorithm::{Algorithm, Family};
+use super::key_checks;
 use crate::error::ConfigError;
 
 /// A public key (or HMAC secret) pinned to one algorithm, optionally named by a `kid`.
@@ -62,7 +63,15 @@ fn prepare_public(alg: Algorithm, key: &DecodingKey) -> Result<Prepared, ConfigE
             ParsedPublicKey::new(verification, spki.as_ref())
         }
     };
-    parsed.map(Prepared::Public).map_err(|e| invalid(alg, e))
+    let parsed = parsed.map_err(|e| invalid(alg, e))?;
+    if alg.family() == Family::Rsa {
+        // Read the modulus back from the parsed key, so PEM, DER and JWK are checked alike.
+        let spki = parsed.as_der().map_err(|e| invalid(alg, e))?;
+        let public = rsa::PublicKey::from_der(spki.as_ref()).map_err(|e| invalid(alg, e))?;
+        let components = rsa::PublicKeyComponents::<Vec<u8>>::from(&public);
+        key_checks::rsa_modulus(alg, &components.n)?;
+    }
+    Ok(Prepared::Public(parsed))
 }
 
 fn invalid(alg: Algorithm, e: impl fmt::Display) -> ConfigError {
@@ -72,7 +81,8 @@ fn invalid(alg: Algorithm, e: impl fmt::Display) -> ConfigError {
     }
 }
 
-/// Counts signature checks per thread, so tests can show what a cache hit skips.
+/// Counts signature checks (and RSA fingerprint checks) per thread, so tests can show what a
+/// cache hit skips and that key checks run at build time only.
 #[cfg(test)]
 pub(crate) mod test_counter {
     use std::cell::Cell;
@@ -84,6 +94,15 @@ pub(crate) mod test_counter {
     /// Signature checks made on this thread so far.
     pub(crate) fn signature_checks() -> u64 {
         SIGNATURE_CHECKS.with(Cell::get)
+    }
+
+    thread_local! {
+        pub(crate) static ROCA_CHECKS: Cell<u64> = const { Cell::new(0) };
+    }
+
+    /// ROCA fingerprint checks made on this thread so far.
+    pub(crate) fn roca_checks() -> u64 {
+        ROCA_CHECKS.with(Cell::get)
     }
 }
 
@@ -124,7 +143,9 @@ impl VerificationKey {
     ///
     /// [`ConfigError::KeyAlgorithmMismatch`] for HMAC algorithms (a PEM is never an HMAC
     /// secret), [`ConfigError::InvalidKey`] when the PEM does not parse as a key of the
-    /// algorithm's type.
+    /// algorithm's type, [`ConfigError::WeakRsaKey`] for an RSA modulus shorter than 2048 bits
+    /// and [`ConfigError::VulnerableRsaKey`] for one with the ROCA fingerprint
+    /// (CVE-2017-15361).
     pub fn from_pem(alg: Algorithm, pem: impl AsRef<[u8]>) -> Result<Self, ConfigError> {
         let pem = pem.as_ref();
         let key = match alg.family() {
@@ -163,12 +184,18 @@ impl VerificationKey {
     /// A public key from a JWK (RFC 7517) in JSON.
     ///
     /// The JWK's `alg`, when present, pins the key; otherwise `default_alg` does. The JWK's
-    /// `kid` becomes the key id. Symmetric (`oct`) JWKs and `use: "enc"` keys are refused.
+    /// `kid` becomes the key id. Symmetric (`oct`) JWKs are refused, and so are keys not meant
+    /// for verifying signatures: a `use` other than `sig`, or a `key_ops` without `verify`.
+    /// An EC or OKP key must name its pinned algorithm's curve in `crv` (`P-256` for ES256,
+    /// `P-384` for ES384, `Ed25519` for EdDSA).
     ///
     /// # Errors
     ///
     /// [`ConfigError::JwkAlgorithm`] when no usable algorithm is known or it contradicts
-    /// `default_alg`, [`ConfigError::InvalidKey`] when the JWK does not parse.
+    /// `default_alg`, [`ConfigError::JwkPurpose`] for a key not meant for verifying,
+    /// [`ConfigError::KeyAlgorithmMismatch`] when `kty` does not fit the algorithm,
+    /// [`ConfigError::InvalidKey`] when `crv` is missing or not the algorithm's curve, or the
+    /// JWK does not parse; for RSA, as [`VerificationKey::from_pem`].
     pub fn from_jwk_json(json: &str, default_alg: Option<Algorithm>) -> Result<Self, ConfigError> {
         let value: serde_json::Value =
             serde_json::from_str(json).map_err(|e| ConfigError::JwkAlgorithm(e.to_string()))?;
@@ -189,9 +216,7 @@ impl VerificationKey {
                 ));
             }
         };
-        if value.get("use").and_then(serde_json::Value::as_str) == Some("enc") {
-            return Err(ConfigError::JwkAlgorithm("jwk is an encryption key".into()));
-        }
+        key_checks::jwk_purpose(&value).map_err(ConfigError::JwkPurpose)?;
         let kty = value.get("kty").and_then(serde_json::Value::as_str);
         let kty_ok = matches!(
             (alg.family(), kty),
@@ -200,6 +225,7 @@ impl VerificationKey {
         if !kty_ok {
             return Err(ConfigError::KeyAlgorithmMismatch { alg: alg.as_str() });
         }
+        key_checks::jwk_curve(&value, alg).map_err(|reason| invalid(alg, reason))?;
         let jwk: jsonwebtoken::jwk::Jwk =
             serde_json::from_value(value.clone()).map_err(|e| invalid(alg, e))?;
         let key = DecodingKey::from_jwk(&jwk).map_err(|e| invalid(alg, e))?;
@@ -338,115 +364,6 @@ impl fmt::Debug for VerificationKey {
     }
 }
 
-/// An immutable set of verification keys.
-#[derive(Clone, Debug, Default)]
-pub struct KeySet {
-    keys: Vec<VerificationKey>,
-}
-
-/// The result of looking a token's `kid`/`alg` up in a [`KeySet`].
-#[derive(Debug)]
-pub(crate) enum Candidates<'a> {
-    /// The keys to try, in order (non-empty).
-    Keys(Vec<&'a VerificationKey>),
-    /// A key has the token's `kid` but is pinned to another algorithm.
-    AlgorithmMismatch,
-    /// Nothing matches.
-    None,
-}
-
-impl KeySet {
-    /// A key set from keys.
-    ///
-    /// # Errors
-    ///
-    /// [`ConfigError::NoKeys`] when empty, [`ConfigError::DuplicateKeyId`] when two keys share
-    /// a `kid`.
-    pub fn new(keys: Vec<VerificationKey>) -> Result<Self, ConfigError> {
-        if keys.is_empty() {
-            return Err(ConfigError::NoKeys);
-        }
-        for (i, k) in keys.iter().enumerate() {
-            if let Some(kid) = k.kid()
-                && keys.iter().skip(i + 1).any(|o| o.kid() == Some(kid))
-            {
-                return Err(ConfigError::DuplicateKeyId(kid.to_owned()));
-            }
-        }
-        Ok(Self { keys })
-    }
-
-    /// A set of one key (cannot fail: one key has no duplicate).
-    #[cfg(feature = "issuer")]
-    pub(crate) fn from_single(key: VerificationKey) -> Self {
-        Self { keys: vec![key] }
-    }
-
-    /// The keys.
-    #[must_use]
-    pub fn keys(&self) -> &[VerificationKey] {
-        &self.keys
-    }
-
-    /// Whether any key is pinned to `alg`.
-    #[must_use]
-    pub fn accepts(&self, alg: Algorithm) -> bool {
-        self.keys.iter().any(|k| k.alg == alg)
-    }
-
-    /// Key selection: a `kid` that names a key selects that key alone (and its pinned algorithm
-    /// must equal the token's); otherwise keys without a `kid` (or, for a token without `kid`,
-    /// all keys) pinned to the token's algorithm are candidates.
-    pub(crate) fn candidates(&self, kid: Option<&str>, alg: Algorithm) -> Candidates<'_> {
-        if let Some(kid) = kid {
-            // Several keys may share a `kid` when a fetched JWK without `alg` was expanded into
-            // one key per allowed algorithm; each is still pinned to exactly one algorithm.
-            let mut named = self.keys.iter().filter(|k| k.kid() == Some(kid)).peekable();
-            if named.peek().is_some() {
-                let keys: Vec<&VerificationKey> = named.filter(|k| k.alg == alg).collect();
-                return if keys.is_empty() {
-                    Candidates::AlgorithmMismatch
-                } else {
-                    Candidates::Keys(keys)
-                };
-            }
-        }
-        let keys: Vec<&VerificationKey> = self
-            .keys
-            .iter()
-            .filter(|k| k.alg == alg && (kid.is_none() || k.kid.is_none()))
-            .collect();
-        if keys.is_empty() {
-            if self.keys.iter().any(|k| k.alg != alg) && !self.accepts(alg) {
-                return Candidates::AlgorithmMismatch;
-            }
-            Candidates::None
-        } else {
-            Candidates::Keys(keys)
-        }
-    }
-
-    /// A key set read from a JWK Set: the same `kid` may appear once per algorithm (a JWK
-    /// without `alg` expands to one pinned key per allowed algorithm), never twice for one.
-    #[cfg(feature = "jwks")]
-    pub(crate) fn from_fetched(keys: Vec<VerificationKey>) -> Result<Self, ConfigError> {
-        if keys.is_empty() {
-            return Err(ConfigError::NoKeys);
-        }
-        for (i, k) in keys.iter().enumerate() {
-            if let Some(kid) = k.kid()
-                && keys
-                    .iter()
-                    .skip(i + 1)
-                    .any(|o| o.kid() == Some(kid) && o.alg == k.alg)
-            {
-                return Err(ConfigError::DuplicateKeyId(kid.to_owned()));
-            }
-        }
-        Ok(Self { keys })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -496,36 +413,35 @@ mod tests {
         assert_eq!(k.kid(), Some("ed"));
     }
 
+    // Issue 12, item 14: the RSA modulus checks belong to building a key, not to verifying.
     #[test]
-    fn duplicate_kids_are_refused() {
-        let k = VerificationKey::hmac(Algorithm::HS256, SECRET).unwrap();
-        let err = KeySet::new(vec![k.clone().with_kid("a"), k.with_kid("a")]).unwrap_err();
-        assert_eq!(err, ConfigError::DuplicateKeyId("a".into()));
-        assert_eq!(KeySet::new(vec![]).unwrap_err(), ConfigError::NoKeys);
-    }
+    fn rsa_modulus_checks_run_once_when_the_key_is_built_never_per_token() {
+        use aws_lc_rs::encoding::AsDer as _;
+        use aws_lc_rs::signature::KeyPair as _;
+        let pair = rsa::KeyPair::generate(rsa::KeySize::Rsa2048).unwrap();
+        let spki = pair.public_key().as_der().unwrap();
+        let before = test_counter::roca_checks();
+        let key = VerificationKey::from_der(Algorithm::RS256, spki.as_ref()).unwrap();
+        assert_eq!(test_counter::roca_checks(), before + 1);
 
-    #[test]
-    fn kid_pins_key_and_algorithm() {
-        let hs = VerificationKey::hmac(Algorithm::HS256, SECRET)
-            .unwrap()
-            .with_kid("h");
-        let set = KeySet::new(vec![hs]).unwrap();
-        assert!(matches!(
-            set.candidates(Some("h"), Algorithm::HS256),
-            Candidates::Keys(ref v) if v.len() == 1
-        ));
-        assert!(matches!(
-            set.candidates(Some("h"), Algorithm::HS512),
-            Candidates::AlgorithmMismatch
-        ));
-        assert!(matches!(
-            set.candidates(Some("zz"), Algorithm::HS256),
-            Candidates::None
-        ));
-        assert!(matches!(
-            set.candidates(None, Algorithm::HS256),
-            Candidates::Keys(_)
-        ));
+        let verifier = crate::jwt::JwtVerifier::builder()
+            .key(key)
+            .dangerous_accept_any_audience()
+            .build()
+            .unwrap();
+        let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+        let token = format!(
+            "{}.{}.{}",
+            b64(r#"{"alg":"RS256"}"#),
+            b64(r#"{"sub":"a","exp":4000000000}"#),
+            b64("not a signature")
+        );
+        let signatures = test_counter::signature_checks();
+        for _ in 0..3 {
+            assert!(verifier.verify_sync(&token).is_err());
+        }
+        assert_eq!(test_counter::signature_checks(), signatures + 3);
+        assert_eq!(test_counter::roca_checks(), before + 1);
     }
 
     #[test]

@@ -6,7 +6,8 @@ use std::fmt;
 use std::sync::{Arc, PoisonError, RwLock};
 
 use super::jwk_set::PublicJwkSet;
-use super::key::{KeySet, VerificationKey};
+use super::key::VerificationKey;
+use super::key_set::KeySet;
 use super::resolver::KeyResolver;
 use super::signing::SigningKey;
 use crate::error::ConfigError;

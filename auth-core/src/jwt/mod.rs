@@ -11,14 +11,20 @@
 //! - **Algorithms are pinned per key.** The header's `alg` only selects among keys already
 //!   pinned to that algorithm; `none` does not exist in [`Algorithm`], and a PEM/JWK can never
 //!   become an HMAC secret, so the classic RS256-to-HS256 confusion cannot be configured.
+//! - **Weak keys are refused when built.** RSA moduli shorter than 2048 bits or with the ROCA
+//!   fingerprint (CVE-2017-15361); JWKs whose `use`/`key_ops` are not for verifying, or whose
+//!   `crv` is not the pinned algorithm's curve.
 //! - **Keys never come from the token.** `jwk`, `jku`, `x5u` and `x5c` headers are ignored.
-//! - **Types are strict.** `exp`/`nbf`/`iat` must be JSON numbers, `aud` a string or array of
-//!   strings; duplicate registered claims and any `crit` header are refused.
+//! - **Types are strict.** Header and payload must be UTF-8 (RFC 7515 section 5.2), even in
+//!   members we ignore; `exp`/`nbf`/`iat` must be JSON numbers, `aud` a string or array of
+//!   strings; duplicate registered claims, any `crit` header and any `b64` header (RFC 7797
+//!   unencoded payloads are never supported) are refused.
 //! - **Time is injected.** jsonwebtoken's own `exp`/`nbf` validation (which reads the system
 //!   clock) is not used; all time checks read the configured [`Clock`](crate::clock::Clock).
 //! - **Bounded work.** Tokens longer than the maximum (8 KiB by default) are refused before any
-//!   base64 or JSON decoding; claims-level errors (expired, wrong issuer) are only reported
-//!   after the signature verified.
+//!   base64 or JSON decoding; a token without `kid` is tried against a bounded number of keys
+//!   (see [`KeySet`]'s "Key selection"); claims-level errors (expired, wrong issuer) are only
+//!   reported after the signature verified.
 //! - **Crypto backend.** jsonwebtoken is built with `aws_lc_rs` only: RS256 verification is
 //!   several times faster than `rust_crypto` here, and `rust_crypto` pulls in the `rsa` crate
 //!   with an open timing advisory (RUSTSEC-2023-0071). jsonwebtoken parses PEM and JWK key
@@ -36,11 +42,14 @@ mod header;
 mod issuer;
 mod jwk_set;
 mod key;
+pub(crate) mod key_checks;
+mod key_set;
 #[cfg(feature = "issuer")]
 mod keyring;
 mod resolver;
 #[cfg(feature = "issuer")]
 mod signing;
+mod trusted_issuer;
 mod verifier;
 
 pub use algorithm::Algorithm;
@@ -48,11 +57,14 @@ pub use algorithm::Algorithm;
 #[cfg_attr(docsrs, doc(cfg(feature = "token-cache")))]
 pub use cache::{DEFAULT_TOKEN_CACHE_TTL, TokenCache};
 pub use config::{
-    DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_LEN, JwtVerifierBuilder, MAX_LEEWAY, TrustedIssuer,
+    DEFAULT_KEYS_TRIED_WITHOUT_KID, DEFAULT_LEEWAY, DEFAULT_MAX_TOKEN_LEN, JwtVerifierBuilder,
+    MAX_KEYS_TRIED_WITHOUT_KID, MAX_LEEWAY,
 };
 pub use jwk_set::{JWKS_CONTENT_TYPE, JwksDocument, PublicJwkSet};
-pub use key::{KeySet, VerificationKey};
+pub use key::VerificationKey;
+pub use key_set::KeySet;
 pub use resolver::{BoxFuture, KeyResolver, StaticKeys};
+pub use trusted_issuer::TrustedIssuer;
 pub use verifier::{JwtVerifier, Verify};
 
 #[cfg(feature = "issuer")]

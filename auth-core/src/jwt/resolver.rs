@@ -11,7 +11,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use super::algorithm::Algorithm;
-use super::key::KeySet;
+use super::key_set::KeySet;
 use crate::error::AuthError;
 
 /// A boxed, `Send` future.

@@ -12,7 +12,7 @@ use base64::Engine as _;
 use super::claims::{self, ClaimNames};
 use super::config::JwtVerifierBuilder;
 use super::header::{self, TokenHeader};
-use super::key::{Candidates, KeySet};
+use super::key_set::{Candidates, KeySet};
 use super::resolver::{BoxFuture, KeyResolver};
 use crate::clock::{Clock, UnixTime};
 use crate::error::{AuthError, InvalidToken};
@@ -25,9 +25,12 @@ pub(crate) type ClaimCheck = Arc<dyn Fn(&Principal) -> Result<(), String> + Send
 /// The pipeline, in order (each step only runs if the previous one passed):
 ///
 /// 1. the token length is at most the configured maximum (nothing decoded before that);
-/// 2. three base64url segments; the header is a JSON object with a known `alg` (no `none`),
-///    no `crit`, and (if configured) the required `typ`;
-/// 3. a key is selected by `kid` and must be pinned to the header's `alg`;
+/// 2. three base64url segments; the header is a UTF-8 JSON object with a known `alg` (no
+///    `none`), no `crit` and no `b64`; with trusted issuers, the (not yet verified) `iss`
+///    names one of them (an unknown `iss` is refused here, before any key lookup or fetch);
+///    the header has the `typ` required for that issuer (or verifier-wide), if any;
+/// 3. a key is selected by `kid` and must be pinned to the header's `alg` (a token without
+///    `kid` is tried against a bounded number of keys: see [`KeySet`]'s "Key selection");
 /// 4. the signature verifies (aws-lc-rs, with the key prepared once at build time);
 /// 5. registered claims have their RFC 7519 types; `exp` and `sub` are present;
 /// 6. `exp`, `nbf` and `iat` against the injected clock with the leeway; `iss`; `aud`;
@@ -73,6 +76,8 @@ pub(crate) struct Tenant {
     pub(crate) issuers: Vec<String>,
     /// Accepted `aud` values; `None` accepts any audience.
     pub(crate) audiences: Option<Vec<String>>,
+    /// The header `typ` its tokens must carry, if any.
+    pub(crate) required_typ: Option<String>,
 }
 
 impl fmt::Debug for Tenant {
@@ -81,6 +86,7 @@ impl fmt::Debug for Tenant {
             .field("resolver", &self.resolver)
             .field("issuers", &self.issuers)
             .field("audiences", &self.audiences)
+            .field("required_typ", &self.required_typ)
             .finish()
     }
 }
@@ -91,8 +97,9 @@ pub(crate) struct VerifierInner {
     /// Select the tenant by the token's (unverified) `iss` before looking up keys.
     pub(crate) by_issuer: bool,
     pub(crate) leeway: Duration,
-    pub(crate) required_typ: Option<String>,
     pub(crate) max_token_len: usize,
+    /// How many keys a token without `kid` may be tried against (see [`KeySet`]).
+    pub(crate) keys_tried_without_kid: usize,
     pub(crate) names: ClaimNames,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) checks: Vec<ClaimCheck>,
@@ -105,8 +112,8 @@ impl fmt::Debug for JwtVerifier {
             .field("tenants", &i.tenants)
             .field("by_issuer", &i.by_issuer)
             .field("leeway", &i.leeway)
-            .field("required_typ", &i.required_typ)
             .field("max_token_len", &i.max_token_len)
+            .field("keys_tried_without_kid", &i.keys_tried_without_kid)
             .field("clock", &i.clock)
             .field("custom_checks", &i.checks.len())
             .finish()
@@ -202,8 +209,7 @@ impl JwtVerifier {
     ///
     /// The [`AuthError`] of the first check that failed.
     pub fn verify_sync(&self, token: &str) -> Result<Principal, AuthError> {
-        let (seg, header) = self.preflight(token)?;
-        let tenant = self.route(&seg)?;
+        let (seg, header, tenant) = self.preflight(token)?;
         let keys = tenant.resolver.current().ok_or_else(|| {
             AuthError::BackendUnavailable("no verification keys are loaded".into())
         })?;
@@ -215,17 +221,18 @@ impl JwtVerifier {
     /// The returned [`Verify`] future is already complete in the common case (see
     /// [`Verify::into_ready`]), so middleware can take a synchronous fast path.
     pub fn verify(&self, token: &str) -> Verify {
-        let (seg, header, tenant) = match self
-            .preflight(token)
-            .and_then(|(seg, header)| Ok((self.route(&seg)?, seg, header)))
-        {
-            Ok((tenant, seg, header)) => (seg, header, tenant),
+        let (seg, header, tenant) = match self.preflight(token) {
+            Ok(parts) => parts,
             Err(e) => return Verify::ready(Err(e)),
         };
         let keys = tenant.resolver.current();
         if let Some(keys) = &keys
             && !matches!(
-                keys.candidates(header.kid.as_deref(), header.alg),
+                keys.candidates(
+                    header.kid.as_deref(),
+                    header.alg,
+                    self.inner.keys_tried_without_kid
+                ),
                 Candidates::None
             )
         {
@@ -238,8 +245,7 @@ impl JwtVerifier {
                 Verify {
                     state: VerifyState::Pending(Box::pin(async move {
                         let keys = fetch.await?;
-                        let (seg, header) = this.preflight(&token)?;
-                        let tenant = this.route(&seg)?;
+                        let (seg, header, tenant) = this.preflight(&token)?;
                         this.verify_parsed(&seg, &header, tenant, &keys)
                     })),
                 }
@@ -251,11 +257,13 @@ impl JwtVerifier {
         }
     }
 
-    /// Length, structure and header checks: everything before key selection.
+    /// Length, structure, header and tenant checks: everything before key selection. The
+    /// tenant is chosen (by `iss`, with trusted issuers) before its `typ` rule is applied, and
+    /// an unknown `iss` is refused here, before any key lookup or fetch.
     fn preflight<'t>(
         &self,
         token: &'t str,
-    ) -> Result<(Segments<'t>, TokenHeader<'static>), AuthError> {
+    ) -> Result<(Segments<'t>, TokenHeader<'static>, &Tenant), AuthError> {
         let max = self.inner.max_token_len;
         if token.len() > max {
             return Err(InvalidToken::TooLong {
@@ -269,7 +277,8 @@ impl JwtVerifier {
             .decode(seg.header)
             .map_err(|_| InvalidToken::BadEncoding)?;
         let h = header::parse(&header_json)?;
-        if let Some(required) = &self.inner.required_typ {
+        let tenant = self.route(&seg)?;
+        if let Some(required) = &tenant.required_typ {
             match &h.typ {
                 Some(t) if header::typ_matches(t, required) => {}
                 _ => return Err(InvalidToken::WrongType.into()),
@@ -280,7 +289,7 @@ impl JwtVerifier {
             kid: h.kid.map(|k| k.into_owned().into()),
             typ: None,
         };
-        Ok((seg, header))
+        Ok((seg, header, tenant))
     }
 
     /// The tenant whose keys and rules apply: the only one, or the one named by the token's
@@ -303,7 +312,7 @@ impl JwtVerifier {
             .decode(seg.payload)
             .map_err(|_| InvalidToken::BadEncoding)?;
         let claims: IssOnly<'_> =
-            serde_json::from_slice(&payload).map_err(|_| InvalidToken::BadJson)?;
+            serde_json::from_str(header::utf8(&payload)?).map_err(|_| InvalidToken::BadJson)?;
         let iss = claims.iss.ok_or(InvalidToken::UnknownIssuer)?;
         tenants
             .iter()
@@ -318,7 +327,11 @@ impl JwtVerifier {
         tenant: &Tenant,
         keys: &KeySet,
     ) -> Result<Principal, AuthError> {
-        let candidates = match keys.candidates(header.kid.as_deref(), header.alg) {
+        let candidates = match keys.candidates(
+            header.kid.as_deref(),
+            header.alg,
+            self.inner.keys_tried_without_kid,
+        ) {
             Candidates::Keys(k) => k,
             Candidates::AlgorithmMismatch => return Err(InvalidToken::AlgorithmMismatch.into()),
             Candidates::None => return Err(InvalidToken::UnknownKey.into()),
