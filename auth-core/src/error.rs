@@ -400,8 +400,9 @@ pub enum AuthError {
     TokenRevoked,
     /// The principal lacks what the route requires.
     InsufficientScope {
-        /// What the route requires, for the 403 body and the RFC 6750 `scope` attribute.
-        required: std::sync::Arc<[String]>,
+        /// What the route requires: the 403 body's `required` list, the OAuth scopes for the
+        /// RFC 6750 `scope` attribute, and the client message.
+        required: crate::scope::RequiredAccess,
     },
     /// The API key is malformed, fails its checksum or is unknown.
     InvalidApiKey,
@@ -454,6 +455,19 @@ impl AuthError {
             Self::CsrfRejected(_) => ErrorCode::CsrfRejected,
         }
     }
+
+    /// The client-facing message (the JSON body's `message`, the challenge's
+    /// `error_description`, the gRPC `grpc-message`): the code's [`ErrorCode::message`], made
+    /// more specific only where that tells the client nothing about how its credentials were
+    /// checked (for `INSUFFICIENT_SCOPE`, the route's role and permission requirement, see
+    /// [`RequiredAccess::message`](crate::scope::RequiredAccess::message)). Header-safe.
+    #[must_use]
+    pub fn message(&self) -> &str {
+        match self {
+            Self::InsufficientScope { required } => required.message(),
+            other => other.code().message(),
+        }
+    }
 }
 
 impl From<InvalidToken> for AuthError {
@@ -475,7 +489,11 @@ impl fmt::Display for AuthError {
             Self::InvalidToken(r) => write!(f, "invalid token: {r}"),
             Self::BackendUnavailable(d) => write!(f, "authentication backend unavailable: {d}"),
             Self::InsufficientScope { required } => {
-                write!(f, "insufficient scope: requires {}", required.join(" "))
+                write!(
+                    f,
+                    "insufficient scope: requires {}",
+                    required.list().join(" ")
+                )
             }
             Self::TooManyAttempts { retry_after } => {
                 write!(
