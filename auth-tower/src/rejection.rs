@@ -39,6 +39,25 @@ impl Schemes {
         api_key: true,
     };
 
+    /// Both schemes.
+    #[cfg_attr(not(any(feature = "bearer", feature = "api-key")), allow(dead_code))]
+    pub(crate) const BOTH: Self = Self {
+        bearer: true,
+        api_key: true,
+    };
+
+    /// The schemes a layer whose own scheme is `own` challenges for `error`: both for
+    /// conflicting credentials (the client must drop one of them, either), `own` otherwise.
+    #[cfg_attr(not(any(feature = "bearer", feature = "api-key")), allow(dead_code))]
+    pub(crate) fn for_error(error: &AuthError, own: Self) -> Self {
+        match error {
+            AuthError::InvalidRequest(auth_core::InvalidRequest::ConflictingCredentials) => {
+                Self::BOTH
+            }
+            _ => own,
+        }
+    }
+
     /// Every scheme challenged by either.
     #[cfg_attr(not(any(feature = "bearer", feature = "api-key")), allow(dead_code))]
     pub(crate) const fn union(self, other: Self) -> Self {

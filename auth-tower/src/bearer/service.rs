@@ -7,7 +7,7 @@ use auth_core::jwt::BoxFuture;
 use auth_core::revocation::TokenRef;
 #[cfg(feature = "revocation")]
 use auth_core::store::StoreError;
-use auth_core::{AuthError, Principal};
+use auth_core::{AuthError, InvalidRequest, Principal};
 use http::{Request, Response};
 use tower_service::Service;
 
@@ -39,11 +39,18 @@ impl<S, R> Bearer<S, R> {
 }
 
 /// Finishes a successful verification: extensions and the decision event.
+///
+/// Refuses (`ConflictingCredentials`) when an earlier layer already put a principal into the
+/// request: this layer never replaces one. [`Bearer::call`] refuses such requests before
+/// verifying; this check covers every path, the pending ones included.
 pub(crate) fn accept<B>(
     config: &BearerConfig,
     principal: Principal,
     req: &mut Request<B>,
 ) -> Result<(), AuthError> {
+    if req.extensions().get::<Principal>().is_some() {
+        return Err(InvalidRequest::ConflictingCredentials.into());
+    }
     if let Some(insert) = config.insert_claims {
         insert(&principal, req.extensions_mut())?;
     }
@@ -122,7 +129,8 @@ pub(crate) fn reject<B>(config: &BearerConfig, error: AuthError, req: &Request<B
         reason = %error,
         path = req.uri().path(),
     );
-    Rejection::new(error, config.realm.clone(), is_grpc(req.headers()))
+    let schemes = Schemes::for_error(&error, Schemes::BEARER);
+    Rejection::new(error, config.realm.clone(), is_grpc(req.headers())).with_schemes(schemes)
 }
 
 impl<S, R, ReqBody, ResBody> Service<Request<ReqBody>> for Bearer<S, R>
@@ -141,6 +149,8 @@ where
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
         credentials::mark_sensitive(req.headers_mut());
         let config = &*self.config;
+        // An earlier layer (e.g. an ApiKeyLayer) authenticated this request already.
+        let authenticated = req.extensions().get::<Principal>().is_some();
         let token = match credentials::bearer_from_header(req.headers()) {
             Ok(None) => match config.cookie.as_deref() {
                 Some(name) => credentials::cookie(req.headers(), name),
@@ -149,7 +159,13 @@ where
             other => other,
         };
         let verify = match token {
+            Ok(Some(_)) if authenticated => {
+                // A second credential: which identity counts would be ambiguous, so neither.
+                let rejection = reject(config, InvalidRequest::ConflictingCredentials.into(), &req);
+                return ResponseFuture::rejected(&mut self.responder, rejection);
+            }
             Ok(Some(token)) => config.verify(token),
+            Ok(None) if authenticated => return ResponseFuture::future(self.inner.call(req)),
             Ok(None) if config.optional => {
                 tracing::debug!(
                     target: "auth::decision",
