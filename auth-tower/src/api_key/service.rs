@@ -8,6 +8,7 @@ use tower_service::Service;
 
 use super::future::ResponseFuture;
 use super::layer::ApiKeyConfig;
+use crate::CredentialSource;
 use crate::rejection::{Rejection, Schemes, is_grpc};
 use crate::response::RejectionResponse;
 
@@ -109,6 +110,12 @@ pub(crate) fn accept<B>(
     if req.extensions().get::<Principal>().is_some() {
         return Err(InvalidRequest::ConflictingCredentials.into());
     }
+    // `extract` refused a key in both places, so the header's presence says where it was.
+    let source = if req.headers().contains_key(&config.header) {
+        CredentialSource::Header
+    } else {
+        CredentialSource::Query
+    };
     let (principal, usage) = verified.into_parts();
     if let Some(write) = usage {
         config.spawn_usage(write);
@@ -123,6 +130,7 @@ pub(crate) fn accept<B>(
         method = "api_key",
         subject = principal.subject(),
         key_id,
+        source = ?source,
         path = req.uri().path(),
     );
     let ext = req.extensions_mut();
@@ -134,6 +142,8 @@ pub(crate) fn accept<B>(
         ext.remove::<Rejection>();
     }
     ext.insert(principal);
+    // For the CsrfLayer: only a header credential exempts a request from its check.
+    ext.insert(source);
     Ok(())
 }
 

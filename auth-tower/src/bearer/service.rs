@@ -13,6 +13,7 @@ use tower_service::Service;
 
 use super::future::ResponseFuture;
 use super::layer::BearerConfig;
+use crate::CredentialSource;
 use crate::credentials;
 use crate::rejection::{Rejection, Schemes, is_grpc};
 use crate::response::RejectionResponse;
@@ -46,6 +47,7 @@ impl<S, R> Bearer<S, R> {
 pub(crate) fn accept<B>(
     config: &BearerConfig,
     principal: Principal,
+    source: CredentialSource,
     req: &mut Request<B>,
 ) -> Result<(), AuthError> {
     if req.extensions().get::<Principal>().is_some() {
@@ -59,9 +61,13 @@ pub(crate) fn accept<B>(
         outcome = "accept",
         method = "bearer",
         subject = principal.subject(),
+        source = ?source,
         path = req.uri().path(),
     );
-    req.extensions_mut().insert(principal);
+    let ext = req.extensions_mut();
+    ext.insert(principal);
+    // For the CsrfLayer: only a header credential exempts a request from its check.
+    ext.insert(source);
     Ok(())
 }
 
@@ -153,18 +159,19 @@ where
         let authenticated = req.extensions().get::<Principal>().is_some();
         let token = match credentials::bearer_from_header(req.headers()) {
             Ok(None) => match config.cookie.as_deref() {
-                Some(name) => credentials::cookie(req.headers(), name),
+                Some(name) => credentials::cookie(req.headers(), name)
+                    .map(|t| t.map(|t| (t, CredentialSource::Cookie))),
                 None => Ok(None),
             },
-            other => other,
+            other => other.map(|t| t.map(|t| (t, CredentialSource::Header))),
         };
-        let verify = match token {
+        let (verify, source) = match token {
             Ok(Some(_)) if authenticated => {
                 // A second credential: which identity counts would be ambiguous, so neither.
                 let rejection = reject(config, InvalidRequest::ConflictingCredentials.into(), &req);
                 return ResponseFuture::rejected(&mut self.responder, rejection);
             }
-            Ok(Some(token)) => config.verify(token),
+            Ok(Some((token, source))) => (config.verify(token), source),
             Ok(None) if authenticated => return ResponseFuture::future(self.inner.call(req)),
             Ok(None) if config.optional => {
                 tracing::debug!(
@@ -211,12 +218,13 @@ where
                             check,
                             inner,
                             req,
+                            source,
                             Arc::clone(&self.config),
                             self.responder.clone(),
                         );
                     }
                 };
-                match accept(config, principal, &mut req) {
+                match accept(config, principal, source, &mut req) {
                     Ok(()) => ResponseFuture::future(self.inner.call(req)),
                     Err(e) => {
                         let rejection = reject(config, e, &req);
@@ -237,6 +245,7 @@ where
                     pending,
                     inner,
                     req,
+                    source,
                     Arc::clone(&self.config),
                     self.responder.clone(),
                 )
