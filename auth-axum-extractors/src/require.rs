@@ -1,9 +1,9 @@
 use std::fmt;
 use std::marker::PhantomData;
 use std::ops::Deref;
-use std::sync::Arc;
 
 use auth_core::AuthError;
+use auth_core::scope::Requirement;
 use auth_tower::Rejection;
 use axum_core::extract::FromRequestParts;
 use http::request::Parts;
@@ -112,7 +112,8 @@ impl<St: Send + Sync, S: ScopeSpec> FromRequestParts<St> for RequireScope<S> {
             required = ?S::SCOPES,
             held_scopes = ?principal.scopes(),
         );
-        let required: Arc<[String]> = S::SCOPES.iter().map(|s| (*s).to_owned()).collect();
+        // The same description ScopeLayer would give for `Requirement::all_scopes(S::SCOPES)`.
+        let required = Requirement::all_scopes(S::SCOPES.iter().copied()).required_access();
         Err(
             Forbidden(Rejection::from_error(AuthError::InsufficientScope {
                 required,

@@ -206,6 +206,23 @@ async fn require_scope_refuses_a_principal_without_it_with_403() {
     assert_eq!(v["error"]["required"], serde_json::json!(["read:orders"]));
 }
 
+// Issue 12, item 18: the extractor's 403 lists OAuth scopes only in `scope=`, and its challenge
+// and body carry the same message, as ScopeLayer's do.
+#[tokio::test]
+async fn require_scope_challenge_and_body_agree() {
+    let t = token(serde_json::json!({"scope": "write:orders"}));
+    let (_, headers, body) = send(scoped_app(), "/orders", Some(&t)).await;
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let message = v["error"]["message"].as_str().unwrap();
+    assert_eq!(
+        headers[header::WWW_AUTHENTICATE],
+        format!(
+            "Bearer realm=\"api\", error=\"insufficient_scope\", error_description=\"{message}\", \
+             scope=\"read:orders\""
+        )
+    );
+}
+
 #[tokio::test]
 async fn require_scope_without_credentials_is_401() {
     let (status, _, body) = send(scoped_app(), "/orders", None).await;

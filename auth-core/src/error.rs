@@ -266,6 +266,9 @@ pub enum InvalidRequest {
     /// Credentials were sent in the URL query string, where logs and `Referer` headers leak
     /// them.
     CredentialsInQuery,
+    /// Credentials of more than one kind were presented (e.g. a bearer token, in the header or
+    /// the cookie, and an API key): which identity should count is ambiguous, so neither does.
+    ConflictingCredentials,
 }
 
 impl fmt::Display for InvalidRequest {
@@ -276,6 +279,7 @@ impl fmt::Display for InvalidRequest {
             Self::MalformedHeader => "malformed authorization header",
             Self::MultipleCredentials => "credentials sent more than once",
             Self::CredentialsInQuery => "credentials sent in the query string",
+            Self::ConflictingCredentials => "credentials of more than one kind presented",
         })
     }
 }
@@ -403,8 +407,9 @@ pub enum AuthError {
     TokenRevoked,
     /// The principal lacks what the route requires.
     InsufficientScope {
-        /// What the route requires, for the 403 body and the RFC 6750 `scope` attribute.
-        required: std::sync::Arc<[String]>,
+        /// What the route requires: the 403 body's `required` list, the OAuth scopes for the
+        /// RFC 6750 `scope` attribute, and the client message.
+        required: crate::scope::RequiredAccess,
     },
     /// The API key is malformed, fails its checksum or is unknown.
     InvalidApiKey,
@@ -457,6 +462,33 @@ impl AuthError {
             Self::CsrfRejected(_) => ErrorCode::CsrfRejected,
         }
     }
+
+    /// The client-facing message (the JSON body's `message`, the challenge's
+    /// `error_description`, the gRPC `grpc-message`): the code's [`ErrorCode::message`], made
+    /// more specific only where that tells the client nothing about how its credentials were
+    /// checked: for `INSUFFICIENT_SCOPE`, the route's role and permission requirement (see
+    /// [`RequiredAccess::message`](crate::scope::RequiredAccess::message)); for
+    /// [`InvalidRequest::ConflictingCredentials`], that more than one credential was presented
+    /// (every other `INVALID_REQUEST` keeps the code's message). Header-safe.
+    ///
+    /// ```
+    /// use auth_core::{AuthError, InvalidRequest};
+    ///
+    /// let both = AuthError::InvalidRequest(InvalidRequest::ConflictingCredentials);
+    /// assert_eq!(both.message(), "more than one credential was presented");
+    /// let twice = AuthError::InvalidRequest(InvalidRequest::MultipleAuthorizationHeaders);
+    /// assert_eq!(twice.message(), "the credentials are malformed");
+    /// ```
+    #[must_use]
+    pub fn message(&self) -> &str {
+        match self {
+            Self::InsufficientScope { required } => required.message(),
+            Self::InvalidRequest(InvalidRequest::ConflictingCredentials) => {
+                "more than one credential was presented"
+            }
+            other => other.code().message(),
+        }
+    }
 }
 
 impl From<InvalidToken> for AuthError {
@@ -478,7 +510,11 @@ impl fmt::Display for AuthError {
             Self::InvalidToken(r) => write!(f, "invalid token: {r}"),
             Self::BackendUnavailable(d) => write!(f, "authentication backend unavailable: {d}"),
             Self::InsufficientScope { required } => {
-                write!(f, "insufficient scope: requires {}", required.join(" "))
+                write!(
+                    f,
+                    "insufficient scope: requires {}",
+                    required.list().join(" ")
+                )
             }
             Self::TooManyAttempts { retry_after } => {
                 write!(

@@ -7,7 +7,8 @@
 //! - `brute_force::BruteForceLayer` (feature `brute-force`): login brute-force and
 //!   credential-stuffing protection (429 with `Retry-After`, progressive lockouts).
 //! - `csrf::CsrfLayer` (feature `csrf`): CSRF protection for cookie-authenticated unsafe
-//!   requests (403 `CSRF_REJECTED`).
+//!   requests (403 `CSRF_REJECTED`). It goes after (inside) the authentication layers and reads
+//!   their [`CredentialSource`] record of which credential authenticated the request.
 //! - [`cookies::SessionCookies`]: `Set-Cookie` values for browser sessions (access, refresh and
 //!   CSRF cookies, and clearing them).
 //!
@@ -69,6 +70,7 @@ pub mod bearer;
 #[cfg_attr(docsrs, doc(cfg(feature = "brute-force")))]
 pub mod brute_force;
 pub mod cookies;
+mod credential_source;
 #[cfg(any(feature = "bearer", feature = "csrf"))]
 mod credentials;
 #[cfg(feature = "csrf")]
@@ -80,4 +82,5 @@ pub mod response;
 #[cfg_attr(docsrs, doc(cfg(feature = "scope")))]
 pub mod scope;
 
+pub use credential_source::CredentialSource;
 pub use rejection::Rejection;

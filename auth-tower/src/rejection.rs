@@ -39,6 +39,25 @@ impl Schemes {
         api_key: true,
     };
 
+    /// Both schemes.
+    #[cfg_attr(not(any(feature = "bearer", feature = "api-key")), allow(dead_code))]
+    pub(crate) const BOTH: Self = Self {
+        bearer: true,
+        api_key: true,
+    };
+
+    /// The schemes a layer whose own scheme is `own` challenges for `error`: both for
+    /// conflicting credentials (the client must drop one of them, either), `own` otherwise.
+    #[cfg_attr(not(any(feature = "bearer", feature = "api-key")), allow(dead_code))]
+    pub(crate) fn for_error(error: &AuthError, own: Self) -> Self {
+        match error {
+            AuthError::InvalidRequest(auth_core::InvalidRequest::ConflictingCredentials) => {
+                Self::BOTH
+            }
+            _ => own,
+        }
+    }
+
     /// Every scheme challenged by either.
     #[cfg_attr(not(any(feature = "bearer", feature = "api-key")), allow(dead_code))]
     pub(crate) const fn union(self, other: Self) -> Self {
@@ -140,13 +159,32 @@ impl Rejection {
         self.realm.as_str()
     }
 
-    /// What the route required, for `INSUFFICIENT_SCOPE` rejections.
+    /// What the route required, for `INSUFFICIENT_SCOPE` rejections: the JSON body's
+    /// `required` list (scopes and permissions as themselves, roles as `role:<name>`).
     #[must_use]
     pub fn required(&self) -> Option<&[String]> {
         match &self.error {
-            AuthError::InsufficientScope { required } => Some(required),
+            AuthError::InsufficientScope { required } => Some(required.list()),
             _ => None,
         }
+    }
+
+    /// The OAuth scopes the route required, for `INSUFFICIENT_SCOPE` rejections: what the
+    /// challenge's `scope` attribute lists (roles and permissions are not OAuth scopes).
+    #[must_use]
+    pub fn required_scopes(&self) -> Option<&[String]> {
+        match &self.error {
+            AuthError::InsufficientScope { required } => Some(required.scopes()),
+            _ => None,
+        }
+    }
+
+    /// The client-facing message: the JSON body's `message`, the challenge's
+    /// `error_description` and the gRPC `grpc-message` (see [`AuthError::message`]).
+    /// Header-safe.
+    #[must_use]
+    pub fn message(&self) -> &str {
+        self.error.message()
     }
 
     /// How long the client should wait, for `TOO_MANY_ATTEMPTS` rejections, in whole seconds
@@ -179,9 +217,11 @@ impl Rejection {
     /// empty for codes that carry no challenge (429, 5xx).
     ///
     /// `Bearer realm="api"` when no credentials were sent; otherwise with `error` and
-    /// `error_description`, e.g.
+    /// `error_description` (the [`message`](Self::message)), e.g.
     /// `Bearer realm="api", error="invalid_token", error_description="the access token has expired"`,
-    /// and for `INSUFFICIENT_SCOPE` also `scope="<required scopes>"` (RFC 6750 section 3).
+    /// and for `INSUFFICIENT_SCOPE` also `scope="<required OAuth scopes>"` (RFC 6750 section 3)
+    /// when the route requires any; roles and permissions are described in `error_description`
+    /// instead, never listed as scopes.
     #[must_use]
     pub fn challenges(&self) -> Vec<HeaderValue> {
         let code = self.code();
@@ -205,10 +245,11 @@ impl Rejection {
                 v.push_str(", error=\"");
                 v.push_str(err);
                 v.push_str("\", error_description=\"");
-                v.push_str(code.message());
+                v.push_str(self.message());
                 v.push('"');
             }
-            if let Some(required) = self.required() {
+            if let Some(required) = self.required_scopes() {
+                // RFC 6750 scope-token: %x21 / %x23-5B / %x5D-7E.
                 let safe = required.iter().all(|s| {
                     s.bytes()
                         .all(|b| (0x21..0x7f).contains(&b) && b != b'"' && b != b'\\')
@@ -277,6 +318,7 @@ pub(crate) fn is_grpc(headers: &HeaderMap) -> bool {
 mod tests {
     use super::*;
     use auth_core::InvalidToken;
+    use auth_core::scope::Requirement;
 
     #[test]
     fn challenge_has_no_error_attribute_without_credentials() {
@@ -303,8 +345,7 @@ mod tests {
 
     #[test]
     fn insufficient_scope_names_the_required_scopes() {
-        let required: Arc<[String]> =
-            vec!["read:orders".to_owned(), "write:orders".to_owned()].into();
+        let required = Requirement::all_scopes(["read:orders", "write:orders"]).required_access();
         let r = Rejection::new(
             AuthError::InsufficientScope { required },
             Realm::default(),

@@ -1,15 +1,17 @@
 //! `CsrfLayer`: accepted and rejected cases for double-submit and `Origin`, safe methods,
-//! header-authenticated requests, the 403 `CSRF_REJECTED` answer and readiness.
+//! header-authenticated requests, the 403 `CSRF_REJECTED` answer and readiness, and the layer
+//! behind `BearerLayer` and `ApiKeyLayer`.
 #![cfg(feature = "csrf")]
 // Test helpers outside #[test] fns are not covered by clippy.toml's allow-*-in-tests.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::convert::Infallible;
+use std::sync::Arc;
 use std::task::Poll;
 
 use auth_core::{AuthError, CsrfFailure, ErrorCode};
-use auth_tower::Rejection;
 use auth_tower::csrf::{CsrfLayer, generate_token};
+use auth_tower::{CredentialSource, Rejection};
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode, header};
 use http_body_util::{BodyExt as _, Full};
@@ -205,25 +207,77 @@ async fn safe_methods_pass_without_any_token() {
     }
 }
 
+/// Runs `req` through `layer` behind a stand-in authentication layer that recorded `source`.
+async fn run_authenticated(
+    layer: &CsrfLayer,
+    source: CredentialSource,
+    req: Req,
+) -> Response<Full<Bytes>> {
+    let mut req = req.build();
+    req.extensions_mut().insert(source);
+    layer.layer(service_fn(ok)).oneshot(req).await.unwrap()
+}
+
 #[tokio::test]
-async fn header_authenticated_requests_are_exempt() {
+async fn requests_a_header_credential_authenticated_are_exempt() {
+    let mut req = Req::post();
+    req.origin = Some("https://evil.example");
+    let res = run_authenticated(&both(), CredentialSource::Header, req).await;
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn requests_a_cookie_or_the_query_authenticated_are_checked() {
+    for source in [CredentialSource::Cookie, CredentialSource::Query] {
+        // Checked even without the configured session cookie: the record decides.
+        let mut req = Req::post();
+        req.cookies.clear();
+        let res = run_authenticated(&both(), source, req).await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{source:?}");
+        let token = generate_token().unwrap();
+        let res = run_authenticated(&both(), source, Req::post().with_token(&token)).await;
+        assert_eq!(res.status(), StatusCode::OK, "{source:?}");
+    }
+}
+
+// Issue 12, item 5: the presence of a credential header used to exempt the request, whatever
+// had authenticated it. Without a record, a request carrying the session cookie is checked.
+#[tokio::test]
+async fn credential_headers_alone_do_not_exempt_a_request_with_the_session_cookie() {
     for (name, value) in [
         ("authorization", "Bearer eyJ.eyJ.sig"),
+        ("authorization", "Basic dXNlcjpwYXNz"),
         ("x-api-key", "ak_live_123"),
     ] {
         let mut req = Req::post();
-        req.origin = Some("https://evil.example");
         req.extra.push((name, value));
-        assert_eq!(run(&both(), req).await.status(), StatusCode::OK, "{name}");
+        let res = run(&both(), req).await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{name}: {value}");
+        assert_eq!(failure(&res), CsrfFailure::MissingCookie, "{name}: {value}");
     }
-    let custom = CsrfLayer::builder()
+}
+
+#[tokio::test]
+async fn any_of_several_session_cookies_makes_a_request_checked() {
+    let layer = CsrfLayer::builder()
         .double_submit("csrf_token")
-        .exempt_header("x-service-key")
+        .session_cookie("access_token")
+        .session_cookie("refresh_token")
         .build()
         .unwrap();
+    for cookie in [
+        "access_token=a.b.c",
+        "refresh_token=r",
+        "refresh_token=r; refresh_token=s",
+    ] {
+        let mut req = Req::post();
+        req.cookies = vec![cookie.to_owned()];
+        let res = run(&layer, req).await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{cookie}");
+    }
     let mut req = Req::post();
-    req.extra.push(("x-service-key", "k"));
-    assert_eq!(run(&custom, req).await.status(), StatusCode::OK);
+    req.cookies = vec!["theme=dark".to_owned()];
+    assert_eq!(run(&layer, req).await.status(), StatusCode::OK);
 }
 
 #[tokio::test]
@@ -257,4 +311,194 @@ async fn readiness_is_forwarded_and_rejections_skip_the_inner_service() {
     let res = svc.call(Req::post().build()).await.unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     assert!(matches!(handle.poll_request(), Poll::Pending));
+}
+
+#[cfg(feature = "bearer")]
+mod behind_authentication_layers {
+    use super::*;
+    use auth_core::clock::{ManualClock, UnixTime};
+    use auth_core::jwt::{Algorithm, JwtVerifier, VerificationKey};
+    use auth_tower::bearer::BearerLayer;
+    use tower::ServiceBuilder;
+    use tower::util::BoxCloneService;
+
+    const NOW: u64 = 1_800_000_000;
+    const SECRET: &[u8] = b"auth-tower csrf tests secret, 32 bytes or more";
+
+    type Svc = BoxCloneService<Request<Full<Bytes>>, Response<Full<Bytes>>, Infallible>;
+
+    fn verifier() -> JwtVerifier {
+        JwtVerifier::builder()
+            .key(VerificationKey::hmac(Algorithm::HS256, SECRET).unwrap())
+            .audience("api")
+            .clock(ManualClock::new(UnixTime::from_secs(NOW)))
+            .build()
+            .unwrap()
+    }
+
+    fn token() -> String {
+        let claims = serde_json::json!({"sub": "alice", "aud": "api", "exp": NOW + 60, "iat": NOW});
+        jsonwebtoken::encode(
+            &jsonwebtoken::Header::default(),
+            &claims,
+            &jsonwebtoken::EncodingKey::from_secret(SECRET),
+        )
+        .unwrap()
+    }
+
+    /// A revocation store that must be awaited, so `BearerLayer` records the credential source
+    /// in its pending path.
+    #[cfg(feature = "revocation")]
+    #[derive(Debug)]
+    struct RemoteRevocations;
+
+    #[cfg(feature = "revocation")]
+    #[async_trait::async_trait]
+    impl auth_core::revocation::RevocationStore for RemoteRevocations {
+        async fn revoke_token(
+            &self,
+            _: &str,
+            _: UnixTime,
+        ) -> Result<bool, auth_core::store::StoreError> {
+            Ok(true)
+        }
+        async fn revoke_subject(
+            &self,
+            _: &str,
+            _: UnixTime,
+            _: UnixTime,
+        ) -> Result<(), auth_core::store::StoreError> {
+            Ok(())
+        }
+        async fn is_revoked(
+            &self,
+            _: auth_core::revocation::TokenRef<'_>,
+            _: UnixTime,
+        ) -> Result<bool, auth_core::store::StoreError> {
+            tokio::task::yield_now().await;
+            Ok(false)
+        }
+    }
+
+    /// `BearerLayer` reading the `access_token` cookie (with an awaited revocation store when
+    /// `pending`) and `both()`, the CSRF layer inside it (`csrf_inside`) or outside.
+    fn stack(csrf_inside: bool, pending: bool) -> Svc {
+        let mut bearer = BearerLayer::builder(verifier()).cookie("access_token");
+        #[cfg(feature = "revocation")]
+        if pending {
+            bearer = bearer.revocation(Arc::new(RemoteRevocations));
+        }
+        #[cfg(not(feature = "revocation"))]
+        let _ = pending;
+        let bearer = bearer.build().unwrap();
+        if csrf_inside {
+            BoxCloneService::new(
+                ServiceBuilder::new()
+                    .layer(bearer)
+                    .layer(both())
+                    .service(service_fn(ok)),
+            )
+        } else {
+            BoxCloneService::new(
+                ServiceBuilder::new()
+                    .layer(both())
+                    .layer(bearer)
+                    .service(service_fn(ok)),
+            )
+        }
+    }
+
+    fn cookie_session(authorization: Option<String>) -> Request<Full<Bytes>> {
+        let mut b = Request::post("/api/orders")
+            .header(header::ORIGIN, ORIGIN)
+            .header(
+                header::COOKIE,
+                format!("theme=dark; access_token={}", token()),
+            );
+        if let Some(a) = authorization {
+            b = b.header(header::AUTHORIZATION, a);
+        }
+        b.body(Full::default()).unwrap()
+    }
+
+    // Issue 12, item 5: `Authorization: Basic ..` used to exempt the request, although the
+    // BearerLayer authenticated it from the session cookie. Either layer order now checks it.
+    #[tokio::test]
+    async fn a_cookie_session_with_a_basic_authorization_header_is_checked() {
+        for csrf_inside in [true, false] {
+            for pending in [false, true] {
+                let case = format!("csrf_inside={csrf_inside} pending={pending}");
+                let req = cookie_session(Some("Basic dXNlcjpwYXNz".to_owned()));
+                let res = stack(csrf_inside, pending).oneshot(req).await.unwrap();
+                assert_eq!(res.status(), StatusCode::FORBIDDEN, "{case}");
+                assert_eq!(
+                    res.extensions().get::<Rejection>().unwrap().code(),
+                    ErrorCode::CsrfRejected,
+                    "{case}"
+                );
+                let body = res.into_body().collect().await.unwrap().to_bytes();
+                let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+                assert_eq!(json["error"]["code"], "CSRF_REJECTED", "{case}");
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_cookie_session_passes_with_the_csrf_token() {
+        for pending in [false, true] {
+            let csrf = generate_token().unwrap();
+            let req = Request::post("/api/orders")
+                .header(header::ORIGIN, ORIGIN)
+                .header(
+                    header::COOKIE,
+                    format!("access_token={}; csrf_token={csrf}", token()),
+                )
+                .header("x-csrf-token", csrf)
+                .body(Full::default())
+                .unwrap();
+            let res = stack(true, pending).oneshot(req).await.unwrap();
+            assert_eq!(res.status(), StatusCode::OK, "pending={pending}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_bearer_header_exempts_the_request_when_the_csrf_layer_runs_inside() {
+        for pending in [false, true] {
+            // The session cookie rides along, but the header's token authenticated the request.
+            let req = cookie_session(Some(format!("Bearer {}", token())));
+            let res = stack(true, pending).oneshot(req).await.unwrap();
+            assert_eq!(res.status(), StatusCode::OK, "pending={pending}");
+        }
+        // Outside the BearerLayer the CSRF layer sees no record and, failing safe, checks it.
+        let req = cookie_session(Some(format!("Bearer {}", token())));
+        let res = stack(false, false).oneshot(req).await.unwrap();
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    }
+
+    #[cfg(feature = "api-key")]
+    #[tokio::test]
+    async fn an_api_key_header_exempts_the_request_and_an_anonymous_cookie_does_not() {
+        use auth_core::api_key::{ApiKeys, MemoryApiKeyStore, NewApiKey};
+        use auth_tower::api_key::ApiKeyLayer;
+
+        let keys = ApiKeys::builder(MemoryApiKeyStore::new())
+            .prefix("test_live")
+            .build()
+            .unwrap();
+        let key = keys.create(NewApiKey::new("bob", "ci")).await.unwrap().key;
+        let svc = ServiceBuilder::new()
+            .layer(ApiKeyLayer::builder(keys).optional().build().unwrap())
+            .layer(both())
+            .service(service_fn(ok));
+        let mut req = cookie_session(None);
+        req.headers_mut()
+            .insert("x-api-key", key.expose_secret().parse().unwrap());
+        assert_eq!(
+            svc.clone().oneshot(req).await.unwrap().status(),
+            StatusCode::OK
+        );
+        // No key: anonymous, and the session cookie makes it subject to the check.
+        let res = svc.oneshot(cookie_session(None)).await.unwrap();
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    }
 }

@@ -179,6 +179,120 @@ async fn role_requirement_is_described_as_role_prefixed() {
     );
 }
 
+/// The 403 of a `ScopeLayer` requiring `requirement`, for a principal with no roles or scopes.
+async fn denial(requirement: Requirement) -> (String, serde_json::Value) {
+    let svc = ServiceBuilder::new()
+        .layer(BearerLayer::new(verifier()))
+        .layer(ScopeLayer::new(requirement).policy(policy()))
+        .service(service_fn(ok));
+    let res = svc
+        .oneshot(req(Some(&token(&["user"], "")), false))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let challenge = res.headers()[header::WWW_AUTHENTICATE]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    (challenge, json(res).await)
+}
+
+// Issue 12, item 18: a role is not an OAuth scope, so it must not appear in `scope=`.
+#[tokio::test]
+async fn a_role_requirement_is_described_in_words_not_in_the_scope_attribute() {
+    let (challenge, body) = denial(Requirement::role("admin")).await;
+    let message = "the credentials do not grant access to this resource; it requires role admin";
+    assert_eq!(
+        challenge,
+        format!(
+            "Bearer realm=\"api\", error=\"insufficient_scope\", error_description=\"{message}\""
+        )
+    );
+    assert_eq!(body["error"]["message"], message);
+    assert_eq!(body["error"]["required"], serde_json::json!(["role:admin"]));
+}
+
+// Issue 12, item 18: nor is a permission.
+#[tokio::test]
+async fn a_permission_requirement_has_no_scope_attribute() {
+    let (challenge, body) = denial(Requirement::permission("orders:refund")).await;
+    assert!(!challenge.contains("scope="), "{challenge}");
+    assert!(
+        challenge.ends_with("error_description=\"the credentials do not grant access to this resource; it requires permission orders:refund\""),
+        "{challenge}"
+    );
+    assert_eq!(
+        body["error"]["required"],
+        serde_json::json!(["orders:refund"])
+    );
+}
+
+// Issue 12, item 18: a mixed requirement lists only its OAuth scopes in `scope=`, and the
+// description (challenge and body alike) says how roles, permissions and scopes combine.
+#[tokio::test]
+async fn a_mixed_requirement_lists_only_its_oauth_scopes_and_describes_the_rest() {
+    let (challenge, body) = denial(Requirement::any([
+        Requirement::role("admin"),
+        Requirement::all([
+            Requirement::scope("read:orders"),
+            Requirement::permission("orders:refund"),
+        ]),
+    ]))
+    .await;
+    let message = "the credentials do not grant access to this resource; it requires \
+                   (role admin or (scope read:orders and permission orders:refund))";
+    assert_eq!(
+        challenge,
+        format!(
+            "Bearer realm=\"api\", error=\"insufficient_scope\", error_description=\"{message}\", \
+             scope=\"read:orders\""
+        )
+    );
+    assert_eq!(body["error"]["message"], message);
+    assert_eq!(
+        body["error"]["required"],
+        serde_json::json!(["role:admin", "read:orders", "orders:refund"])
+    );
+}
+
+#[tokio::test]
+async fn a_scope_only_requirement_keeps_the_generic_message_in_challenge_and_body() {
+    let (challenge, body) = denial(Requirement::any_scope(["read:orders", "admin:orders"])).await;
+    let message = "the credentials do not grant access to this resource";
+    assert_eq!(
+        challenge,
+        format!(
+            "Bearer realm=\"api\", error=\"insufficient_scope\", error_description=\"{message}\", \
+             scope=\"read:orders admin:orders\""
+        )
+    );
+    assert_eq!(body["error"]["message"], message);
+}
+
+// Issue 12, item 18: the gRPC responder carries the same description.
+#[tokio::test]
+async fn grpc_denials_of_a_role_describe_it_in_the_grpc_message() {
+    let svc = ServiceBuilder::new()
+        .layer(BearerLayer::new(verifier()))
+        .layer(ScopeLayer::new(Requirement::role("admin")))
+        .service(service_fn(ok));
+    let denied = svc
+        .oneshot(req(Some(&token(&["user"], "")), true))
+        .await
+        .unwrap();
+    assert_eq!(denied.headers()["grpc-status"], "7");
+    assert_eq!(
+        denied.headers()["grpc-message"],
+        "the credentials do not grant access to this resource; it requires role admin"
+    );
+    assert!(
+        denied
+            .headers()
+            .get(header::WWW_AUTHENTICATE)
+            .is_some_and(|c| !c.to_str().unwrap().contains("scope="))
+    );
+}
+
 #[tokio::test]
 async fn grpc_denials_are_permission_denied_and_missing_is_unauthenticated() {
     let svc = ServiceBuilder::new()

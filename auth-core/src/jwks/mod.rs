@@ -22,9 +22,10 @@
 //!   current Tokio runtime) and goes on with the cached keys, so in the steady state no
 //!   request waits for a fetch.
 //! - **Unknown `kid`.** A token naming a key the cache lacks triggers an immediate refetch,
-//!   but fetches started automatically are at least the cooldown ([`DEFAULT_COOLDOWN`],
+//!   but fetches caused by unknown `kid`s are at least the cooldown ([`DEFAULT_COOLDOWN`],
 //!   30 s) apart, whatever the request rate; within the cooldown the token is rejected as
-//!   unknown (401). Concurrent misses share one fetch in flight (single-flight), and the
+//!   unknown (401). The start-up fetch and scheduled refreshes do not start the cooldown, so
+//!   a key the provider rotated in right after them is learned by the first token using it. Concurrent misses share one fetch in flight (single-flight), and the
 //!   requests waiting for it resume when it lands. A flood of tokens with random `kid`s thus
 //!   causes at most one fetch per cooldown.
 //! - **Provider down.** A failed fetch keeps the last good key set, for up to

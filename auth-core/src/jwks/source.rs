@@ -26,8 +26,10 @@ pub const DEFAULT_MAX_TTL: Duration = Duration::from_secs(24 * 60 * 60);
 pub const DEFAULT_TTL: Duration = Duration::from_secs(10 * 60);
 /// How long before expiry a background refresh starts (at most half the lifetime).
 pub const DEFAULT_REFRESH_AHEAD: Duration = Duration::from_secs(2 * 60);
-/// Minimum time between two fetches started automatically (unknown `kid`, refresh-ahead,
-/// retry after a failure).
+/// Minimum time between two fetches caused by tokens with an unknown `kid`, between two
+/// caused by requests while no keys are usable, and between refresh-ahead attempts. The
+/// start-up fetch and scheduled refreshes do not start the unknown-`kid` cooldown, so a key
+/// rotated in right after them is learned at once.
 pub const DEFAULT_COOLDOWN: Duration = Duration::from_secs(30);
 /// How long after expiry the last good key set stays in use while refreshes fail.
 pub const DEFAULT_MAX_STALE: Duration = Duration::from_secs(60 * 60);
@@ -172,10 +174,30 @@ struct State {
     keys: Option<Arc<KeySet>>,
     fetched_at: UnixTime,
     ttl: Duration,
+    /// When the last fetch of any kind started (spaces refresh-ahead retries).
     last_start: Option<UnixTime>,
+    /// When the last fetch caused by a token with an unknown `kid` started: that cooldown
+    /// counts from here only, so neither the start-up fetch nor a scheduled refresh delays
+    /// learning a rotated key.
+    last_unknown_kid_start: Option<UnixTime>,
+    /// When the last fetch caused by a request while no keys were usable started (the lazy
+    /// first fetch, or retries while the provider is down).
+    last_keyless_start: Option<UnixTime>,
     inflight: Option<InFlight>,
     next_id: u64,
     jwks_uri: Option<String>,
+}
+
+/// Why a fetch is wanted (refresh-ahead is decided in [`KeyResolver::current`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Trigger {
+    /// [`JwksSource::refresh_now`]: start-up or an explicit call; ignores every cooldown.
+    Forced,
+    /// A token named a key the usable cached set lacks: at most one such fetch per cooldown.
+    UnknownKid,
+    /// A request needs keys and none are usable (never fetched, or past the stale window):
+    /// at most one such fetch per cooldown.
+    NoKeys,
 }
 
 struct Inner {
@@ -232,25 +254,33 @@ impl Inner {
             .map(|f| f.flight.clone())
     }
 
-    fn cooldown_over(&self, st: &State, now: UnixTime) -> bool {
-        st.last_start
-            .is_none_or(|t| now >= t.saturating_add(self.settings().cooldown))
+    /// Whether a cooldown counted from `since` is over (or never started).
+    fn cooldown_over(&self, since: Option<UnixTime>, now: UnixTime) -> bool {
+        since.is_none_or(|t| now >= t.saturating_add(self.settings().cooldown))
     }
 
-    /// Joins the running fetch, or starts one if `force` or the cooldown allows.
+    /// Joins the running fetch, or starts one if `why` allows: always for a forced refresh;
+    /// for a request, at most once per cooldown counted from the last fetch with the same
+    /// cause (so fetches nobody's token caused never delay one that a token needs).
     fn join_or_start(
         self: &Arc<Self>,
         st: &mut State,
         now: UnixTime,
-        force: bool,
+        why: Trigger,
     ) -> Option<Flight> {
         if let Some(flight) = self.live_flight(st, now) {
             return Some(flight);
         }
-        if force || self.cooldown_over(st, now) {
-            return Some(self.start(st, now));
+        let last = match why {
+            Trigger::Forced => return Some(self.start(st, now)),
+            Trigger::UnknownKid => &mut st.last_unknown_kid_start,
+            Trigger::NoKeys => &mut st.last_keyless_start,
+        };
+        if !self.cooldown_over(*last, now) {
+            return None;
         }
-        None
+        *last = Some(now);
+        Some(self.start(st, now))
     }
 
     fn start(self: &Arc<Self>, st: &mut State, now: UnixTime) -> Flight {
@@ -462,7 +492,8 @@ impl JwksSource {
     }
 
     /// Fetches now, ignoring the cooldown (joining a fetch already running rather than
-    /// starting a second one), and resolves when it is done.
+    /// starting a second one), and resolves when it is done. It does not start the unknown-`kid`
+    /// cooldown: a token signed with a key published right after it still causes a refetch.
     ///
     /// Useful at start-up (so the first request does not wait and configuration mistakes show
     /// at once) and in tests, to wait for a background refresh that [`current`] started.
@@ -476,7 +507,7 @@ impl JwksSource {
         let now = self.inner.clock.now();
         let flight = {
             let mut st = self.inner.lock();
-            self.inner.join_or_start(&mut st, now, true)
+            self.inner.join_or_start(&mut st, now, Trigger::Forced)
         };
         async move {
             match flight {
@@ -490,7 +521,7 @@ impl JwksSource {
 impl KeyResolver for JwksSource {
     /// The cached keys, while usable. Starts a background refresh (on the current Tokio
     /// runtime) once `now` is within the refresh-ahead margin of expiry, at most once per
-    /// cooldown; past expiry plus the stale window the keys are dropped and this returns
+    /// cooldown after any fetch; past expiry plus the stale window the keys are dropped and this returns
     /// `None`.
     fn current(&self) -> Option<Arc<KeySet>> {
         let inner = &self.inner;
@@ -511,7 +542,7 @@ impl KeyResolver for JwksSource {
         let refresh_at = st.fetched_at.saturating_add(st.ttl).saturating_sub(ahead);
         if now >= refresh_at
             && inner.live_flight(&st, now).is_none()
-            && inner.cooldown_over(&st, now)
+            && inner.cooldown_over(st.last_start, now)
         {
             tracing::debug!(target: "auth::jwks", source = inner.location(), "refreshing ahead of expiry");
             let flight = inner.start(&mut st, now);
@@ -522,8 +553,10 @@ impl KeyResolver for JwksSource {
     }
 
     /// A token named a key the cache does not hold: join the fetch in flight, or start one if
-    /// the cooldown allows; otherwise `None` (the token is rejected as unknown, or 503 when no
-    /// keys are usable at all). Algorithms this source does not allow never cause a fetch.
+    /// no other fetch with the same cause (an unknown `kid`, or no usable keys at all) started
+    /// within the cooldown; the start-up fetch and refresh-ahead do not count. Otherwise
+    /// `None`: the token is rejected as unknown, or 503 when no keys are usable at all.
+    /// Algorithms this source does not allow never cause a fetch.
     fn refresh(
         &self,
         kid: Option<&str>,
@@ -537,7 +570,12 @@ impl KeyResolver for JwksSource {
         let now = inner.clock.now();
         let flight = {
             let mut st = inner.lock();
-            inner.join_or_start(&mut st, now, false)
+            let why = if st.keys.is_some() && now < inner.usable_until(&st) {
+                Trigger::UnknownKid
+            } else {
+                Trigger::NoKeys
+            };
+            inner.join_or_start(&mut st, now, why)
         };
         let Some(flight) = flight else {
             tracing::debug!(
@@ -658,8 +696,12 @@ impl JwksSourceBuilder {
         self
     }
 
-    /// Minimum time between automatically started fetches (default 30 s, at least 1 s). This
-    /// is what bounds the fetches a flood of tokens with random `kid`s can cause.
+    /// Minimum time between two fetches caused by tokens with an unknown `kid` (default 30 s,
+    /// at least 1 s). This is what bounds the fetches a flood of tokens with random `kid`s can
+    /// cause. It counts from the last such fetch only: the start-up fetch (eager with
+    /// [`JwksSource::refresh_now`], or lazy on the first request) and refresh-ahead do not
+    /// start it. The same interval separates fetches requests cause while no keys are usable
+    /// (provider down) and refresh-ahead attempts (counted from the last fetch of any kind).
     pub fn cooldown(mut self, cooldown: Duration) -> Self {
         self.cooldown = cooldown;
         self
@@ -1075,6 +1117,71 @@ mod tests {
         let pending = pending.into_ready().unwrap_err(); // needs the fetch
         assert_eq!(pending.await.unwrap().subject(), "alice");
         assert_eq!(idp.fetches(), 2);
+    }
+
+    // Issue 12, item 16: the start-up fetch must not start the unknown-kid cooldown.
+    #[tokio::test]
+    async fn a_rotation_right_after_start_up_is_fetched_at_once() {
+        let (idp, clock) = (FakeIdp::new(), ManualClock::starting_now());
+        let (k1, k2, k3) = (Signer::new("k1"), Signer::new("k2"), Signer::new("k3"));
+        idp.serve(&[&k1], None);
+        let s = source(&idp, &clock);
+        let v = verifier(s.clone(), &clock);
+        s.refresh_now().await.unwrap();
+        idp.serve(&[&k1, &k2], None); // the provider rotated within the cooldown
+        let pending = v.verify(&k2.token(&clock)).into_ready().unwrap_err();
+        assert_eq!(pending.await.unwrap().subject(), "alice");
+        assert_eq!(idp.fetches(), 2);
+        // That refetch was caused by an unknown kid: another one within the cooldown is
+        // answered from the cache, without a fetch.
+        idp.serve(&[&k1, &k2, &k3], None);
+        clock.advance(secs(29));
+        let err = v.verify(&k3.token(&clock)).await.unwrap_err();
+        assert_eq!(err.code(), ErrorCode::InvalidToken);
+        assert_eq!(idp.fetches(), 2);
+        // Once the cooldown is over, the next unknown kid refetches again.
+        clock.advance(secs(1));
+        assert!(v.verify(&k3.token(&clock)).await.is_ok());
+        assert_eq!(idp.fetches(), 3);
+    }
+
+    // Issue 12, item 16: nor must the first fetch of a source nobody primed (the lazy start-up
+    // fetch, caused by a request while no keys were loaded).
+    #[tokio::test]
+    async fn a_rotation_right_after_a_lazy_first_fetch_is_fetched_at_once() {
+        let (idp, clock) = (FakeIdp::new(), ManualClock::starting_now());
+        let (k1, k2) = (Signer::new("k1"), Signer::new("k2"));
+        idp.serve(&[&k1], None);
+        let v = verifier(source(&idp, &clock), &clock);
+        assert!(v.verify(&k1.token(&clock)).await.is_ok());
+        assert_eq!(idp.fetches(), 1);
+        idp.serve(&[&k1, &k2], None);
+        clock.advance(secs(1));
+        assert!(v.verify(&k2.token(&clock)).await.is_ok());
+        assert_eq!(idp.fetches(), 2);
+    }
+
+    // Issue 12, item 16: a scheduled (refresh-ahead) fetch must not start the unknown-kid
+    // cooldown either.
+    #[tokio::test]
+    async fn a_rotation_right_after_a_background_refresh_is_fetched_at_once() {
+        let (idp, clock) = (FakeIdp::new(), ManualClock::starting_now());
+        let (k1, k2) = (Signer::new("k1"), Signer::new("k2"));
+        idp.serve(&[&k1], Some("max-age=600"));
+        let s = source(&idp, &clock);
+        let v = verifier(s.clone(), &clock);
+        s.refresh_now().await.unwrap();
+        clock.advance(secs(480)); // the refresh-ahead point
+        assert!(matches!(
+            v.verify(&k1.token(&clock)).into_ready(),
+            Ok(Ok(_))
+        ));
+        s.refresh_now().await.unwrap(); // joins (waits for) the background refresh
+        assert_eq!(idp.fetches(), 2);
+        idp.serve(&[&k1, &k2], Some("max-age=600"));
+        clock.advance(secs(1));
+        assert!(v.verify(&k2.token(&clock)).await.is_ok());
+        assert_eq!(idp.fetches(), 3);
     }
 
     #[tokio::test]

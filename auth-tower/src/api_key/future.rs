@@ -112,15 +112,13 @@ where
                     let result = ready!(check.poll(cx));
                     #[allow(clippy::expect_used)]
                     let mut req = request.take().expect("future polled after completion");
-                    match result {
-                        Ok(verified) => {
-                            accept(config, verified, &mut req);
-                            Kind::Future {
-                                future: inner.call(req),
-                            }
-                        }
+                    match result.and_then(|verified| accept(config, verified, &mut req)) {
+                        Ok(()) => Kind::Future {
+                            future: inner.call(req),
+                        },
                         Err(e) => {
-                            let rejection = reject(config, e, &req, Schemes::API_KEY);
+                            let schemes = Schemes::for_error(&e, Schemes::API_KEY);
+                            let rejection = reject(config, e, &req, schemes);
                             Kind::Rejected {
                                 response: Some(render(responder, rejection)),
                             }

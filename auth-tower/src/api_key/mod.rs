@@ -68,13 +68,19 @@
 //! # Accepting a bearer token or an API key
 //!
 //! Put the `BearerLayer` first and the `ApiKeyLayer` after it, both in optional mode, then a
-//! `ScopeLayer` (or an extractor that needs a principal). The `ApiKeyLayer` lets a request
-//! that a bearer token already authenticated pass untouched, refuses one that carries both
-//! (400 `INVALID_REQUEST`: which identity would count is ambiguous), and widens the optional
-//! layers' `MISSING_CREDENTIALS` marker, so an anonymous request gets one 401 with two
-//! challenges, `Bearer realm=".."` and `ApiKey realm=".."`. With the `ApiKeyLayer` in required
-//! mode behind an optional `BearerLayer`, the route needs one of the two and answers that
-//! same 401 itself.
+//! `ScopeLayer` (or an extractor that needs a principal). Each layer lets a request that the
+//! other already authenticated pass untouched and never replaces the principal it found; a
+//! request presenting both credentials (a bearer token, in the header or the cookie, and an
+//! API key) is refused with 400 `INVALID_REQUEST`, "more than one credential was presented",
+//! challenging both schemes, whichever layer comes first: which identity would count is
+//! ambiguous. The `ApiKeyLayer` also widens the optional layers' `MISSING_CREDENTIALS` marker,
+//! so an anonymous request gets one 401 with two challenges, `Bearer realm=".."` and
+//! `ApiKey realm=".."`. With the `ApiKeyLayer` in required mode behind an optional
+//! `BearerLayer`, the route needs one of the two and answers that same 401 itself.
+//!
+//! The order still decides one thing: when the *first* layer's credential is invalid, that
+//! layer answers (401 for its credential) before the second sees the request. Either way a
+//! request carrying two credentials never reaches the handler.
 //!
 //! ```
 //! # #[cfg(all(feature = "bearer", feature = "scope"))] {
@@ -111,7 +117,8 @@
 //!   [`dangerous_allow_query_param`](ApiKeyLayerBuilder::dangerous_allow_query_param) says so;
 //!   without it, a key-looking query parameter is a 400, so the client learns its key leaked
 //!   into URLs instead of silently getting a 401.
-//! - Two key headers, or a key plus a bearer principal, are a 400 rather than a guess.
+//! - Two key headers, or a key plus a principal another layer set, are a 400 rather than a
+//!   guess; a principal set earlier is never replaced.
 //! - Malformed, mistyped and unknown keys all answer `INVALID_API_KEY`; expiry and revocation
 //!   codes are only given for keys that matched a stored digest.
 //! - Without the `tokio` feature and without a spawner, `last_used_at` is not updated (a

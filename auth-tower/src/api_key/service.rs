@@ -8,6 +8,7 @@ use tower_service::Service;
 
 use super::future::ResponseFuture;
 use super::layer::ApiKeyConfig;
+use crate::CredentialSource;
 use crate::rejection::{Rejection, Schemes, is_grpc};
 use crate::response::RejectionResponse;
 
@@ -97,7 +98,24 @@ fn query_pairs(query: &str) -> impl Iterator<Item = (&str, &str)> {
 }
 
 /// Finishes a successful verification: usage write, extensions and the decision event.
-pub(crate) fn accept<B>(config: &ApiKeyConfig, verified: Verified, req: &mut Request<B>) {
+///
+/// Refuses (`ConflictingCredentials`) when an earlier layer already put a principal into the
+/// request: this layer never replaces one. [`ApiKey::call`] refuses such requests before
+/// verifying; this check covers every path, the pending store lookup included.
+pub(crate) fn accept<B>(
+    config: &ApiKeyConfig,
+    verified: Verified,
+    req: &mut Request<B>,
+) -> Result<(), AuthError> {
+    if req.extensions().get::<Principal>().is_some() {
+        return Err(InvalidRequest::ConflictingCredentials.into());
+    }
+    // `extract` refused a key in both places, so the header's presence says where it was.
+    let source = if req.headers().contains_key(&config.header) {
+        CredentialSource::Header
+    } else {
+        CredentialSource::Query
+    };
     let (principal, usage) = verified.into_parts();
     if let Some(write) = usage {
         config.spawn_usage(write);
@@ -112,6 +130,7 @@ pub(crate) fn accept<B>(config: &ApiKeyConfig, verified: Verified, req: &mut Req
         method = "api_key",
         subject = principal.subject(),
         key_id,
+        source = ?source,
         path = req.uri().path(),
     );
     let ext = req.extensions_mut();
@@ -123,6 +142,9 @@ pub(crate) fn accept<B>(config: &ApiKeyConfig, verified: Verified, req: &mut Req
         ext.remove::<Rejection>();
     }
     ext.insert(principal);
+    // For the CsrfLayer: only a header credential exempts a request from its check.
+    ext.insert(source);
+    Ok(())
 }
 
 /// Builds the rejection and emits the decision event (code and reason, never the key).
@@ -162,13 +184,13 @@ where
         let authenticated = req.extensions().get::<Principal>().is_some();
         let verify = match extract(config, &req) {
             Ok(Some(_)) if authenticated => {
-                // Another layer (e.g. BearerLayer) authenticated this request already.
-                let both = Schemes::BEARER.union(Schemes::API_KEY);
+                // Another layer (e.g. BearerLayer) authenticated this request already: which
+                // identity counts would be ambiguous, so neither.
                 let rejection = reject(
                     config,
-                    InvalidRequest::MultipleCredentials.into(),
+                    InvalidRequest::ConflictingCredentials.into(),
                     &req,
-                    both,
+                    Schemes::BOTH,
                 );
                 return ResponseFuture::rejected(&mut self.responder, rejection);
             }
@@ -210,10 +232,14 @@ where
             }
         };
         match verify.into_ready() {
-            Ok(Ok(verified)) => {
-                accept(config, verified, &mut req);
-                ResponseFuture::future(self.inner.call(req))
-            }
+            Ok(Ok(verified)) => match accept(config, verified, &mut req) {
+                Ok(()) => ResponseFuture::future(self.inner.call(req)),
+                Err(e) => {
+                    let schemes = Schemes::for_error(&e, Schemes::API_KEY);
+                    let rejection = reject(config, e, &req, schemes);
+                    ResponseFuture::rejected(&mut self.responder, rejection)
+                }
+            },
             Ok(Err(e)) => {
                 let rejection = reject(config, e, &req, Schemes::API_KEY);
                 ResponseFuture::rejected(&mut self.responder, rejection)

@@ -14,6 +14,7 @@ use super::layer::BearerConfig;
 #[cfg(feature = "revocation")]
 use super::service::RevocationFuture;
 use super::service::{Revocation, accept, check_revocation, reject};
+use crate::CredentialSource;
 use crate::rejection::Rejection;
 use crate::response::{RejectionResponse, render};
 
@@ -44,6 +45,7 @@ where
         verify: Verify,
         inner: S,
         request: Option<Request<ReqBody>>,
+        source: CredentialSource,
         config: Arc<BearerConfig>,
         responder: R,
     },
@@ -53,6 +55,7 @@ where
         check: RevocationFuture,
         inner: S,
         request: Option<Request<ReqBody>>,
+        source: CredentialSource,
         config: Arc<BearerConfig>,
         responder: R,
     },
@@ -81,6 +84,7 @@ where
         verify: Verify,
         inner: S,
         request: Request<ReqBody>,
+        source: CredentialSource,
         config: Arc<BearerConfig>,
         responder: R,
     ) -> Self {
@@ -89,6 +93,7 @@ where
                 verify,
                 inner,
                 request: Some(request),
+                source,
                 config,
                 responder,
             },
@@ -105,6 +110,7 @@ where
         check: RevocationFuture,
         inner: S,
         request: Request<ReqBody>,
+        source: CredentialSource,
         config: Arc<BearerConfig>,
         responder: R,
     ) -> Self {
@@ -113,6 +119,7 @@ where
                 check,
                 inner,
                 request: Some(request),
+                source,
                 config,
                 responder,
             },
@@ -126,6 +133,7 @@ fn proceed<S, ReqBody, ResBody, R>(
     result: Result<Principal, AuthError>,
     inner: &mut S,
     mut req: Request<ReqBody>,
+    source: CredentialSource,
     config: &BearerConfig,
     responder: &mut R,
 ) -> Kind<S, ReqBody, ResBody, R>
@@ -133,7 +141,7 @@ where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
     R: RejectionResponse<ResBody>,
 {
-    match result.and_then(|p| accept(config, p, &mut req)) {
+    match result.and_then(|p| accept(config, p, source, &mut req)) {
         Ok(()) => Kind::Future {
             future: inner.call(req),
         },
@@ -168,16 +176,20 @@ where
                     verify,
                     inner,
                     request,
+                    source,
                     config,
                     responder,
                 } => {
                     let result = ready!(verify.poll(cx));
                     #[allow(clippy::expect_used)]
                     let req = request.take().expect("future polled after completion");
+                    let source = *source;
                     match result.map(|p| check_revocation(config, p)) {
-                        Ok(Revocation::Clear(p)) => proceed(Ok(p), inner, req, config, responder),
+                        Ok(Revocation::Clear(p)) => {
+                            proceed(Ok(p), inner, req, source, config, responder)
+                        }
                         Ok(Revocation::Refused(e)) | Err(e) => {
-                            proceed(Err(e), inner, req, config, responder)
+                            proceed(Err(e), inner, req, source, config, responder)
                         }
                         #[cfg(feature = "revocation")]
                         Ok(Revocation::Pending(check)) => {
@@ -188,6 +200,7 @@ where
                                 check,
                                 inner: std::mem::replace(inner, clone),
                                 request: Some(req),
+                                source,
                                 config: Arc::clone(config),
                                 responder: responder.clone(),
                             }
@@ -199,13 +212,14 @@ where
                     check,
                     inner,
                     request,
+                    source,
                     config,
                     responder,
                 } => {
                     let result = ready!(check.poll(cx));
                     #[allow(clippy::expect_used)]
                     let req = request.take().expect("future polled after completion");
-                    proceed(result, inner, req, config, responder)
+                    proceed(result, inner, req, *source, config, responder)
                 }
             };
             this.kind.set(next);

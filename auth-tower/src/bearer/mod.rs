@@ -67,6 +67,10 @@
 //!   principal after all can answer with this layer's challenge.
 //! - When both a header and the configured cookie are present, the header wins; a cookie that
 //!   appears twice is refused.
+//! - The layer never replaces a principal an earlier layer (e.g. an `ApiKeyLayer`) put into
+//!   the request: a token next to it is
+//!   a second credential, refused with 400 `INVALID_REQUEST` ("more than one credential was
+//!   presented"); without a token the request passes untouched, in required mode too.
 //! - Client messages are coarse; the precise reason goes to the `auth::decision` tracing
 //!   target at debug level.
 

@@ -7,12 +7,13 @@ use auth_core::jwt::BoxFuture;
 use auth_core::revocation::TokenRef;
 #[cfg(feature = "revocation")]
 use auth_core::store::StoreError;
-use auth_core::{AuthError, Principal};
+use auth_core::{AuthError, InvalidRequest, Principal};
 use http::{Request, Response};
 use tower_service::Service;
 
 use super::future::ResponseFuture;
 use super::layer::BearerConfig;
+use crate::CredentialSource;
 use crate::credentials;
 use crate::rejection::{Rejection, Schemes, is_grpc};
 use crate::response::RejectionResponse;
@@ -39,11 +40,19 @@ impl<S, R> Bearer<S, R> {
 }
 
 /// Finishes a successful verification: extensions and the decision event.
+///
+/// Refuses (`ConflictingCredentials`) when an earlier layer already put a principal into the
+/// request: this layer never replaces one. [`Bearer::call`] refuses such requests before
+/// verifying; this check covers every path, the pending ones included.
 pub(crate) fn accept<B>(
     config: &BearerConfig,
     principal: Principal,
+    source: CredentialSource,
     req: &mut Request<B>,
 ) -> Result<(), AuthError> {
+    if req.extensions().get::<Principal>().is_some() {
+        return Err(InvalidRequest::ConflictingCredentials.into());
+    }
     if let Some(insert) = config.insert_claims {
         insert(&principal, req.extensions_mut())?;
     }
@@ -52,9 +61,13 @@ pub(crate) fn accept<B>(
         outcome = "accept",
         method = "bearer",
         subject = principal.subject(),
+        source = ?source,
         path = req.uri().path(),
     );
-    req.extensions_mut().insert(principal);
+    let ext = req.extensions_mut();
+    ext.insert(principal);
+    // For the CsrfLayer: only a header credential exempts a request from its check.
+    ext.insert(source);
     Ok(())
 }
 
@@ -122,7 +135,8 @@ pub(crate) fn reject<B>(config: &BearerConfig, error: AuthError, req: &Request<B
         reason = %error,
         path = req.uri().path(),
     );
-    Rejection::new(error, config.realm.clone(), is_grpc(req.headers()))
+    let schemes = Schemes::for_error(&error, Schemes::BEARER);
+    Rejection::new(error, config.realm.clone(), is_grpc(req.headers())).with_schemes(schemes)
 }
 
 impl<S, R, ReqBody, ResBody> Service<Request<ReqBody>> for Bearer<S, R>
@@ -141,15 +155,24 @@ where
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
         credentials::mark_sensitive(req.headers_mut());
         let config = &*self.config;
+        // An earlier layer (e.g. an ApiKeyLayer) authenticated this request already.
+        let authenticated = req.extensions().get::<Principal>().is_some();
         let token = match credentials::bearer_from_header(req.headers()) {
             Ok(None) => match config.cookie.as_deref() {
-                Some(name) => credentials::cookie(req.headers(), name),
+                Some(name) => credentials::cookie(req.headers(), name)
+                    .map(|t| t.map(|t| (t, CredentialSource::Cookie))),
                 None => Ok(None),
             },
-            other => other,
+            other => other.map(|t| t.map(|t| (t, CredentialSource::Header))),
         };
-        let verify = match token {
-            Ok(Some(token)) => config.verify(token),
+        let (verify, source) = match token {
+            Ok(Some(_)) if authenticated => {
+                // A second credential: which identity counts would be ambiguous, so neither.
+                let rejection = reject(config, InvalidRequest::ConflictingCredentials.into(), &req);
+                return ResponseFuture::rejected(&mut self.responder, rejection);
+            }
+            Ok(Some((token, source))) => (config.verify(token), source),
+            Ok(None) if authenticated => return ResponseFuture::future(self.inner.call(req)),
             Ok(None) if config.optional => {
                 tracing::debug!(
                     target: "auth::decision",
@@ -195,12 +218,13 @@ where
                             check,
                             inner,
                             req,
+                            source,
                             Arc::clone(&self.config),
                             self.responder.clone(),
                         );
                     }
                 };
-                match accept(config, principal, &mut req) {
+                match accept(config, principal, source, &mut req) {
                     Ok(()) => ResponseFuture::future(self.inner.call(req)),
                     Err(e) => {
                         let rejection = reject(config, e, &req);
@@ -221,6 +245,7 @@ where
                     pending,
                     inner,
                     req,
+                    source,
                     Arc::clone(&self.config),
                     self.responder.clone(),
                 )

@@ -17,10 +17,9 @@ pub(crate) struct CsrfConfig {
     pub(crate) double_submit: Option<(Box<str>, HeaderName)>,
     /// Allowed `Origin` values (`scheme://host[:port]`), compared exactly.
     pub(crate) origins: Vec<Box<str>>,
-    /// When set, only requests carrying this cookie are cookie-authenticated (and checked).
-    pub(crate) session_cookie: Option<Box<str>>,
-    /// Headers whose presence marks a header-authenticated request (exempt).
-    pub(crate) exempt_headers: Vec<HeaderName>,
+    /// When not empty, requests no authentication layer recorded a credential for are checked
+    /// only if they carry one of these cookies.
+    pub(crate) session_cookies: Vec<Box<str>>,
 }
 
 /// Layer that protects cookie-authenticated unsafe requests against CSRF. See the
@@ -41,8 +40,7 @@ impl CsrfLayer {
             double_submit: None,
             header: DEFAULT_CSRF_HEADER.to_owned(),
             origins: Vec::new(),
-            session_cookie: None,
-            exempt_headers: vec!["x-api-key".to_owned()],
+            session_cookies: Vec::new(),
         }
     }
 }
@@ -72,8 +70,7 @@ pub struct CsrfLayerBuilder {
     double_submit: Option<String>,
     header: String,
     origins: Vec<String>,
-    session_cookie: Option<String>,
-    exempt_headers: Vec<String>,
+    session_cookies: Vec<String>,
 }
 
 fn is_cookie_name(s: &str) -> bool {
@@ -121,18 +118,18 @@ impl CsrfLayerBuilder {
         self
     }
 
-    /// Only requests that carry the session cookie `name` (the access-token cookie) are
-    /// cookie-authenticated and checked; others cannot ride on a victim's session and pass.
-    /// Without this, every unsafe request that is not header-authenticated is checked.
+    /// A session cookie (the access-token cookie, or the refresh-token cookie of a route that
+    /// reads it); call again for several. When no authentication layer recorded which
+    /// credential authenticated the request (a route that verifies cookies itself, or an
+    /// anonymous request), an unsafe request is checked only if it carries one of these
+    /// cookies (or one of them twice): without them it cannot ride on a victim's session.
+    /// Without any session cookie configured, every such unsafe request is checked.
+    ///
+    /// Requests an authentication layer authenticated are decided by its record
+    /// ([`CredentialSource`](crate::CredentialSource)) instead: exempt when a header credential
+    /// authenticated them, checked otherwise.
     pub fn session_cookie(mut self, name: impl Into<String>) -> Self {
-        self.session_cookie = Some(name.into());
-        self
-    }
-
-    /// Another header whose presence marks a request as header-authenticated and so exempt
-    /// (`Authorization` always does; `x-api-key` does by default).
-    pub fn exempt_header(mut self, name: impl Into<String>) -> Self {
-        self.exempt_headers.push(name.into());
+        self.session_cookies.push(name.into());
         self
     }
 
@@ -166,9 +163,7 @@ impl CsrfLayerBuilder {
             }
             None => None,
         };
-        if let Some(c) = &self.session_cookie
-            && !is_cookie_name(c)
-        {
+        if self.session_cookies.iter().any(|c| !is_cookie_name(c)) {
             return Err(ConfigError::InvalidHeaderValue {
                 what: "session cookie name",
             });
@@ -178,11 +173,6 @@ impl CsrfLayerBuilder {
                 what: "allowed origin",
             });
         }
-        let exempt_headers = self
-            .exempt_headers
-            .iter()
-            .map(|h| header_name(h, "exempt header name"))
-            .collect::<Result<_, _>>()?;
         Ok(CsrfLayer {
             config: Arc::new(CsrfConfig {
                 double_submit,
@@ -191,8 +181,11 @@ impl CsrfLayerBuilder {
                     .into_iter()
                     .map(String::into_boxed_str)
                     .collect(),
-                session_cookie: self.session_cookie.map(String::into_boxed_str),
-                exempt_headers,
+                session_cookies: self
+                    .session_cookies
+                    .into_iter()
+                    .map(String::into_boxed_str)
+                    .collect(),
             }),
             responder: DefaultRejection,
         })
@@ -249,6 +242,14 @@ mod tests {
             CsrfLayer::builder()
                 .double_submit("csrf")
                 .session_cookie("a;b")
+                .build()
+                .is_err()
+        );
+        assert!(
+            CsrfLayer::builder()
+                .double_submit("csrf")
+                .session_cookie("access_token")
+                .session_cookie("a b")
                 .build()
                 .is_err()
         );

@@ -13,13 +13,82 @@
 //! - **`Origin` allow-list**: the request's `Origin` must be one of the configured origins.
 //!
 //! Configure either or both (both must then pass). Only unsafe methods (`POST`, `PUT`,
-//! `PATCH`, `DELETE`, anything but `GET`, `HEAD`, `OPTIONS`, `TRACE`) are checked, and only
-//! cookie-authenticated ones: a request with an `Authorization` header (a bearer token) or an
-//! API-key header was not authenticated by an ambient cookie and is exempt. With
-//! [`session_cookie`](CsrfLayerBuilder::session_cookie), requests without the session cookie are
-//! exempt too.
+//! `PATCH`, `DELETE`, anything but `GET`, `HEAD`, `OPTIONS`, `TRACE`) are checked, and of those
+//! only the ones an ambient cookie may have authenticated:
 //!
-//! # Example
+//! - A request an authentication layer authenticated carries its
+//!   [`CredentialSource`](crate::CredentialSource) record: exempt when a **header** credential
+//!   (`Authorization: Bearer`, the API-key header) authenticated it, checked when the cookie
+//!   (or the query string) did. The presence of a header proves nothing by itself: a
+//!   `BearerLayer` that reads a cookie authenticates `Authorization: Basic ..` plus the cookie
+//!   from the cookie, so that request is checked.
+//! - A request without a record (anonymous, or on a route with no authentication layer that
+//!   verifies cookies itself, e.g. a refresh or logout endpoint) is checked when it carries one
+//!   of the [`session_cookie`](CsrfLayerBuilder::session_cookie)s, and exempt when it carries
+//!   none; with no session cookie configured, it is always checked.
+//!
+//! # Layer order
+//!
+//! The record is written by the authentication layers when they accept a request, so the
+//! `CsrfLayer` must run **after** (inside) them: with `ServiceBuilder`, add it after the
+//! `BearerLayer`/`ApiKeyLayer`; with axum's `Router::route_layer`, which wraps what came
+//! before, call it *before* theirs. In the wrong order it never sees a record and, failing
+//! safe, checks every unsafe request that carries a session cookie, header-authenticated ones
+//! included.
+//!
+//! ```
+//! # #[cfg(feature = "bearer")] {
+//! use auth_core::jwt::{Algorithm, JwtVerifier, VerificationKey};
+//! use auth_tower::bearer::BearerLayer;
+//! use auth_tower::csrf::CsrfLayer;
+//! use bytes::Bytes;
+//! use http::{Request, Response, StatusCode, header};
+//! use http_body_util::Full;
+//! use std::convert::Infallible;
+//! use tower::{ServiceBuilder, ServiceExt, service_fn};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let secret = b"an example secret of at least thirty-two bytes";
+//! let verifier = JwtVerifier::builder()
+//!     .key(VerificationKey::hmac(Algorithm::HS256, secret)?)
+//!     .audience("orders-api")
+//!     .build()?;
+//! let svc = ServiceBuilder::new()
+//!     // Authentication first (outside): it records where the credential was found...
+//!     .layer(BearerLayer::builder(verifier).cookie("access_token").build()?)
+//!     // ...then the CSRF check (inside), which reads that record.
+//!     .layer(CsrfLayer::builder().double_submit("csrf_token").session_cookie("access_token").build()?)
+//!     .service(service_fn(|_req: Request<Full<Bytes>>| async {
+//!         Ok::<_, Infallible>(Response::new(Full::from("done")))
+//!     }));
+//!
+//! # let exp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs() + 60;
+//! # let token = jsonwebtoken::encode(&jsonwebtoken::Header::default(),
+//! #     &serde_json::json!({"sub": "alice", "aud": "orders-api", "exp": exp}),
+//! #     &jsonwebtoken::EncodingKey::from_secret(secret))?;
+//! // The session cookie authenticated this POST (a `Basic` header is not a bearer token), and it
+//! // has no CSRF token: 403 CSRF_REJECTED.
+//! let forged = Request::post("/api/orders")
+//!     .header(header::COOKIE, format!("access_token={token}"))
+//!     .header(header::AUTHORIZATION, "Basic dXNlcjpwYXNz")
+//!     .body(Full::default())?;
+//! assert_eq!(svc.clone().oneshot(forged).await?.status(), StatusCode::FORBIDDEN);
+//!
+//! // A bearer token in the header authenticated this one: exempt.
+//! let api_call = Request::post("/api/orders")
+//!     .header(header::AUTHORIZATION, format!("Bearer {token}"))
+//!     .body(Full::default())?;
+//! assert_eq!(svc.oneshot(api_call).await?.status(), StatusCode::OK);
+//! # Ok(())
+//! # }
+//! # }
+//! ```
+//!
+//! # Example: a route that verifies its cookie itself
+//!
+//! No authentication layer runs, so the session-cookie rule decides: requests carrying
+//! `access_token` are checked.
 //!
 //! ```
 //! use auth_tower::csrf::CsrfLayer;
@@ -63,8 +132,9 @@
 //!
 //! # Security considerations
 //!
-//! - Put the layer in front of (outside) the cookie-reading `BearerLayer`, or anywhere before
-//!   the handlers: it only reads headers.
+//! - Put the layer after (inside) the authentication layers; see [Layer order](#layer-order).
+//!   No header exempts a request by its mere presence (there is no list of "exempt headers"):
+//!   only the record of the credential that authenticated it does.
 //! - Double-submit relies on other sites being unable to *write* your cookies. A sibling
 //!   subdomain can (cookie tossing); name the CSRF cookie with the `__Host-` prefix (which
 //!   forbids `Domain` and requires `Secure` and `Path=/`) where you serve over HTTPS, and prefer

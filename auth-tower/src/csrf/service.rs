@@ -3,12 +3,13 @@ use std::task::{Context, Poll};
 
 use auth_core::constant_time::secrets_equal;
 use auth_core::{AuthError, CsrfFailure};
-use http::header::{AUTHORIZATION, ORIGIN};
+use http::header::ORIGIN;
 use http::{Method, Request, Response};
 use tower_service::Service;
 
 use super::future::ResponseFuture;
 use super::layer::CsrfConfig;
+use crate::CredentialSource;
 use crate::credentials;
 use crate::rejection::{Realm, Rejection, is_grpc};
 use crate::response::{RejectionResponse, render};
@@ -35,6 +36,10 @@ impl<S, R> Csrf<S, R> {
 }
 
 /// Why a request is not subject to the check, or `None` when it is.
+///
+/// Never decided by which headers are present: a request carrying both the session cookie and
+/// an `Authorization` header the authentication layer did not accept (e.g. `Basic`) was
+/// authenticated by the cookie.
 fn exemption<B>(config: &CsrfConfig, req: &Request<B>) -> Option<&'static str> {
     if matches!(
         *req.method(),
@@ -42,18 +47,22 @@ fn exemption<B>(config: &CsrfConfig, req: &Request<B>) -> Option<&'static str> {
     ) {
         return Some("safe_method");
     }
-    let headers = req.headers();
-    if headers.contains_key(AUTHORIZATION)
-        || config
-            .exempt_headers
-            .iter()
-            .any(|h| headers.contains_key(h))
-    {
-        return Some("header_authenticated");
+    match req.extensions().get::<CredentialSource>() {
+        // A header credential authenticated it: a cross-site page cannot make the browser
+        // send that header without CORS allowing it.
+        Some(CredentialSource::Header) => return Some("header_authenticated"),
+        // A cookie (or the query string) authenticated it.
+        Some(_) => return None,
+        // No authentication layer ran before this one, or the request is anonymous.
+        None => {}
     }
-    if let Some(session) = config.session_cookie.as_deref()
-        && !matches!(credentials::cookie(headers, session), Ok(Some(_)) | Err(_))
-    {
+    let headers = req.headers();
+    // A cookie sent twice counts as present: the request is checked.
+    let carries_session = config
+        .session_cookies
+        .iter()
+        .any(|name| matches!(credentials::cookie(headers, name), Ok(Some(_)) | Err(_)));
+    if !config.session_cookies.is_empty() && !carries_session {
         return Some("no_session_cookie");
     }
     None

@@ -19,11 +19,13 @@ pub(crate) fn grpc_response<B>(rejection: &Rejection, body: B) -> Response<B> {
     let h = res.headers_mut();
     h.insert(CONTENT_TYPE, HeaderValue::from_static("application/grpc"));
     h.insert(GRPC_STATUS.clone(), HeaderValue::from(code.grpc_code()));
-    // Messages are plain visible ASCII without '%', so no percent-encoding is needed.
-    h.insert(
-        GRPC_MESSAGE.clone(),
-        HeaderValue::from_static(code.message()),
-    );
+    // Messages are plain visible ASCII without '%' (checked where a message is not static),
+    // so no percent-encoding is needed; the code's static message is the fallback.
+    let message = HeaderValue::from_str(rejection.message())
+        .ok()
+        .filter(|_| !rejection.message().contains('%'))
+        .unwrap_or(HeaderValue::from_static(code.message()));
+    h.insert(GRPC_MESSAGE.clone(), message);
     super::insert_common_headers(h, rejection);
     res
 }

@@ -33,12 +33,12 @@ pub(crate) fn json_bytes(rejection: &Rejection) -> Bytes {
     let doc = Envelope {
         error: ErrorBody {
             code: code.as_str(),
-            message: code.message(),
+            message: rejection.message(),
             required: rejection.required(),
             retry_after: rejection.retry_after_secs(),
         },
     };
-    // Serializing two static strings cannot fail; an empty object is the harmless fallback.
+    // Serializing strings and numbers cannot fail; an empty object is the harmless fallback.
     Bytes::from(serde_json::to_vec(&doc).unwrap_or_else(|_| b"{}".to_vec()))
 }
 

@@ -1,7 +1,7 @@
 use std::sync::Arc;
 
 use auth_core::ConfigError;
-use auth_core::scope::{Requirement, RolePolicy};
+use auth_core::scope::{RequiredAccess, Requirement, RolePolicy};
 use tower_layer::Layer;
 
 use super::service::Scope;
@@ -13,8 +13,8 @@ use crate::response::DefaultRejection;
 pub(crate) struct ScopeConfig {
     pub(crate) requirement: Requirement,
     pub(crate) policy: Arc<RolePolicy>,
-    /// `requirement.describe()`, computed once for 403 bodies and challenges.
-    pub(crate) required: Arc<[String]>,
+    /// `requirement.required_access()`, computed once for 403 bodies and challenges.
+    pub(crate) required: RequiredAccess,
     pub(crate) realm: Realm,
 }
 
@@ -29,7 +29,7 @@ pub struct ScopeLayer<R = DefaultRejection> {
 impl ScopeLayer {
     /// Requires `requirement`, with an empty role policy and realm `api`.
     pub fn new(requirement: Requirement) -> Self {
-        let required = requirement.describe().into();
+        let required = requirement.required_access();
         Self {
             config: Arc::new(ScopeConfig {
                 requirement,
@@ -71,7 +71,7 @@ impl<R> ScopeLayer<R> {
         let mut config = ScopeConfig {
             requirement: c.requirement.clone(),
             policy: Arc::clone(&c.policy),
-            required: Arc::clone(&c.required),
+            required: c.required.clone(),
             realm: c.realm.clone(),
         };
         f(&mut config);

@@ -7,9 +7,13 @@
 //! - no principal: 401, answered exactly as the authentication layers would (if an optional
 //!   authentication layer ran, with its realm and every scheme it accepts);
 //! - a principal without the rights: 403 `INSUFFICIENT_SCOPE` with
-//!   `WWW-Authenticate: Bearer error="insufficient_scope", scope="<required>"` (RFC 6750
-//!   section 3.1), a JSON body listing what is `required`, and gRPC status 7
-//!   (PERMISSION_DENIED) for gRPC calls;
+//!   `WWW-Authenticate: Bearer error="insufficient_scope", error_description="..",
+//!   scope="<required OAuth scopes>"` (RFC 6750 section 3.1), a JSON body listing what is
+//!   `required`, and gRPC status 7 (PERMISSION_DENIED) for gRPC calls. Only OAuth scopes go in
+//!   `scope` (omitted when the requirement has none): roles and permissions are not scopes a
+//!   client could ask its authorization server for, so they are described in words in
+//!   `error_description`, which is also the body's `message` and the `grpc-message`
+//!   (see [`RequiredAccess`](auth_core::scope::RequiredAccess));
 //! - otherwise the inner service is called.
 //!
 //! Every denial is a `tracing` event (target `auth::decision`) with the subject, path, what was
@@ -60,7 +64,11 @@
 //!
 //! let res = svc.oneshot(call(clerk)?).await?;
 //! assert_eq!(res.status(), StatusCode::FORBIDDEN);
-//! assert!(res.headers()[header::WWW_AUTHENTICATE].to_str()?.contains("insufficient_scope"));
+//! assert_eq!(
+//!     res.headers()[header::WWW_AUTHENTICATE],
+//!     "Bearer realm=\"api\", error=\"insufficient_scope\", error_description=\"the credentials \
+//!      do not grant access to this resource; it requires permission orders:refund\""
+//! );
 //! # Ok(())
 //! # }
 //! ```

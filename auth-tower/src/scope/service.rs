@@ -92,7 +92,7 @@ where
         };
         let rejection = Rejection::new(
             AuthError::InsufficientScope {
-                required: Arc::clone(&config.required),
+                required: config.required.clone(),
             },
             config.realm.clone(),
             is_grpc(req.headers()),

@@ -58,8 +58,8 @@ pub fn router(demo: &Demo) -> Result<Router, ConfigError> {
         .route("/api/keys", post(create).get(list))
         .route("/api/keys/{id}", delete(revoke))
         .route("/api/keys/{id}/rotate", post(rotate))
+        .route_layer(demo.csrf(&[demo.cookies.access_name()])?)
         .route_layer(demo.bearer()?)
-        .route_layer(demo.csrf(demo.cookies.access_name())?)
         .with_state(demo.api_keys.clone()))
 }
 

@@ -316,17 +316,20 @@ impl Demo {
         }
     }
 
-    /// A `CsrfLayer` for requests carrying `session_cookie`: unsafe ones must echo the CSRF
-    /// cookie in `X-CSRF-Token` (and come from an allowed origin, when origins are configured).
-    /// Requests with an `Authorization` or `X-API-Key` header are exempt.
+    /// A `CsrfLayer`: unsafe requests that a cookie authenticated (or, on a route without an
+    /// authentication layer, that carry one of `session_cookies`) must echo the CSRF cookie in
+    /// `X-CSRF-Token` (and come from an allowed origin, when origins are configured). Requests a
+    /// header credential (bearer token, API key) authenticated are exempt, so the layer goes
+    /// inside the authentication layers: `.route_layer(csrf)` before their `.route_layer(..)`.
     ///
     /// # Errors
     ///
     /// When an allowed origin is not `http(s)://host[:port]` in lower case.
-    pub fn csrf(&self, session_cookie: &str) -> Result<CsrfLayer, ConfigError> {
-        let mut b = CsrfLayer::builder()
-            .double_submit(self.cookies.csrf_name())
-            .session_cookie(session_cookie);
+    pub fn csrf(&self, session_cookies: &[&str]) -> Result<CsrfLayer, ConfigError> {
+        let mut b = CsrfLayer::builder().double_submit(self.cookies.csrf_name());
+        for cookie in session_cookies {
+            b = b.session_cookie(*cookie);
+        }
         for origin in &self.allowed_origins {
             b = b.allowed_origin(origin.clone());
         }

@@ -64,13 +64,14 @@ pub fn router(demo: &Demo) -> Result<Router, ConfigError> {
         .realm(REALM)
         .optional()
         .build()?;
-    // Authentication runs before the per-route ScopeLayer (route_layer wraps outermost):
-    // the CSRF check of cookie-authenticated unsafe requests, then bearer (header or access
-    // cookie; revoked tokens refused), then the API key (which refuses a request carrying both).
+    // route_layer wraps what came before, so the last one runs first: bearer (header or access
+    // cookie; revoked tokens refused), then the API key (both layers refuse a request carrying
+    // both credentials), then the CSRF check, which reads which credential authenticated the
+    // request (cookie-authenticated unsafe requests are checked), then the per-route ScopeLayer.
     Ok(router
+        .route_layer(demo.csrf(&[demo.cookies.access_name()])?)
         .route_layer(api_key)
-        .route_layer(demo.optional_bearer()?)
-        .route_layer(demo.csrf(demo.cookies.access_name())?))
+        .route_layer(demo.optional_bearer()?))
 }
 
 async fn list_orders(p: Principal) -> Json<Value> {

@@ -65,11 +65,13 @@ pub fn router(demo: &Demo) -> Result<Router, ConfigError> {
         )
         .route(
             SESSION_REFRESH_PATH,
-            post(refresh).route_layer(demo.csrf(demo.cookies.refresh_name())?),
+            post(refresh).route_layer(demo.csrf(&[demo.cookies.refresh_name()])?),
         )
         .route(
             "/auth/session/logout",
-            post(logout).route_layer(demo.csrf(demo.cookies.access_name())?),
+            post(logout).route_layer(
+                demo.csrf(&[demo.cookies.access_name(), demo.cookies.refresh_name()])?,
+            ),
         )
         .with_state(state))
 }

@@ -279,12 +279,12 @@ pub(crate) fn bad_body(e: &JsonRejection, shape: &str) -> Response {
 /// When a layer's configuration is invalid.
 pub fn router(demo: &Demo) -> Result<Router, ConfigError> {
     let bearer = demo.bearer()?;
-    let csrf = demo.csrf(demo.cookies.access_name())?;
+    let csrf = demo.csrf(&[demo.cookies.access_name()])?;
     let protected = Router::new()
         .route("/auth/logout", post(logout))
         .route("/auth/logout-all", post(logout_all))
-        .route_layer(bearer)
-        .route_layer(csrf);
+        .route_layer(csrf)
+        .route_layer(bearer);
     Ok(Router::new()
         .route("/auth/refresh", post(refresh))
         .merge(protected)
