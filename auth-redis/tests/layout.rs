@@ -288,7 +288,11 @@ async fn prefixes_keep_applications_apart() {
         .unwrap();
     let now = UnixTime::from_secs(1_700_000_000);
     let until = now.saturating_add(Duration::from_secs(60));
+    // The entry's TTL is "until minus the store's now": with the system clock (years past
+    // `until`) it would be 1 ms, and the check below could miss it.
+    let clock = ManualClock::new(now);
     RedisRevocationStore::new(a.clone())
+        .with_clock(clock.clone())
         .revoke_token(None, "shared-jti", until)
         .await
         .unwrap();

@@ -21,7 +21,7 @@ use auth_core::brute_force::{
 };
 use auth_core::clock::{ManualClock, UnixTime};
 use auth_core::refresh::{
-    FamilyId, NewFamily, NewToken, RefreshToken, RefreshTokenStore, RotateOutcome,
+    FamilyId, NewFamily, NewToken, RefreshToken, RefreshTokenStore, RevokedFamilies, RotateOutcome,
 };
 use auth_core::revocation::{RevocationStore, TokenRef};
 
@@ -652,7 +652,10 @@ pub(crate) async fn refresh_unknown_tokens_answer_unknown(s: &Stores) {
     assert_eq!(st.revoke_family_of(&never).await.unwrap(), None);
     let nobody = FamilyId::generate().unwrap();
     assert!(!st.revoke_family(&nobody).await.unwrap());
-    assert_eq!(st.revoke_subject("nobody").await.unwrap(), 0);
+    assert_eq!(
+        st.revoke_subject("nobody").await.unwrap(),
+        RevokedFamilies::default()
+    );
 }
 
 pub(crate) async fn refresh_revoking_a_family_stops_its_rotation(s: &Stores) {
@@ -691,12 +694,36 @@ pub(crate) async fn refresh_revoke_family_of_finds_the_family(s: &Stores) {
 
 pub(crate) async fn refresh_revoke_subject_counts_newly_revoked_families(s: &Stores) {
     let st = &*s.refresh;
-    let (a1, a2, b1) = (token(0, 1000), token(0, 1000), token(0, 1000));
-    family(st, "alice", a1).await;
-    family(st, "alice", a2).await;
+    let (a1, a2, a3, b1) = (
+        token(0, 1000),
+        token(0, 1000),
+        token(0, 1000),
+        token(0, 1000),
+    );
+    let mut alice = vec![
+        family(st, "alice", a1).await,
+        family(st, "alice", a2).await,
+        family(st, "alice", a3).await,
+    ];
+    alice.sort_by(|x, y| x.as_str().cmp(y.as_str()));
     family(st, "bob", b1).await;
-    assert_eq!(st.revoke_subject("alice").await.unwrap(), 2);
-    assert_eq!(st.revoke_subject("alice").await.unwrap(), 0);
+    let sorted = |r: RevokedFamilies| {
+        let mut f = r.families().to_vec();
+        f.sort_by(|x, y| x.as_str().cmp(y.as_str()));
+        (f, r.newly_revoked())
+    };
+    // One family revoked before: every family is listed, two are newly revoked.
+    assert!(st.revoke_family(&alice[0]).await.unwrap());
+    assert_eq!(
+        sorted(st.revoke_subject("alice").await.unwrap()),
+        (alice.clone(), 2)
+    );
+    // Issue 12, item 6: called again, the families are still listed (so a caller that failed
+    // to revoke their access tokens can retry), none newly revoked.
+    assert_eq!(
+        sorted(st.revoke_subject("alice").await.unwrap()),
+        (alice.clone(), 0)
+    );
     assert_eq!(
         st.rotate(&a2.hash(), token(1, 1001), at(1)).await.unwrap(),
         RotateOutcome::Revoked
