@@ -69,7 +69,8 @@ impl RefreshTokensBuilder {
 
     /// Revokes the access tokens of every family this manager revokes, through `revoker`:
     /// access tokens of `issuer` name the family in their `sid` claim (the application puts
-    /// [`IssuedRefreshToken::family`] there when it issues them).
+    /// [`IssuedRefreshToken::family`](super::IssuedRefreshToken::family) there when it issues
+    /// them).
     ///
     /// Every family revocation then also revokes the session in the revocation store, so its
     /// access tokens answer 401 `TOKEN_REVOKED` at once on every instance that shares the store:
