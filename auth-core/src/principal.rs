@@ -85,6 +85,7 @@ struct Inner {
     method: AuthMethod,
     token_id: Option<String>,
     issuer: Option<String>,
+    session_id: Option<String>,
     expires_at: Option<UnixTime>,
     issued_at: Option<UnixTime>,
     not_before: Option<UnixTime>,
@@ -106,6 +107,7 @@ pub(crate) struct PrincipalParts {
     pub(crate) method: AuthMethod,
     pub(crate) token_id: Option<String>,
     pub(crate) issuer: Option<String>,
+    pub(crate) session_id: Option<String>,
     pub(crate) expires_at: Option<UnixTime>,
     pub(crate) issued_at: Option<UnixTime>,
     pub(crate) not_before: Option<UnixTime>,
@@ -126,6 +128,7 @@ impl Principal {
                 method: p.method,
                 token_id: p.token_id,
                 issuer: p.issuer,
+                session_id: p.session_id,
                 expires_at: p.expires_at,
                 issued_at: p.issued_at,
                 not_before: p.not_before,
@@ -149,6 +152,7 @@ impl Principal {
             method: AuthMethod::Bearer,
             token_id: None,
             issuer: None,
+            session_id: None,
             expires_at: None,
             issued_at: None,
             not_before: None,
@@ -176,6 +180,38 @@ impl Principal {
             method: AuthMethod::Bearer,
             token_id: Some(jti.to_owned()),
             issuer: None,
+            session_id: None,
+            expires_at: Some(expires_at),
+            issued_at: Some(issued_at),
+            not_before: None,
+            claims_json: None,
+        })
+    }
+
+    /// Fabricates a token-like principal of `issuer` (with `jti`, `iat`, `exp` and an optional
+    /// `sid`) **without any verification**, so per-issuer and per-session revocation can be
+    /// exercised in tests. For tests only.
+    ///
+    /// Only available with the `test-util` feature; never enable it in production builds.
+    #[cfg(feature = "test-util")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
+    #[must_use]
+    pub fn insecure_issued_token_for_tests(
+        issuer: Option<&str>,
+        subject: &str,
+        jti: &str,
+        session_id: Option<&str>,
+        issued_at: UnixTime,
+        expires_at: UnixTime,
+    ) -> Self {
+        Self::from_parts(PrincipalParts {
+            subject: subject.to_owned(),
+            roles: Vec::new(),
+            scopes: Vec::new(),
+            method: AuthMethod::Bearer,
+            token_id: Some(jti.to_owned()),
+            issuer: issuer.map(str::to_owned),
+            session_id: session_id.map(str::to_owned),
             expires_at: Some(expires_at),
             issued_at: Some(issued_at),
             not_before: None,
@@ -184,9 +220,80 @@ impl Principal {
     }
 
     /// The subject (`sub` claim for tokens).
+    ///
+    /// A subject is unique only **within its issuer**: two trusted issuers may both name a user
+    /// `alice`. Key per-user records by [`account_key`](Self::account_key) when more than one
+    /// issuer is trusted.
     #[must_use]
     pub fn subject(&self) -> &str {
         &self.inner.subject
+    }
+
+    /// The issuer-qualified subject: [`Principal::account_key_for`] of this principal's issuer
+    /// and subject. Use it (not [`subject`](Self::subject)) as the owner of per-user records
+    /// (refresh-token families, API keys, ...) when tokens of several issuers are accepted, so
+    /// a provider's `alice` never acts on a local `alice`'s records.
+    ///
+    /// ```
+    /// # #[cfg(feature = "test-util")] {
+    /// use auth_core::Principal;
+    /// use auth_core::clock::UnixTime;
+    ///
+    /// let t = UnixTime::from_secs(100);
+    /// let local = Principal::insecure_issued_token_for_tests(
+    ///     Some("https://auth.example"), "alice", "j1", None, t, t);
+    /// let provider = Principal::insecure_issued_token_for_tests(
+    ///     Some("https://idp.example"), "alice", "j2", None, t, t);
+    /// assert_eq!(local.subject(), provider.subject());
+    /// assert_ne!(local.account_key(), provider.account_key());
+    /// assert_eq!(local.account_key(), Principal::account_key_for(Some("https://auth.example"), "alice"));
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn account_key(&self) -> String {
+        Self::account_key_for(self.issuer(), self.subject())
+    }
+
+    /// An account key naming `subject` of `issuer`, injectively: two different
+    /// `(issuer, subject)` pairs never give the same key, whatever characters they hold.
+    ///
+    /// The form is `<n>:<issuer>:<subject>` with `n` the issuer's length in bytes (decimal), or
+    /// `-:<subject>` without an issuer: readable in logs and store keys, and unambiguous because
+    /// the length says where the issuer ends. Use it wherever an application keys per-user
+    /// records and accepts tokens of more than one issuer (see [`account_key`](Self::account_key)
+    /// for a principal at hand, this for an account looked up at login).
+    ///
+    /// ```
+    /// use auth_core::Principal;
+    ///
+    /// assert_eq!(Principal::account_key_for(Some("https://idp.example"), "alice"), "19:https://idp.example:alice");
+    /// assert_eq!(Principal::account_key_for(None, "alice"), "-:alice");
+    /// // The issuer's length keeps look-alike pairs apart.
+    /// assert_ne!(
+    ///     Principal::account_key_for(Some("a:b"), "c"),
+    ///     Principal::account_key_for(Some("a"), "b:c"),
+    /// );
+    /// ```
+    #[must_use]
+    pub fn account_key_for(issuer: Option<&str>, subject: &str) -> String {
+        match issuer {
+            Some(iss) => {
+                let len = iss.len().to_string();
+                let mut key = String::with_capacity(len.len() + iss.len() + subject.len() + 2);
+                key.push_str(&len);
+                key.push(':');
+                key.push_str(iss);
+                key.push(':');
+                key.push_str(subject);
+                key
+            }
+            None => {
+                let mut key = String::with_capacity(subject.len() + 2);
+                key.push_str("-:");
+                key.push_str(subject);
+                key
+            }
+        }
     }
 
     /// The roles granted.
@@ -229,6 +336,16 @@ impl Principal {
     #[must_use]
     pub fn issuer(&self) -> Option<&str> {
         self.inner.issuer.as_deref()
+    }
+
+    /// The session the credential belongs to (the `sid` claim of OpenID Connect and RFC 9068
+    /// access tokens), when it names one. An empty `sid` counts as none.
+    ///
+    /// A [`Revoker`](crate::revocation::Revoker) can revoke every token of a session at once
+    /// (`revoke_session`), e.g. when its refresh-token family is revoked.
+    #[must_use]
+    pub fn session_id(&self) -> Option<&str> {
+        self.inner.session_id.as_deref()
     }
 
     /// When the credential expires (`exp`), if it does.
@@ -320,6 +437,7 @@ impl fmt::Debug for Principal {
             .field("method", &self.inner.method)
             .field("token_id", &self.inner.token_id)
             .field("issuer", &self.inner.issuer)
+            .field("session_id", &self.inner.session_id)
             .field("expires_at", &self.inner.expires_at)
             .field("issued_at", &self.inner.issued_at)
             .finish_non_exhaustive()
@@ -338,6 +456,7 @@ mod tests {
             method: AuthMethod::Bearer,
             token_id: Some("t-1".into()),
             issuer: Some("iss".into()),
+            session_id: Some("s-1".into()),
             expires_at: Some(UnixTime::from_secs(5)),
             issued_at: Some(UnixTime::from_secs(1)),
             not_before: None,
@@ -366,6 +485,82 @@ mod tests {
         assert_eq!(p.deserialize_claims::<C>().unwrap().tenant, "acme");
         assert!(sample(None).claims().is_none());
         assert!(sample(None).deserialize_claims::<C>().is_err());
+    }
+
+    #[test]
+    fn account_keys_are_injective_over_issuer_and_subject() {
+        // Issue 12, item 7: records keyed by the bare `sub` let one issuer's `alice` act on
+        // another's; the issuer-qualified key never confuses two pairs.
+        let pairs: [(Option<&str>, &str); 9] = [
+            (None, "alice"),
+            (None, "-:alice"),
+            (Some(""), "alice"),
+            (Some("a"), "b:c"),
+            (Some("a:b"), "c"),
+            (Some("1:a"), "b"),
+            (Some("https://idp.example"), "alice"),
+            (Some("https://auth.example"), "alice"),
+            (Some("https://idp.example"), ""),
+        ];
+        let keys: std::collections::HashSet<String> = pairs
+            .iter()
+            .map(|(i, s)| Principal::account_key_for(*i, s))
+            .collect();
+        assert_eq!(keys.len(), pairs.len());
+        assert_eq!(sample(None).account_key(), "3:iss:alice");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn account_keys_never_collide(
+            a in (proptest::option::of("[a-z:0-9-]{0,4}"), "[a-z:0-9-]{0,4}"),
+            b in (proptest::option::of("[a-z:0-9-]{0,4}"), "[a-z:0-9-]{0,4}"),
+        ) {
+            let ka = Principal::account_key_for(a.0.as_deref(), &a.1);
+            let kb = Principal::account_key_for(b.0.as_deref(), &b.1);
+            proptest::prop_assert_eq!(ka == kb, a == b);
+        }
+    }
+
+    #[cfg(feature = "jwt")]
+    fn verify(claims: &Value) -> Result<Principal, AuthError> {
+        use crate::clock::ManualClock;
+        use crate::jwt::{Algorithm, JwtVerifier, VerificationKey};
+        let secret = b"an example secret of at least thirty-two bytes";
+        let token = jsonwebtoken::encode(
+            &jsonwebtoken::Header::default(),
+            claims,
+            &jsonwebtoken::EncodingKey::from_secret(secret),
+        )
+        .unwrap();
+        JwtVerifier::builder()
+            .key(VerificationKey::hmac(Algorithm::HS256, secret).unwrap())
+            .audience("api")
+            .clock(ManualClock::new(UnixTime::from_secs(1_000)))
+            .build()
+            .unwrap()
+            .verify_sync(&token)
+    }
+
+    #[cfg(feature = "jwt")]
+    #[test]
+    fn a_verified_token_exposes_its_session_id() {
+        // Issue 12, item 6: the `sid` claim names the session a revocation can target.
+        let p =
+            verify(&serde_json::json!({"sub": "a", "aud": "api", "exp": 2_000, "sid": "fam-1"}))
+                .unwrap();
+        assert_eq!(p.session_id(), Some("fam-1"));
+        let p = verify(&serde_json::json!({"sub": "a", "aud": "api", "exp": 2_000})).unwrap();
+        assert_eq!(p.session_id(), None);
+    }
+
+    #[cfg(feature = "jwt")]
+    #[test]
+    fn a_token_whose_sid_is_not_a_string_is_refused_as_invalid() {
+        // Issue 12, item 6: a mistyped `sid` could otherwise dodge a session revocation.
+        let err = verify(&serde_json::json!({"sub": "a", "aud": "api", "exp": 2_000, "sid": 7}))
+            .unwrap_err();
+        assert_eq!(err.code(), crate::ErrorCode::InvalidToken);
     }
 
     #[test]

@@ -11,7 +11,7 @@
 //! | store | trait | hot-path cost |
 //! |---|---|---|
 //! | [`RedisAttemptStore`] | [`AttemptStore`](auth_core::brute_force::AttemptStore) | one script before the login handler, one after |
-//! | [`RedisRevocationStore`] | [`RevocationStore`](auth_core::revocation::RevocationStore) | one `MGET` per bearer request |
+//! | [`RedisRevocationStore`] | [`RevocationStore`](auth_core::revocation::RevocationStore) | one `MGET` (jti, session, subject) per bearer request |
 //! | [`RedisRefreshStore`] | [`RefreshTokenStore`](auth_core::refresh::RefreshTokenStore) | one script per refresh |
 //! | [`RedisApiKeyStore`] | [`ApiKeyStore`](auth_core::api_key::ApiKeyStore) | one `HGETALL` per API-key request |
 //!
@@ -71,8 +71,9 @@
 //! | key | type | value | TTL |
 //! |---|---|---|---|
 //! | `P attempts:<32 hex>` | string | lockout level, failures, lockout end, decay time, attempt times in the window | until the state equals a fresh key's (window end, or failure decay) |
-//! | `P revoked:jti:<jti>` | string | end of the revocation (ns) | the token's `exp` plus leeway |
-//! | `P revoked:subject:<subject>` | string | `<issued_before> <until>` (ns) | `until` |
+//! | `P revoked:jti:<iss>:<jti>` | string | end of the revocation (ns) | the token's `exp` plus leeway |
+//! | `P revoked:session:<iss>:<sid>` | string | end of the revocation (ns) | the longest token lifetime plus leeway |
+//! | `P revoked:subject:<iss>:<subject>` | string | `<issued_before> <until>` (ns) | `until` |
 //! | `P refresh:token:<sha256 hex>` | hash | `family`, `exp`, `used` | `exp` + retention (7 days) |
 //! | `P refresh:family:<id>` | hash | `subject`, `revoked`, `exp` | latest token `exp` + retention |
 //! | `P refresh:subject:<subject>` | set | family ids | as its longest-lived family |
@@ -80,7 +81,11 @@
 //! | `P apikey:id:<id>` | string | the record's digest | as the record |
 //! | `P apikey:owner:<owner>` | set | the owner's key ids | as its longest-lived key |
 //!
-//! (`P` is the prefix, written without the space.) Attempt keys hash names and accounts (16
+//! (`P` is the prefix, written without the space; `<iss>` is the token's issuer in base64url
+//! without padding, or `-` for tokens without `iss`, so each issuer's revocations are kept
+//! apart, injectively. Releases before this layout keyed revocations by `jti` or subject
+//! alone; those keys are no longer read, and expire by themselves within one access-token
+//! lifetime.) Attempt keys hash names and accounts (16
 //! bytes of a domain-separated SHA-256), refresh tokens and API keys are stored as digests
 //! only: nothing in Redis lets anyone present a credential. TTLs are computed from the caller's
 //! clock as "time left", so Redis' own clock does not matter; instances should keep theirs in

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use auth_core::refresh::{
-    DEFAULT_EXPIRED_RETENTION, FamilyId, NewFamily, NewToken, RefreshTokenStore, RotateOutcome,
-    TokenHash,
+    DEFAULT_EXPIRED_RETENTION, FamilyId, NewFamily, NewToken, RefreshTokenStore, RevokedFamilies,
+    RotateOutcome, TokenHash,
 };
 use auth_core::store::StoreError;
 use redis::Script;
@@ -223,14 +223,23 @@ impl RefreshTokenStore for RedisRefreshStore {
         Ok(r.map(FamilyId::new))
     }
 
-    async fn revoke_subject(&self, subject: &str) -> Result<usize, StoreError> {
+    async fn revoke_subject(&self, subject: &str) -> Result<RevokedFamilies, StoreError> {
+        const OP: &str = "refresh.revoke_subject";
         let key = self.subject_key(subject);
         let args: [&dyn ToArg; 1] = [&self.redis.prefix()];
-        let n: u64 = self
+        let reply: Vec<String> = self
             .redis
-            .script("refresh.revoke_subject", &REVOKE_SUBJECT, &[&key], &args)
+            .script(OP, &REVOKE_SUBJECT, &[&key], &args)
             .await
             .map_err(store_error)?;
-        Ok(usize::try_from(n).unwrap_or(usize::MAX))
+        let mut reply = reply.into_iter();
+        let newly = reply
+            .next()
+            .and_then(|n| n.parse::<usize>().ok())
+            .ok_or_else(|| store_error(Error::unexpected(OP, "no count")))?;
+        Ok(RevokedFamilies::new(
+            reply.map(FamilyId::new).collect(),
+            newly,
+        ))
     }
 }

@@ -125,7 +125,7 @@ async fn every_store_fails_fast(f: &Fixture) {
     .await;
     timed("revocation.revoke_token", || {
         f.revocations
-            .revoke_token("j", now.saturating_add(Duration::from_secs(60)))
+            .revoke_token(None, "j", now.saturating_add(Duration::from_secs(60)))
     })
     .await;
     timed("refresh.rotate", || {

@@ -41,9 +41,10 @@ fn kind_of<'a>(redis: &RedisBackend, key: &'a str) -> &'a str {
     let rest = key
         .strip_prefix(redis.prefix())
         .unwrap_or_else(|| panic!("{key} is not under the prefix {}", redis.prefix()));
-    const KINDS: [&str; 9] = [
+    const KINDS: [&str; 10] = [
         "attempts:",
         "revoked:jti:",
+        "revoked:session:",
         "revoked:subject:",
         "refresh:token:",
         "refresh:family:",
@@ -91,14 +92,24 @@ async fn every_key_is_documented_prefixed_and_expires_except_live_api_keys() {
         .await
         .unwrap();
 
-    // Revocation: a jti for 15 minutes, a subject for an hour.
+    // Revocation: a jti for 15 minutes, a session for 20, a subject for an hour.
     let revocations = RedisRevocationStore::new(redis.clone()).with_clock(clock.clone());
+    let iss = Some("https://auth.example");
     revocations
-        .revoke_token("jti-1", now.saturating_add(Duration::from_secs(900)))
+        .revoke_token(iss, "jti-1", now.saturating_add(Duration::from_secs(900)))
         .await
         .unwrap();
     revocations
-        .revoke_subject("alice", now, now.saturating_add(Duration::from_secs(3600)))
+        .revoke_session(None, "fam-1", now.saturating_add(Duration::from_secs(1200)))
+        .await
+        .unwrap();
+    revocations
+        .revoke_subject(
+            iss,
+            "alice",
+            now,
+            now.saturating_add(Duration::from_secs(3600)),
+        )
         .await
         .unwrap();
 
@@ -141,6 +152,7 @@ async fn every_key_is_documented_prefixed_and_expires_except_live_api_keys() {
             // Both the client and the account failed: remembered until the failures decay.
             "attempts:" => Duration::from_secs(DAY),
             "revoked:jti:" => Duration::from_secs(900),
+            "revoked:session:" => Duration::from_secs(1200),
             "revoked:subject:" => Duration::from_secs(3600),
             "refresh:token:" | "refresh:family:" | "refresh:subject:" => {
                 Duration::from_secs(30 * DAY + 7 * DAY)
@@ -158,7 +170,17 @@ async fn every_key_is_documented_prefixed_and_expires_except_live_api_keys() {
     };
     assert_eq!(count("attempts:"), 2);
     assert_eq!(count("revoked:jti:"), 1);
+    assert_eq!(count("revoked:session:"), 1);
     assert_eq!(count("revoked:subject:"), 1);
+    // Revocation keys name the issuer (base64url, `-` for none), then the value.
+    for documented in [
+        "revoked:jti:aHR0cHM6Ly9hdXRoLmV4YW1wbGU:jti-1",
+        "revoked:session:-:fam-1",
+        "revoked:subject:aHR0cHM6Ly9hdXRoLmV4YW1wbGU:alice",
+    ] {
+        let key = format!("{}{documented}", redis.prefix());
+        assert!(keys_now.iter().any(|(k, _)| *k == key), "{key} missing");
+    }
     assert_eq!(count("refresh:token:"), 2);
     assert_eq!(count("refresh:family:"), 1);
     assert_eq!(count("refresh:subject:"), 1);
@@ -266,8 +288,12 @@ async fn prefixes_keep_applications_apart() {
         .unwrap();
     let now = UnixTime::from_secs(1_700_000_000);
     let until = now.saturating_add(Duration::from_secs(60));
+    // The entry's TTL is "until minus the store's now": with the system clock (years past
+    // `until`) it would be 1 ms, and the check below could miss it.
+    let clock = ManualClock::new(now);
     RedisRevocationStore::new(a.clone())
-        .revoke_token("shared-jti", until)
+        .with_clock(clock.clone())
+        .revoke_token(None, "shared-jti", until)
         .await
         .unwrap();
     let token = auth_core::revocation::TokenRef::new(Some("shared-jti"), "s", Some(now));

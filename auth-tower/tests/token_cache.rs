@@ -140,7 +140,10 @@ async fn a_subject_revoked_after_caching_is_refused() {
     let token = f.token("alice");
     assert_eq!(f.send(&token).await.status(), StatusCode::OK);
     f.clock.advance(Duration::from_secs(1));
-    f.revoker.revoke_subject("alice").await.unwrap();
+    f.revoker
+        .revoke_subject(Some("https://auth.example.test"), "alice")
+        .await
+        .unwrap();
     let res = f.send(&token).await;
     assert_eq!(code(&res), ErrorCode::TokenRevoked);
     assert_eq!(f.cache.hits(), 1);

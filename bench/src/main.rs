@@ -336,7 +336,7 @@ fn revocation_rows(t: &mut Table, rt: &Rc<Runtime>, f: &Fixture, mode: Mode) {
                 "{:022x}",
                 (i as u128).wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c)
             );
-            full.revoke_token(&id, until).await.unwrap();
+            full.revoke_token(Some(ISSUER), &id, until).await.unwrap();
         }
     });
     eprintln!(
@@ -369,7 +369,7 @@ fn revocation_rows(t: &mut Table, rt: &Rc<Runtime>, f: &Fixture, mode: Mode) {
     // A revoked token is refused, cache or not.
     let revoked = f.token_for(99);
     let principal = verifier(f).verify_sync(&revoked).unwrap();
-    rt.block_on(full.revoke_token(principal.token_id().unwrap(), until))
+    rt.block_on(full.revoke_token(principal.issuer(), principal.token_id().unwrap(), until))
         .unwrap();
     let svc = BearerLayer::builder(verifier(f))
         .revocation(full)

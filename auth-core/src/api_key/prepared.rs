@@ -172,6 +172,7 @@ impl From<ApiKeyRecord> for PreparedKey {
             },
             token_id: None,
             issuer: None,
+            session_id: None,
             expires_at: r.expires_at,
             issued_at: Some(r.created_at),
             not_before: None,

@@ -165,6 +165,13 @@ enum Expiry {
 impl NewApiKey {
     /// A key for `owner` (the subject it authenticates as) labelled `name`, with no scopes or
     /// roles and no expiry.
+    ///
+    /// `owner` is also what [`ApiKeys::list`], [`ApiKeys::revoke`] and [`ApiKeys::rotate`]
+    /// check. An application that accepts tokens of **more than one issuer** must name owners
+    /// by an issuer-qualified account key
+    /// ([`Principal::account_key`](crate::Principal::account_key)), not the bare `sub`:
+    /// otherwise another issuer's user with the same `sub` could list, rotate and revoke these
+    /// keys.
     pub fn new(owner: impl Into<String>, name: impl Into<String>) -> Self {
         Self {
             owner: owner.into(),

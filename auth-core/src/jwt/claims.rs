@@ -4,6 +4,9 @@
 //! about types. Here every registered claim is checked against its RFC 7519 type (a string
 //! `exp` is an invalid token, not a missing one) and the scope/role claim names are
 //! configurable. Claims we do not need are skipped without allocating.
+//!
+//! Besides the RFC 7519 claims, `sid` (the session id of OpenID Connect and RFC 9068 access
+//! tokens) is read here too, as a string, so revocation by session needs no second parse.
 
 use std::borrow::Cow;
 use std::cell::Cell;
@@ -43,6 +46,8 @@ pub(crate) struct Claims<'a> {
     pub(crate) nbf: Option<UnixTime>,
     pub(crate) iat: Option<UnixTime>,
     pub(crate) jti: Option<Cow<'a, str>>,
+    /// The session id; an empty `sid` is read as none.
+    pub(crate) sid: Option<Cow<'a, str>>,
     pub(crate) scopes: Vec<String>,
     pub(crate) roles: Vec<String>,
 }
@@ -89,6 +94,7 @@ enum Field {
     Nbf,
     Iat,
     Jti,
+    Sid,
     Scope,
     Scp,
     Roles,
@@ -115,6 +121,7 @@ impl<'de> Visitor<'de> for ClaimsSeed<'_, '_> {
                 "nbf" => Field::Nbf,
                 "iat" => Field::Iat,
                 "jti" => Field::Jti,
+                "sid" => Field::Sid,
                 k if k == self.names.scope => Field::Scope,
                 k if k == self.names.scp => Field::Scp,
                 k if k == self.names.roles => Field::Roles,
@@ -132,6 +139,7 @@ impl<'de> Visitor<'de> for ClaimsSeed<'_, '_> {
                 Field::Scope => 128,
                 Field::Scp => 256,
                 Field::Roles => 512,
+                Field::Sid => 1024,
             };
             if bit != 0 {
                 if seen & bit != 0 {
@@ -143,6 +151,10 @@ impl<'de> Visitor<'de> for ClaimsSeed<'_, '_> {
                 Field::Sub => c.sub = Some(self.string(&mut map, "sub")?),
                 Field::Iss => c.iss = Some(self.string(&mut map, "iss")?),
                 Field::Jti => c.jti = Some(self.string(&mut map, "jti")?),
+                Field::Sid => {
+                    let sid = self.string(&mut map, "sid")?;
+                    c.sid = (!sid.is_empty()).then_some(sid);
+                }
                 Field::Exp => c.exp = Some(self.date(&mut map, "exp")?),
                 Field::Nbf => c.nbf = Some(self.date(&mut map, "nbf")?),
                 Field::Iat => c.iat = Some(self.date(&mut map, "iat")?),
@@ -328,6 +340,42 @@ mod tests {
         assert_eq!(c.nbf, Some(UnixTime::from_nanos(1_500_000_000)));
         assert_eq!(c.scopes, vec!["a", "b"]);
         assert_eq!(c.roles, vec!["r"]);
+        assert_eq!(c.sid, None);
+    }
+
+    #[test]
+    fn the_session_id_is_read_from_sid() {
+        // Issue 12, item 6: revocation by session reads `sid` from this one parse.
+        assert_eq!(
+            p(r#"{"sid":"fam-1"}"#).unwrap().sid.as_deref(),
+            Some("fam-1")
+        );
+        assert_eq!(
+            p(r#"{"sid":"f\u0061m"}"#).unwrap().sid.as_deref(),
+            Some("fam")
+        );
+        assert_eq!(p(r#"{"sid":""}"#).unwrap().sid, None);
+    }
+
+    #[test]
+    fn a_sid_that_is_not_a_string_is_an_invalid_token() {
+        // Issue 12, item 6: `sid` is typed as strictly as the registered claims.
+        for json in [
+            r#"{"sid":5}"#,
+            r#"{"sid":["a"]}"#,
+            r#"{"sid":null}"#,
+            r#"{"sid":{}}"#,
+        ] {
+            assert_eq!(
+                p(json).unwrap_err(),
+                InvalidToken::ClaimType("sid"),
+                "{json}"
+            );
+        }
+        assert_eq!(
+            p(r#"{"sid":"a","sid":"b"}"#).unwrap_err(),
+            InvalidToken::DuplicateClaim
+        );
     }
 
     #[test]

@@ -386,6 +386,7 @@ impl JwtVerifier {
             method: AuthMethod::Bearer,
             token_id: c.jti.map(std::borrow::Cow::into_owned),
             issuer: c.iss.map(std::borrow::Cow::into_owned),
+            session_id: c.sid.map(std::borrow::Cow::into_owned),
             expires_at: Some(exp),
             issued_at: c.iat,
             not_before: c.nbf,

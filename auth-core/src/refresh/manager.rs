@@ -4,11 +4,14 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::builder::RefreshTokensBuilder;
 use super::memory::MemoryRefreshStore;
+#[cfg(feature = "revocation")]
+use super::sessions::SessionRevocation;
 use super::store::{NewFamily, NewToken, RefreshTokenStore, RotateOutcome};
 use super::token::{FamilyId, RefreshToken};
-use crate::clock::{Clock, SystemClock, UnixTime};
-use crate::error::{AuthError, ConfigError};
+use crate::clock::{Clock, UnixTime};
+use crate::error::AuthError;
 use crate::store::StoreError;
 
 /// The default refresh-token lifetime: 30 days.
@@ -66,83 +69,27 @@ pub struct RefreshTokens {
     inner: Arc<Inner>,
 }
 
-struct Inner {
-    store: Arc<dyn RefreshTokenStore>,
-    lifetime: Duration,
-    policy: ReusePolicy,
-    clock: Arc<dyn Clock>,
+/// The settings, shared by clones; built by [`RefreshTokensBuilder`].
+pub(super) struct Inner {
+    pub(super) store: Arc<dyn RefreshTokenStore>,
+    pub(super) lifetime: Duration,
+    pub(super) policy: ReusePolicy,
+    pub(super) clock: Arc<dyn Clock>,
+    #[cfg(feature = "revocation")]
+    pub(super) sessions: Option<SessionRevocation>,
 }
 
 impl fmt::Debug for RefreshTokens {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let i = &*self.inner;
-        f.debug_struct("RefreshTokens")
-            .field("store", &i.store)
+        let mut d = f.debug_struct("RefreshTokens");
+        d.field("store", &i.store)
             .field("lifetime", &i.lifetime)
             .field("policy", &i.policy)
-            .field("clock", &i.clock)
-            .finish()
-    }
-}
-
-/// Builds [`RefreshTokens`]; created by [`RefreshTokens::builder`] or
-/// [`RefreshTokens::in_memory`].
-#[must_use]
-pub struct RefreshTokensBuilder {
-    store: Arc<dyn RefreshTokenStore>,
-    lifetime: Duration,
-    policy: ReusePolicy,
-    clock: Arc<dyn Clock>,
-}
-
-impl fmt::Debug for RefreshTokensBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RefreshTokensBuilder")
-            .field("store", &self.store)
-            .field("lifetime", &self.lifetime)
-            .field("policy", &self.policy)
-            .finish_non_exhaustive()
-    }
-}
-
-impl RefreshTokensBuilder {
-    /// How long each refresh token lives (default 30 days). Each rotation starts a new lifetime.
-    pub fn lifetime(mut self, lifetime: Duration) -> Self {
-        self.lifetime = lifetime;
-        self
-    }
-
-    /// What reuse revokes (default: the family).
-    pub fn reuse_policy(mut self, policy: ReusePolicy) -> Self {
-        self.policy = policy;
-        self
-    }
-
-    /// The clock every expiry decision reads (default: the system clock).
-    pub fn clock(mut self, clock: impl Clock) -> Self {
-        self.clock = Arc::new(clock);
-        self
-    }
-
-    /// Validates the settings.
-    ///
-    /// # Errors
-    ///
-    /// [`ConfigError::InvalidDuration`] for a zero lifetime.
-    pub fn build(self) -> Result<RefreshTokens, ConfigError> {
-        if self.lifetime.is_zero() {
-            return Err(ConfigError::InvalidDuration {
-                what: "refresh token lifetime",
-            });
-        }
-        Ok(RefreshTokens {
-            inner: Arc::new(Inner {
-                store: self.store,
-                lifetime: self.lifetime,
-                policy: self.policy,
-                clock: self.clock,
-            }),
-        })
+            .field("clock", &i.clock);
+        #[cfg(feature = "revocation")]
+        d.field("sessions", &i.sessions);
+        d.finish()
     }
 }
 
@@ -195,6 +142,12 @@ fn backend(e: StoreError) -> AuthError {
 }
 
 impl RefreshTokens {
+    pub(super) fn from_inner(inner: Inner) -> Self {
+        Self {
+            inner: Arc::new(inner),
+        }
+    }
+
     /// A builder over `store`.
     pub fn builder(store: impl RefreshTokenStore) -> RefreshTokensBuilder {
         Self::builder_shared(Arc::new(store))
@@ -202,12 +155,7 @@ impl RefreshTokens {
 
     /// A builder over a shared store.
     pub fn builder_shared(store: Arc<dyn RefreshTokenStore>) -> RefreshTokensBuilder {
-        RefreshTokensBuilder {
-            store,
-            lifetime: DEFAULT_REFRESH_TOKEN_LIFETIME,
-            policy: ReusePolicy::default(),
-            clock: Arc::new(SystemClock),
-        }
+        RefreshTokensBuilder::new(store)
     }
 
     /// A builder over a fresh [`MemoryRefreshStore`].
@@ -235,6 +183,13 @@ impl RefreshTokens {
     }
 
     /// Starts a new family (a login) for `subject` and returns its first token.
+    ///
+    /// `subject` is the account the session belongs to, as the application names it; every
+    /// per-user operation ([`revoke_subject`](Self::revoke_subject), [`ReusePolicy::RevokeAllSessions`])
+    /// finds the families by it. When tokens of **more than one issuer** are accepted, pass an
+    /// issuer-qualified key ([`Principal::account_key`](crate::Principal::account_key) or
+    /// [`Principal::account_key_for`](crate::Principal::account_key_for)), not the bare `sub`:
+    /// two issuers may name different people `alice`, and one must not log the other out.
     ///
     /// # Errors
     ///
@@ -291,24 +246,31 @@ impl RefreshTokens {
             }
             RotateOutcome::Reused { family, subject } => {
                 let all = self.inner.policy == ReusePolicy::RevokeAllSessions;
-                let others = if all {
-                    self.inner
-                        .store
-                        .revoke_subject(&subject)
-                        .await
-                        .map_err(backend)?
-                } else {
-                    0
-                };
-                tracing::warn!(
-                    target: "auth::refresh",
-                    subject,
-                    family = %family,
-                    revoked = if all { "all_sessions" } else { "family" },
-                    other_sessions_revoked = others,
-                    "refresh token reuse detected (possible theft); revoked",
-                );
-                Err(AuthError::RefreshTokenReused)
+                let revoked = if all { "all_sessions" } else { "family" };
+                match self.revoke_after_reuse(&family, &subject, all).await {
+                    Ok(others) => {
+                        tracing::warn!(
+                            target: "auth::refresh",
+                            subject,
+                            family = %family,
+                            revoked,
+                            other_sessions_revoked = others,
+                            "refresh token reuse detected (possible theft); revoked",
+                        );
+                        Err(AuthError::RefreshTokenReused)
+                    }
+                    Err(e) => {
+                        tracing::warn!(
+                            target: "auth::refresh",
+                            subject,
+                            family = %family,
+                            revoked,
+                            "refresh token reuse detected (possible theft); revoking failed, \
+                             presenting the token again retries",
+                        );
+                        Err(e)
+                    }
+                }
             }
             RotateOutcome::Expired => {
                 tracing::debug!(target: "auth::refresh", reason = "expired", "refresh refused");
@@ -321,46 +283,110 @@ impl RefreshTokens {
         }
     }
 
-    /// Revokes the session `presented` belongs to (logout). Returns its family when the token
-    /// was known; malformed or unknown tokens revoke nothing.
+    /// After reuse of a token of `family`: the store has revoked the family; revokes its
+    /// session, then with `all` every other family of `subject` and theirs. Returns how many
+    /// other families were newly revoked.
+    async fn revoke_after_reuse(
+        &self,
+        family: &FamilyId,
+        subject: &str,
+        all: bool,
+    ) -> Result<usize, AuthError> {
+        self.end_sessions(std::slice::from_ref(family)).await?;
+        if !all {
+            return Ok(0);
+        }
+        let others = self
+            .inner
+            .store
+            .revoke_subject(subject)
+            .await
+            .map_err(backend)?;
+        for other in others.families() {
+            if other != family {
+                self.end_sessions(std::slice::from_ref(other)).await?;
+            }
+        }
+        Ok(others.newly_revoked())
+    }
+
+    /// Revokes the access tokens of `families` by session, when configured
+    /// ([`RefreshTokensBuilder::revoke_sessions_with`]).
+    #[cfg(feature = "revocation")]
+    async fn end_sessions(&self, families: &[FamilyId]) -> Result<(), AuthError> {
+        match &self.inner.sessions {
+            Some(sessions) => sessions.revoke(families).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Without the `revocation` feature there is no session to revoke.
+    #[cfg(not(feature = "revocation"))]
+    #[allow(clippy::unused_async)]
+    async fn end_sessions(&self, families: &[FamilyId]) -> Result<(), AuthError> {
+        let _ = families;
+        Ok(())
+    }
+
+    /// Revokes the session `presented` belongs to (logout), and with
+    /// [`revoke_sessions_with`](RefreshTokensBuilder::revoke_sessions_with) its access tokens.
+    /// Returns its family when the token was known; malformed or unknown tokens revoke nothing.
     ///
     /// # Errors
     ///
-    /// [`AuthError::BackendUnavailable`] when the store fails.
+    /// [`AuthError::BackendUnavailable`] when a store fails (calling again completes it).
     pub async fn revoke(&self, presented: &str) -> Result<Option<FamilyId>, AuthError> {
         let Some(hash) = RefreshToken::hash_of(presented) else {
             return Ok(None);
         };
-        self.inner
+        let family = self
+            .inner
             .store
             .revoke_family_of(&hash)
             .await
-            .map_err(backend)
+            .map_err(backend)?;
+        if let Some(family) = &family {
+            self.end_sessions(std::slice::from_ref(family)).await?;
+        }
+        Ok(family)
     }
 
-    /// Revokes one family (session).
+    /// Revokes one family (session), and with
+    /// [`revoke_sessions_with`](RefreshTokensBuilder::revoke_sessions_with) its access tokens.
+    /// Returns whether the family existed and was not revoked before.
     ///
     /// # Errors
     ///
-    /// [`AuthError::BackendUnavailable`] when the store fails.
+    /// [`AuthError::BackendUnavailable`] when a store fails (calling again completes it).
     pub async fn revoke_family(&self, family: &FamilyId) -> Result<bool, AuthError> {
-        self.inner
+        let newly = self
+            .inner
             .store
             .revoke_family(family)
             .await
-            .map_err(backend)
+            .map_err(backend)?;
+        self.end_sessions(std::slice::from_ref(family)).await?;
+        Ok(newly)
     }
 
-    /// Revokes every session of `subject` ("log out everywhere"); returns how many.
+    /// Revokes every session of `subject` ("log out everywhere"), and with
+    /// [`revoke_sessions_with`](RefreshTokensBuilder::revoke_sessions_with) the access tokens
+    /// of each; returns how many sessions were newly revoked.
+    ///
+    /// `subject` is the account key the families were issued for
+    /// ([`issue`](Self::issue)): issuer-qualified when several issuers are accepted.
     ///
     /// # Errors
     ///
-    /// [`AuthError::BackendUnavailable`] when the store fails.
+    /// [`AuthError::BackendUnavailable`] when a store fails (calling again completes it).
     pub async fn revoke_subject(&self, subject: &str) -> Result<usize, AuthError> {
-        self.inner
+        let revoked = self
+            .inner
             .store
             .revoke_subject(subject)
             .await
-            .map_err(backend)
+            .map_err(backend)?;
+        self.end_sessions(revoked.families()).await?;
+        Ok(revoked.newly_revoked())
     }
 }

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use dashmap::DashMap;
 use dashmap::mapref::entry::Entry;
 
-use super::store::{NewFamily, NewToken, RefreshTokenStore, RotateOutcome};
+use super::store::{NewFamily, NewToken, RefreshTokenStore, RevokedFamilies, RotateOutcome};
 use super::token::{FamilyId, TokenHash};
 use crate::clock::UnixTime;
 use crate::store::{Housekeeping, LazyPurge, StoreError};
@@ -226,16 +226,19 @@ impl RefreshTokenStore for MemoryRefreshStore {
         Ok(Some(family))
     }
 
-    async fn revoke_subject(&self, subject: &str) -> Result<usize, StoreError> {
-        let families = self
+    async fn revoke_subject(&self, subject: &str) -> Result<RevokedFamilies, StoreError> {
+        let mut families = self
             .subjects
             .get(subject)
             .map(|f| f.clone())
             .unwrap_or_default();
-        Ok(families
+        // Families purged since (expired) are not reported, as the Redis store drops them.
+        families.retain(|f| self.families.contains_key(f));
+        let newly = families
             .iter()
             .filter(|f| self.revoke_family_entry(f))
-            .count())
+            .count();
+        Ok(RevokedFamilies::new(families, newly))
     }
 }
 

@@ -8,7 +8,7 @@
 //! | presented token | answer | effect |
 //! |---|---|---|
 //! | valid, unused | a new token | the presented one is used up, atomically |
-//! | already used | 401 `REFRESH_TOKEN_REUSED` | the family (or every session of the user) is revoked; `tracing` warning |
+//! | already used | 401 `REFRESH_TOKEN_REUSED` | the family (or every session of the user) is revoked, and with [`revoke_sessions_with`](RefreshTokensBuilder::revoke_sessions_with) its access tokens too; `tracing` warning |
 //! | expired (30 days by default) | 401 `REFRESH_TOKEN_EXPIRED` | none |
 //! | unknown, malformed, or of a revoked family | 401 `INVALID_REFRESH_TOKEN` | none |
 //!
@@ -48,18 +48,29 @@
 //!   7 days past expiry by default, so expired tokens answer `REFRESH_TOKEN_EXPIRED`).
 //! - **Stores never see tokens**, only SHA-256 digests; a leaked store cannot be replayed.
 //!   Lookups by digest need not be constant-time (see [`crate::constant_time`]).
+//! - **Access tokens of a revoked session.** Revoking a family stops its refresh tokens; access
+//!   tokens already issued for it live on until they expire, unless the manager is built with
+//!   [`revoke_sessions_with`](RefreshTokensBuilder::revoke_sessions_with) (feature
+//!   `revocation`) and access tokens name the family in `sid`: then every family revocation
+//!   (reuse, logout, "log out everywhere") also revokes the session in the revocation store,
+//!   and `BearerLayer` refuses its access tokens at once, on every instance sharing the store.
+//! - **Several issuers.** Families are kept per subject, a string the application chooses.
+//!   When tokens of more than one issuer are accepted, pass an issuer-qualified account key
+//!   ([`Principal::account_key`](crate::Principal::account_key)), never the bare `sub`: two
+//!   issuers may both have an `alice`.
 //! - **Answer at a token endpoint.** These codes carry no `WWW-Authenticate` challenge; render
 //!   them with the same JSON body as other rejections.
 
+mod builder;
 mod manager;
 mod memory;
+#[cfg(feature = "revocation")]
+mod sessions;
 mod store;
 mod token;
 
-pub use manager::{
-    DEFAULT_REFRESH_TOKEN_LIFETIME, IssuedRefreshToken, RefreshTokens, RefreshTokensBuilder,
-    ReusePolicy,
-};
+pub use builder::RefreshTokensBuilder;
+pub use manager::{DEFAULT_REFRESH_TOKEN_LIFETIME, IssuedRefreshToken, RefreshTokens, ReusePolicy};
 pub use memory::{DEFAULT_EXPIRED_RETENTION, DEFAULT_PURGE_INTERVAL, MemoryRefreshStore};
-pub use store::{NewFamily, NewToken, RefreshTokenStore, RotateOutcome};
+pub use store::{NewFamily, NewToken, RefreshTokenStore, RevokedFamilies, RotateOutcome};
 pub use token::{FamilyId, RefreshToken, TokenHash};

@@ -122,6 +122,48 @@ pub enum RotateOutcome {
     Unknown,
 }
 
+/// What [`RefreshTokenStore::revoke_subject`] did: every family of the subject the store still
+/// holds (all of them revoked now, by this call or before) and how many this call revoked.
+///
+/// The families are reported whether or not they were already revoked, so a caller that must do
+/// more per family (revoke its access tokens by `sid`) and failed halfway can simply call again.
+///
+/// ```
+/// use auth_core::refresh::{FamilyId, RevokedFamilies};
+///
+/// let r = RevokedFamilies::new(vec![FamilyId::new("f1"), FamilyId::new("f2")], 1);
+/// assert_eq!(r.families().len(), 2);
+/// assert_eq!(r.newly_revoked(), 1);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RevokedFamilies {
+    families: Vec<FamilyId>,
+    newly_revoked: usize,
+}
+
+impl RevokedFamilies {
+    /// `families` of the subject, `newly_revoked` of which were revoked by this call.
+    #[must_use]
+    pub fn new(families: Vec<FamilyId>, newly_revoked: usize) -> Self {
+        Self {
+            families,
+            newly_revoked,
+        }
+    }
+
+    /// Every family of the subject the store still holds, now revoked.
+    #[must_use]
+    pub fn families(&self) -> &[FamilyId] {
+        &self.families
+    }
+
+    /// How many of them this call revoked (the others were revoked before).
+    #[must_use]
+    pub fn newly_revoked(&self) -> usize {
+        self.newly_revoked
+    }
+}
+
 /// Storage for refresh tokens, shaped around atomic operations.
 ///
 /// The central operation is [`rotate`](Self::rotate): *check the presented token, mark it used
@@ -195,18 +237,20 @@ pub trait RefreshTokenStore: fmt::Debug + Send + Sync + 'static {
     async fn revoke_family(&self, family: &FamilyId) -> Result<bool, StoreError>;
 
     /// Revokes the family the token with digest `token` belongs to (a logout that presents the
-    /// refresh token). Returns the family, if the token was known.
+    /// refresh token). Returns the family, if the token was known (also when the family was
+    /// already revoked).
     ///
     /// # Errors
     ///
     /// [`StoreError`] when the backend fails.
     async fn revoke_family_of(&self, token: &TokenHash) -> Result<Option<FamilyId>, StoreError>;
 
-    /// Revokes every family of `subject` ("log out everywhere"). Returns how many families were
-    /// newly revoked.
+    /// Revokes every family of `subject` ("log out everywhere"). Returns every family of the
+    /// subject the store still holds (revoked now, whether by this call or before) and how many
+    /// were newly revoked.
     ///
     /// # Errors
     ///
     /// [`StoreError`] when the backend fails.
-    async fn revoke_subject(&self, subject: &str) -> Result<usize, StoreError>;
+    async fn revoke_subject(&self, subject: &str) -> Result<RevokedFamilies, StoreError>;
 }

@@ -5,12 +5,19 @@
 //! configured answers 401 `TOKEN_REVOKED`):
 //!
 //! - **one token** by its `jti` (a logout), listed until the token's `exp` plus leeway;
+//! - **every token of a session** by its `sid` (a logout, or refresh-token reuse: see
+//!   [`RefreshTokens`](crate::refresh::RefreshTokens)' `revoke_sessions_with`), listed until
+//!   every token the session may have had has expired;
 //! - **every token of a subject issued at or before an instant** ("log out everywhere", a
 //!   password change, a compromised account), listed until every such token has expired.
 //!
+//! Every entry is **qualified by the issuer** (`iss`; tokens without one form a namespace of
+//! their own): with several trusted issuers, one issuer's `alice` (or `jti`, or `sid`) is not
+//! another's, and revoking one never touches the other.
+//!
 //! Entries expire by themselves, so the list never holds more than the revocations of one
 //! access-token lifetime, and a check costs O(1) whatever its size
-//! ([`MemoryRevocationStore`]: two hash lookups).
+//! ([`MemoryRevocationStore`]: the issuer's namespace, then at most three hash lookups).
 //!
 //! # Example
 //!
@@ -28,16 +35,26 @@
 //!     .max_token_lifetime(Duration::from_secs(15 * 60))
 //!     .clock(clock.clone())
 //!     .build()?;
+//! let local = Some("https://auth.example");
 //!
-//! // Log alice out everywhere: every token issued up to now is revoked.
-//! revoker.revoke_subject("alice").await?;
-//! let old = TokenRef::new(Some("j1"), "alice", Some(UnixTime::from_secs(990)));
+//! // Log alice out everywhere: every token of hers issued up to now is revoked.
+//! revoker.revoke_subject(local, "alice").await?;
+//! let old = TokenRef::new(Some("j1"), "alice", Some(UnixTime::from_secs(990))).with_issuer(local);
 //! assert!(store.is_revoked(old, clock.now()).await?);
 //!
-//! // A token from her next login is not.
+//! // Another issuer's "alice" is someone else.
+//! let foreign = old.with_issuer(Some("https://idp.example"));
+//! assert!(!store.is_revoked(foreign, clock.now()).await?);
+//!
+//! // A token from her next login is not revoked...
 //! clock.advance(Duration::from_secs(1));
-//! let fresh = TokenRef::new(Some("j2"), "alice", Some(clock.now()));
+//! let fresh = TokenRef::new(Some("j2"), "alice", Some(clock.now()))
+//!     .with_issuer(local)
+//!     .with_session(Some("family-2"));
 //! assert!(!store.is_revoked(fresh, clock.now()).await?);
+//! // ...until that session ends.
+//! revoker.revoke_session(local, "family-2").await?;
+//! assert!(store.is_revoked(fresh, clock.now()).await?);
 //! # Ok(()) }
 //! ```
 //!
@@ -51,6 +68,9 @@
 //! - [`Revoker`] keeps entries until the token's `exp` plus [`REVOCATION_LEEWAY`] (the largest
 //!   leeway a verifier accepts), so a revoked token cannot slip through during the verifier's
 //!   clock-skew leeway.
+//! - Sessions are named by the `sid` claim, read from the verified token. Revocation by session
+//!   covers tokens that carry a `sid`; a token without one can still be revoked by `jti` or by
+//!   subject.
 
 mod memory;
 mod revoker;

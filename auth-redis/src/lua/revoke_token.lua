@@ -1,5 +1,6 @@
--- revoke_token: KEYS[1] the jti's key. ARGV[1] until (20-digit nanoseconds), ARGV[2] TTL (ms).
--- An existing entry is only ever extended. Returns 1 when the jti was not listed before.
+-- revoke_token (also sessions): KEYS[1] the jti's or the session's key. ARGV[1] until (20-digit
+-- nanoseconds), ARGV[2] TTL (ms). An existing entry is only ever extended. Returns 1 when the
+-- key was not listed before.
 local cur = redis.call('GET', KEYS[1])
 if cur and cur >= ARGV[1] then
   return 0

@@ -110,7 +110,10 @@ fn main() {
     let bytes = net_bytes(|| {
         rt.block_on(async {
             for id in &ids {
-                revoked.revoke_token(id, until).await.unwrap();
+                revoked
+                    .revoke_token(Some(auth_bench::ISSUER), id, until)
+                    .await
+                    .unwrap();
             }
         });
     });

@@ -343,7 +343,7 @@ async fn logout(
 async fn logout_all(State(tokens): State<Arc<Tokens>>, p: Principal) -> Response {
     let subject = p.subject();
     let revoked = async {
-        tokens.revoker.revoke_subject(subject).await?;
+        tokens.revoker.revoke_subject_of(&p.0).await?;
         tokens.refresh.revoke_subject(subject).await
     };
     match revoked.await {
