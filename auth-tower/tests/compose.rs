@@ -5,6 +5,8 @@
 // Test helpers outside #[test] fns are not covered by clippy.toml's allow-*-in-tests.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
+mod common;
+
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -115,43 +117,11 @@ const CASES: [(Order, Store); 4] = [
     (Order::ApiKeyFirst, Store::Async),
 ];
 
-/// A revocation store that must be awaited, so `BearerLayer` goes through its pending path.
-#[cfg(feature = "revocation")]
-#[derive(Debug, Default)]
-struct RemoteRevocations;
-
-#[cfg(feature = "revocation")]
-use auth_core::store::StoreError as RevocationError;
-
-#[cfg(feature = "revocation")]
-#[async_trait]
-impl auth_core::revocation::RevocationStore for RemoteRevocations {
-    async fn revoke_token(&self, _: &str, _: UnixTime) -> Result<bool, RevocationError> {
-        Ok(true)
-    }
-    async fn revoke_subject(
-        &self,
-        _: &str,
-        _: UnixTime,
-        _: UnixTime,
-    ) -> Result<(), RevocationError> {
-        Ok(())
-    }
-    async fn is_revoked(
-        &self,
-        _: auth_core::revocation::TokenRef<'_>,
-        _: UnixTime,
-    ) -> Result<bool, RevocationError> {
-        tokio::task::yield_now().await;
-        Ok(false)
-    }
-}
-
 fn bearer_builder(store: Store) -> BearerLayerBuilder {
     let b = BearerLayer::builder(verifier()).optional();
     match store {
         #[cfg(feature = "revocation")]
-        Store::Async => b.revocation(Arc::new(RemoteRevocations)),
+        Store::Async => b.revocation(Arc::new(common::AwaitedRevocations::default())),
         _ => b,
     }
 }

@@ -5,6 +5,8 @@
 // Test helpers outside #[test] fns are not covered by clippy.toml's allow-*-in-tests.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::task::Poll;
@@ -315,6 +317,8 @@ async fn readiness_is_forwarded_and_rejections_skip_the_inner_service() {
 
 #[cfg(feature = "bearer")]
 mod behind_authentication_layers {
+    #[cfg(feature = "revocation")]
+    use super::common::AwaitedRevocations;
     use super::*;
     use auth_core::clock::{ManualClock, UnixTime};
     use auth_core::jwt::{Algorithm, JwtVerifier, VerificationKey};
@@ -346,47 +350,13 @@ mod behind_authentication_layers {
         .unwrap()
     }
 
-    /// A revocation store that must be awaited, so `BearerLayer` records the credential source
-    /// in its pending path.
-    #[cfg(feature = "revocation")]
-    #[derive(Debug)]
-    struct RemoteRevocations;
-
-    #[cfg(feature = "revocation")]
-    #[async_trait::async_trait]
-    impl auth_core::revocation::RevocationStore for RemoteRevocations {
-        async fn revoke_token(
-            &self,
-            _: &str,
-            _: UnixTime,
-        ) -> Result<bool, auth_core::store::StoreError> {
-            Ok(true)
-        }
-        async fn revoke_subject(
-            &self,
-            _: &str,
-            _: UnixTime,
-            _: UnixTime,
-        ) -> Result<(), auth_core::store::StoreError> {
-            Ok(())
-        }
-        async fn is_revoked(
-            &self,
-            _: auth_core::revocation::TokenRef<'_>,
-            _: UnixTime,
-        ) -> Result<bool, auth_core::store::StoreError> {
-            tokio::task::yield_now().await;
-            Ok(false)
-        }
-    }
-
     /// `BearerLayer` reading the `access_token` cookie (with an awaited revocation store when
     /// `pending`) and `both()`, the CSRF layer inside it (`csrf_inside`) or outside.
     fn stack(csrf_inside: bool, pending: bool) -> Svc {
         let mut bearer = BearerLayer::builder(verifier()).cookie("access_token");
         #[cfg(feature = "revocation")]
         if pending {
-            bearer = bearer.revocation(Arc::new(RemoteRevocations));
+            bearer = bearer.revocation(Arc::new(AwaitedRevocations::default()));
         }
         #[cfg(not(feature = "revocation"))]
         let _ = pending;
