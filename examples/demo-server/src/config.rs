@@ -12,7 +12,8 @@
 //! | `AUTH_JWT_KEY_ID` | `kid` of the key (in issued tokens' headers; published in the JWKS) | `auth-demo-1` for signing keys, none for a public key |
 //! | `AUTH_DEMO_TRUSTED_PROXIES` | comma-separated CIDRs (or addresses) of reverse proxies whose `X-Forwarded-For` is believed by the login routes' brute-force protection | (none) |
 //! | `AUTH_DEMO_PASSWORD` | password of the seeded `demo@example.com` account | `demo-password` |
-//! | `AUTH_DEMO_ADMIN_EMAIL` | the account that gets role `admin` (everyone else: `user`) | (nobody) |
+//! | `AUTH_DEMO_ADMIN_EMAIL` | email of the seeded admin account (role `admin`; everyone else is `user`); reserved: registering it is refused | (no admin) |
+//! | `AUTH_DEMO_ADMIN_PASSWORD` | password of that account (8 to 128 characters); without it no admin account exists, and the server says so at start-up | (no admin) |
 //! | `AUTH_DEMO_ALLOWED_ORIGINS` | comma-separated origins (`http://127.0.0.1:3000`) allowed to send cookie-authenticated unsafe requests, checked in addition to the CSRF token | (no `Origin` check) |
 //! | `AUTH_OIDC_ISSUER` | also accept tokens from this OpenID Provider (keys by discovery + JWKS) | (off) |
 //! | `AUTH_OIDC_AUDIENCE` | required `aud` of that provider's tokens; needed with `AUTH_OIDC_ISSUER` | |
@@ -81,8 +82,12 @@ pub struct Config {
     pub trusted_proxies: auth_tower::brute_force::TrustedProxies,
     /// The seeded account's password (`AUTH_DEMO_PASSWORD`).
     pub demo_password: DemoPassword,
-    /// The account that gets role `admin` (`AUTH_DEMO_ADMIN_EMAIL`, normalized).
+    /// The seeded admin account's email (`AUTH_DEMO_ADMIN_EMAIL`, normalized); reserved even
+    /// without a password.
     pub admin_email: Option<String>,
+    /// The seeded admin account's password (`AUTH_DEMO_ADMIN_PASSWORD`); without it there is
+    /// no admin account.
+    pub admin_password: Option<DemoPassword>,
     /// Origins allowed to send cookie-authenticated unsafe requests (`AUTH_DEMO_ALLOWED_ORIGINS`).
     pub allowed_origins: Vec<String>,
     /// `kid` of the key (`AUTH_JWT_KEY_ID`).
@@ -121,17 +126,10 @@ impl Config {
                 .map_err(|e| input(format!("AUTH_DEMO_TRUSTED_PROXIES: {e}")))?,
             None => auth_tower::brute_force::TrustedProxies::none(),
         };
-        let demo_password =
-            get("AUTH_DEMO_PASSWORD").unwrap_or_else(|| DEFAULT_DEMO_PASSWORD.to_owned());
-        let chars = demo_password.chars().count();
-        if !(auth_core::password::MIN_PASSWORD_CHARS..=auth_core::password::MAX_PASSWORD_CHARS)
-            .contains(&chars)
-        {
-            return Err(input(format!(
-                "AUTH_DEMO_PASSWORD is {chars} characters; it must have 8 to 128"
-            )));
-        }
-        let demo_password = DemoPassword::new(demo_password);
+        let demo_password = seeded_password(
+            "AUTH_DEMO_PASSWORD",
+            get("AUTH_DEMO_PASSWORD").unwrap_or_else(|| DEFAULT_DEMO_PASSWORD.to_owned()),
+        )?;
         let admin_email = match get("AUTH_DEMO_ADMIN_EMAIL") {
             Some(e) => {
                 let e = crate::users::normalize_email(&e);
@@ -140,10 +138,25 @@ impl Config {
                         "AUTH_DEMO_ADMIN_EMAIL `{e}` is not an email address"
                     )));
                 }
+                if e == crate::users::DEMO_EMAIL {
+                    return Err(input(format!(
+                        "AUTH_DEMO_ADMIN_EMAIL must differ from the seeded {}",
+                        crate::users::DEMO_EMAIL
+                    )));
+                }
                 Some(e)
             }
             None => None,
         };
+        let admin_password = get("AUTH_DEMO_ADMIN_PASSWORD")
+            .map(|p| seeded_password("AUTH_DEMO_ADMIN_PASSWORD", p))
+            .transpose()?;
+        if admin_password.is_some() && admin_email.is_none() {
+            return Err(input(
+                "AUTH_DEMO_ADMIN_PASSWORD needs AUTH_DEMO_ADMIN_EMAIL (the admin account's email)"
+                    .into(),
+            ));
+        }
         let allowed_origins: Vec<String> = get("AUTH_DEMO_ALLOWED_ORIGINS")
             .map(|list| {
                 list.split(',')
@@ -204,9 +217,30 @@ impl Config {
             trusted_proxies,
             demo_password,
             admin_email,
+            admin_password,
             allowed_origins,
             key_id,
             oidc,
+        })
+    }
+
+    /// What the server says at start-up about the admin account: that it is seeded, or, with
+    /// `AUTH_DEMO_ADMIN_EMAIL` but no `AUTH_DEMO_ADMIN_PASSWORD`, that none exists. `None`
+    /// without `AUTH_DEMO_ADMIN_EMAIL`.
+    #[must_use]
+    pub fn admin_notice(&self) -> Option<String> {
+        let email = self.admin_email.as_deref()?;
+        Some(match self.admin_password {
+            Some(_) => format!(
+                "Admin account {email} (subject {}, role admin) seeded from \
+                 AUTH_DEMO_ADMIN_EMAIL and AUTH_DEMO_ADMIN_PASSWORD.",
+                crate::users::ADMIN_SUBJECT
+            ),
+            None => format!(
+                "No admin account: AUTH_DEMO_ADMIN_EMAIL is {email} but AUTH_DEMO_ADMIN_PASSWORD \
+                 is not set, so nobody has role admin (registering {email} is refused; set \
+                 AUTH_DEMO_ADMIN_PASSWORD to seed the account)."
+            ),
         })
     }
 
@@ -261,6 +295,19 @@ impl Config {
             KeySource::PublicKey(alg, pem) => VerificationKey::from_pem(*alg, pem),
         }
     }
+}
+
+/// A seeded account's password from variable `var`: 8 to 128 characters.
+fn seeded_password(var: &str, password: String) -> Result<DemoPassword, ConfigError> {
+    let chars = password.chars().count();
+    if !(auth_core::password::MIN_PASSWORD_CHARS..=auth_core::password::MAX_PASSWORD_CHARS)
+        .contains(&chars)
+    {
+        return Err(ConfigError::Input(format!(
+            "{var} is {chars} characters; it must have 8 to 128"
+        )));
+    }
+    Ok(DemoPassword::new(password))
 }
 
 /// Names `AUTH_JWT_SECRET` in a weak-secret error.
@@ -493,6 +540,43 @@ mod tests {
         let c = Config::from_env(env(&[("AUTH_DEMO_ADMIN_EMAIL", " Boss@Example.COM")])).unwrap();
         assert_eq!(c.admin_email.as_deref(), Some("boss@example.com"));
         assert!(Config::from_env(env(&[("AUTH_DEMO_ADMIN_EMAIL", "boss")])).is_err());
+        assert!(Config::from_env(env(&[("AUTH_DEMO_ADMIN_EMAIL", "Demo@Example.com")])).is_err());
         assert_eq!(Config::from_env(env(&[])).unwrap().admin_email, None);
+    }
+
+    // Issue 12, item 1: the admin account comes from configuration (email + password), never
+    // from a registration.
+    #[test]
+    fn the_admin_password_is_checked_needs_the_email_and_is_never_printed() {
+        let c = Config::from_env(env(&[
+            ("AUTH_DEMO_ADMIN_EMAIL", "boss@example.com"),
+            ("AUTH_DEMO_ADMIN_PASSWORD", "the boss password"),
+        ]))
+        .unwrap();
+        assert!(c.admin_password.is_some());
+        assert!(!format!("{c:?}").contains("the boss password"));
+        let notice = c.admin_notice().unwrap();
+        assert!(notice.contains("seeded"), "{notice}");
+
+        let err = Config::from_env(env(&[
+            ("AUTH_DEMO_ADMIN_EMAIL", "boss@example.com"),
+            ("AUTH_DEMO_ADMIN_PASSWORD", "short"),
+        ]))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("AUTH_DEMO_ADMIN_PASSWORD is 5 characters"),
+            "{err}"
+        );
+        let err = Config::from_env(env(&[("AUTH_DEMO_ADMIN_PASSWORD", "long enough")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("needs AUTH_DEMO_ADMIN_EMAIL"), "{err}");
+
+        let c = Config::from_env(env(&[("AUTH_DEMO_ADMIN_EMAIL", "boss@example.com")])).unwrap();
+        let notice = c.admin_notice().unwrap();
+        assert!(notice.starts_with("No admin account"), "{notice}");
+        assert!(notice.contains("AUTH_DEMO_ADMIN_PASSWORD"), "{notice}");
+        assert_eq!(Config::from_env(env(&[])).unwrap().admin_notice(), None);
     }
 }

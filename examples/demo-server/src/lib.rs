@@ -56,6 +56,7 @@ pub mod roles;
 pub mod session;
 pub mod stores;
 pub mod tokens;
+pub mod user_store;
 pub mod users;
 
 use std::sync::Arc;
@@ -121,9 +122,10 @@ pub struct Demo {
     pub refresh: RefreshTokens,
     /// Access-token revocation; its store is the one every `BearerLayer` consults.
     pub revoker: Revoker,
-    /// Accounts: registered users plus the seeded `demo@example.com`.
+    /// Accounts: registered users plus the seeded `demo@example.com` (and the seeded admin
+    /// account with `AUTH_DEMO_ADMIN_EMAIL` + `AUTH_DEMO_ADMIN_PASSWORD`).
     pub users: Users,
-    /// Who is `admin` (`AUTH_DEMO_ADMIN_EMAIL`).
+    /// Who is `admin`: the seeded admin account's subject, when it exists.
     pub roles: Roles,
     /// Cookie names and paths of the browser session.
     pub cookies: SessionCookies,
@@ -280,7 +282,13 @@ impl Demo {
             }
         };
         demo.users = Users::in_memory(config.demo_password.clone(), Arc::clone(&clock));
-        demo.roles = Roles::new(config.admin_email.as_deref());
+        if let Some(email) = &config.admin_email {
+            // Without a password the address is only reserved: no account, nobody is admin.
+            demo.users = demo.users.with_admin(email, config.admin_password.clone());
+            if config.admin_password.is_some() {
+                demo.roles = Roles::with_seeded_admin();
+            }
+        }
         demo.trusted_proxies = config.trusted_proxies.clone();
         demo.allowed_origins.clone_from(&config.allowed_origins);
         Ok((demo, oidc))

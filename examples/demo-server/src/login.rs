@@ -5,7 +5,7 @@
 //! | `POST /auth/register` | 201 `{"sub","email","roles","scopes"}` | a new email and a password of 8 to 128 characters |
 //! | | 422 `INVALID_PASSWORD` | the password is shorter than 8 or longer than 128 characters (the message says which) |
 //! | | 422 `INVALID_EMAIL` | the email does not look like `name@domain` |
-//! | | 409 `EMAIL_TAKEN` | an account with this email exists |
+//! | | 409 `EMAIL_TAKEN` | an account with this email exists, or it is a seeded account's (`demo@example.com`, `AUTH_DEMO_ADMIN_EMAIL`) |
 //! | `POST /auth/login` | 200 `{"access_token","token_type":"Bearer","expires_in":900,"refresh_token","refresh_expires_in","scope"}` | right email and password |
 //! | | 401 `INVALID_CREDENTIALS` | wrong password **or** unknown email (the same body, and the same Argon2 work) |
 //! | | 429 `TOO_MANY_ATTEMPTS` + `Retry-After` | the brute-force policy refused the attempt |
@@ -20,8 +20,9 @@
 //! or echoed in an error.
 //!
 //! One account is seeded: `demo@example.com` (subject `demo-user`) with the password from
-//! `AUTH_DEMO_PASSWORD`, default [`DEFAULT_DEMO_PASSWORD`].
-//! Roles and scopes: see [`crate::roles`].
+//! `AUTH_DEMO_PASSWORD`, default [`DEFAULT_DEMO_PASSWORD`]; with `AUTH_DEMO_ADMIN_EMAIL` and
+//! `AUTH_DEMO_ADMIN_PASSWORD`, the admin account too (subject `demo-admin`). A registered account
+//! is always a `user`: roles follow the subject, never the email (see [`crate::roles`]).
 
 use std::sync::Arc;
 
@@ -134,7 +135,7 @@ async fn register(
     };
     match tokens.users.register(&body.email, body.password).await {
         Ok(account) => {
-            let role = tokens.roles.role_of(&account.email);
+            let role = tokens.roles.role_of(&account.subject);
             tracing::info!(target: "demo::login", subject = account.subject.as_str(), "account registered");
             no_store(
                 (

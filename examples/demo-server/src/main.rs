@@ -138,6 +138,15 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         demo_server::users::DEMO_EMAIL,
         demo_server::users::DEFAULT_DEMO_PASSWORD,
     );
+    if let Some(notice) = config.admin_notice() {
+        if config.admin_password.is_some() {
+            tracing::info!(target: "demo::config", "{notice}");
+        } else {
+            tracing::warn!(target: "demo::config", "{notice}");
+        }
+        println!("{notice}");
+    }
+    // The last line of the start-up text (tests that read it stop here).
     println!("Browser session (cookies + CSRF): open http://{addr}/");
     axum::serve(
         listener,

@@ -135,7 +135,7 @@ impl Tokens {
         account: &Account,
         refresh: IssuedRefreshToken,
     ) -> Result<TokenPair, AuthError> {
-        let role = self.roles.role_of(&account.email);
+        let role = self.roles.role_of(&account.subject);
         let grant = AccessGrant::new(account.subject.clone())
             .role(role.as_str())
             .scopes(role.default_scopes().iter().copied())

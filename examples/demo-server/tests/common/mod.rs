@@ -275,3 +275,75 @@ pub(crate) fn ed25519_pems() -> (String, String) {
     spki.extend_from_slice(pair.public_key().as_ref());
     (pem("PRIVATE KEY", pkcs8.as_ref()), pem("PUBLIC KEY", &spki))
 }
+
+/// The demo binary started on a free loopback port, killed when dropped. Its environment is
+/// cleared of `AUTH_*` and `REDIS_URL` (the test owns its state) before `vars` are set.
+pub(crate) struct DemoProcess {
+    pub(crate) child: std::process::Child,
+    /// `http://127.0.0.1:<port>`.
+    pub(crate) origin: String,
+    /// Everything the demo printed on stdout after its first line, up to the end of its
+    /// start-up text (the "Browser session" line).
+    pub(crate) startup: Vec<String>,
+}
+
+impl DemoProcess {
+    pub(crate) fn start(vars: &[(&str, &str)]) -> Self {
+        use std::io::BufRead as _;
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_demo-server"));
+        for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("AUTH_")) {
+            cmd.env_remove(k);
+        }
+        cmd.env_remove("REDIS_URL")
+            .env("AUTH_DEMO_ADDR", "127.0.0.1:0")
+            .env("AUTH_JWT_SECRET", SECRET)
+            .env("RUST_LOG", "warn");
+        for (k, v) in vars {
+            cmd.env(k, v);
+        }
+        let mut child = cmd
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+        let mut first = String::new();
+        stdout.read_line(&mut first).unwrap();
+        let origin = first
+            .trim()
+            .strip_prefix("demo-server listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line from the demo: {first:?}"))
+            .to_owned();
+        let mut startup = Vec::new();
+        loop {
+            let mut line = String::new();
+            if stdout.read_line(&mut line).unwrap() == 0 {
+                break;
+            }
+            let last = line.starts_with("Browser session");
+            startup.push(line.trim_end().to_owned());
+            if last {
+                break;
+            }
+        }
+        // Keep reading what the demo prints, so its later lines never hit a closed pipe.
+        std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+        Self {
+            child,
+            origin,
+            startup,
+        }
+    }
+
+    /// The process id (to read `/proc/<pid>/status`).
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for DemoProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
