@@ -17,6 +17,12 @@
 //! | `AUTH_DEMO_ALLOWED_ORIGINS` | comma-separated origins (`http://127.0.0.1:3000`) allowed to send cookie-authenticated unsafe requests, checked in addition to the CSRF token | (no `Origin` check) |
 //! | `AUTH_OIDC_ISSUER` | also accept tokens from this OpenID Provider (keys by discovery + JWKS) | (off) |
 //! | `AUTH_OIDC_AUDIENCE` | required `aud` of that provider's tokens; needed with `AUTH_OIDC_ISSUER` | |
+//! | `AUTH_PASSWORD_MAX_CONCURRENT` | Argon2id runs (19 MiB each) at once, 1 to 256 (see [`crate::limits`]) | the number of CPUs |
+//! | `AUTH_PASSWORD_MAX_WAIT_MS` | wait for a free hashing slot before 503 + `Retry-After`, 0 to 10000 | `200` |
+//! | `AUTH_DEMO_REGISTER_LIMIT` | registrations per client address, `<count>/<seconds>` (429 + `Retry-After` beyond) | `5/600` |
+//!
+//! The Redis variables (`REDIS_URL`, `AUTH_REDIS_PREFIX`, `AUTH_REDIS_TIMEOUT_MS`) are read by
+//! [`crate::stores::StoreConfig`].
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -94,6 +100,9 @@ pub struct Config {
     pub key_id: Option<String>,
     /// A second, external issuer whose tokens are accepted too.
     pub oidc: Option<OidcConfig>,
+    /// Password hashing and registration limits (`AUTH_PASSWORD_*`,
+    /// `AUTH_DEMO_REGISTER_LIMIT`).
+    pub limits: crate::limits::Limits,
 }
 
 /// `AUTH_OIDC_ISSUER` + `AUTH_OIDC_AUDIENCE`: an OpenID Provider whose access tokens the demo
@@ -180,6 +189,7 @@ impl Config {
                 })?;
         }
         let key_id = get("AUTH_JWT_KEY_ID").filter(|k| !k.is_empty());
+        let limits = crate::limits::Limits::from_env(&get)?;
         let oidc = match (get("AUTH_OIDC_ISSUER"), get("AUTH_OIDC_AUDIENCE")) {
             (Some(oidc_issuer), Some(oidc_audience)) => {
                 if oidc_issuer.is_empty() || oidc_audience.is_empty() {
@@ -221,6 +231,7 @@ impl Config {
             allowed_origins,
             key_id,
             oidc,
+            limits,
         })
     }
 

@@ -17,8 +17,8 @@
 //! | `GET /api/keys` | bearer required | 200 `{"keys":[..]}` (never a plaintext or digest) |
 //! | `DELETE /api/keys/{id}` | bearer required | 204; 404 unless the caller owns it |
 //! | `POST /api/keys/{id}/rotate` | bearer required | 201, the replacement, as on creation |
-//! | `POST /auth/register` | none | 201 `{"sub","email","roles","scopes"}`; 422 `INVALID_EMAIL` / `INVALID_PASSWORD`; 409 `EMAIL_TAKEN` |
-//! | `POST /auth/login` | none; brute-force protected | 200 `{"access_token","token_type":"Bearer","expires_in":900,"refresh_token","refresh_expires_in","scope"}`, 401 `INVALID_CREDENTIALS`, 429 `TOO_MANY_ATTEMPTS` |
+//! | `POST /auth/register` | none; 5 per 10 minutes per client address | 201 `{"sub","email","roles","scopes"}`; 422 `INVALID_EMAIL` / `INVALID_PASSWORD`; 409 `EMAIL_TAKEN`; 429 `TOO_MANY_ATTEMPTS` + `Retry-After`; 503 `AUTH_BACKEND_UNAVAILABLE` + `Retry-After` when password hashing is busy |
+//! | `POST /auth/login` | none; brute-force protected | 200 `{"access_token","token_type":"Bearer","expires_in":900,"refresh_token","refresh_expires_in","scope"}`, 401 `INVALID_CREDENTIALS`, 429 `TOO_MANY_ATTEMPTS`, 503 `AUTH_BACKEND_UNAVAILABLE` + `Retry-After` when password hashing is busy |
 //! | `POST /auth/refresh` | the refresh token (body) | 200, a new pair as on login; 401 `REFRESH_TOKEN_REUSED` / `REFRESH_TOKEN_EXPIRED` / `INVALID_REFRESH_TOKEN` |
 //! | `POST /auth/logout` | bearer required | 204; the access token and its refresh family are revoked |
 //! | `POST /auth/logout-all` | bearer required | 204; every session and token of the user is revoked |
@@ -48,6 +48,7 @@
 
 pub mod config;
 pub mod keys;
+pub mod limits;
 pub mod login;
 pub mod orders;
 pub mod page;
@@ -82,6 +83,7 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 
 use crate::config::{Config, DEFAULT_KEY_ID};
+use crate::limits::Limits;
 use crate::roles::Roles;
 use crate::users::{DEFAULT_DEMO_PASSWORD, DemoPassword, Users};
 
@@ -136,6 +138,10 @@ pub struct Demo {
     pub api_keys: ApiKeys,
     /// Brute-force protection of the login routes (in-memory store).
     pub brute_force: BruteForceLimiter,
+    /// The per-client rate limit of `POST /auth/register` (`AUTH_DEMO_REGISTER_LIMIT`,
+    /// default 5 per 10 minutes). It may share its store with [`brute_force`](Self::brute_force):
+    /// its clients are keyed apart (see [`login::RegistrationKey`]).
+    pub registrations: BruteForceLimiter,
     /// Proxies whose `X-Forwarded-For` is believed (`AUTH_DEMO_TRUSTED_PROXIES`; none by default).
     pub trusted_proxies: TrustedProxies,
     /// The public keys served at `GET /.well-known/jwks.json` when the demo has no issuer
@@ -178,6 +184,9 @@ impl Demo {
                 .clock(Arc::clone(&clock))
                 .build()?,
             brute_force: BruteForceLimiter::builder(BruteForcePolicy::default())
+                .clock(Arc::clone(&clock))
+                .build()?,
+            registrations: BruteForceLimiter::builder(Limits::default().register_policy()?)
                 .clock(Arc::clone(&clock))
                 .build()?,
             trusted_proxies: TrustedProxies::none(),
@@ -281,7 +290,8 @@ impl Demo {
                 (Self::new(verifier)?.with_public_keys(keys), oidc)
             }
         };
-        demo.users = Users::in_memory(config.demo_password.clone(), Arc::clone(&clock));
+        demo.users = Users::in_memory(config.demo_password.clone(), Arc::clone(&clock))
+            .with_passwords(Arc::new(config.limits.passwords()));
         if let Some(email) = &config.admin_email {
             // Without a password the address is only reserved: no account, nobody is admin.
             demo.users = demo.users.with_admin(email, config.admin_password.clone());
@@ -289,6 +299,9 @@ impl Demo {
                 demo.roles = Roles::with_seeded_admin();
             }
         }
+        demo.registrations = BruteForceLimiter::builder(config.limits.register_policy()?)
+            .clock(Arc::clone(&clock))
+            .build()?;
         demo.trusted_proxies = config.trusted_proxies.clone();
         demo.allowed_origins.clone_from(&config.allowed_origins);
         Ok((demo, oidc))

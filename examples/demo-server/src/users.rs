@@ -101,6 +101,8 @@ pub enum RegisterError {
     InvalidPassword(PasswordError),
     /// An account with this email exists (409).
     EmailTaken,
+    /// Password hashing stayed busy for the whole wait (503 with `Retry-After`).
+    Busy,
     /// The store, the hash or the random source failed (503); the detail is for logs.
     Backend(String),
 }
@@ -111,12 +113,43 @@ impl fmt::Display for RegisterError {
             Self::InvalidEmail => f.write_str("email must look like name@example.com"),
             Self::InvalidPassword(e) => write!(f, "{e}"),
             Self::EmailTaken => f.write_str("an account with this email already exists"),
+            Self::Busy => f.write_str("password hashing is busy"),
             Self::Backend(m) => write!(f, "account backend failed: {m}"),
         }
     }
 }
 
 impl std::error::Error for RegisterError {}
+
+/// Why a password check could not be made (the answer is 503 either way).
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum AuthenticateError {
+    /// Password hashing stayed busy for the whole wait: try again shortly (`Retry-After`).
+    Busy,
+    /// The store, the hash or the task failed; the detail is for logs.
+    Backend(String),
+}
+
+impl fmt::Display for AuthenticateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Busy => f.write_str("password hashing is busy"),
+            Self::Backend(m) => write!(f, "password check failed: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for AuthenticateError {}
+
+impl From<PasswordError> for AuthenticateError {
+    fn from(e: PasswordError) -> Self {
+        match e {
+            PasswordError::Busy => Self::Busy,
+            other => Self::Backend(other.to_string()),
+        }
+    }
+}
 
 /// A seeded account (from configuration): its password until first use, then its hash. A seed
 /// without a password only reserves its email: there is no account to log in to.
@@ -236,6 +269,13 @@ impl Users {
         }
     }
 
+    /// The same accounts with another password hasher (e.g. with the configured concurrency
+    /// limit, see [`crate::limits::Limits::passwords`]).
+    #[must_use]
+    pub fn with_passwords(self, passwords: Arc<Passwords>) -> Self {
+        Self { passwords, ..self }
+    }
+
     /// The seed with this normalized email, if any (with or without an account).
     fn seed_by_email(&self, email: &str) -> Option<&Arc<Seed>> {
         self.seeds.iter().find(|s| s.email == email)
@@ -289,12 +329,13 @@ impl Users {
     ///
     /// # Errors
     ///
-    /// A message for logs when the store or the hash fails.
+    /// [`AuthenticateError::Busy`] when password hashing stayed busy for the whole wait,
+    /// [`AuthenticateError::Backend`] (a message for logs) when the store or the hash fails.
     pub async fn authenticate(
         &self,
         email: &str,
         password: String,
-    ) -> Result<Option<Account>, String> {
+    ) -> Result<Option<Account>, AuthenticateError> {
         let email = normalize_email(email);
         let stored = match self.seed_by_email(&email) {
             Some(seed) if seed.has_account => Stored::Seed(Arc::clone(seed)),
@@ -303,22 +344,17 @@ impl Users {
             None => match self.store.find_by_email(&email).await {
                 Ok(Some(u)) => Stored::User(u),
                 Ok(None) => Stored::Unknown,
-                Err(e) => return Err(e.to_string()),
+                Err(e) => return Err(AuthenticateError::Backend(e.to_string())),
             },
         };
         let passwords = Arc::clone(&self.passwords);
         tokio::task::spawn_blocking(move || {
             let hash = match &stored {
-                Stored::Seed(seed) => {
-                    Some(seed.hash(&passwords).map_err(|e| e.to_string())?.as_str())
-                }
+                Stored::Seed(seed) => Some(seed.hash(&passwords)?.as_str()),
                 Stored::User(u) => Some(u.password_hash.as_str()),
                 Stored::Unknown => None,
             };
-            if !passwords
-                .verify(hash, &password)
-                .map_err(|e| e.to_string())?
-            {
+            if !passwords.verify(hash, &password)? {
                 return Ok(None);
             }
             Ok(match stored {
@@ -331,7 +367,7 @@ impl Users {
             })
         })
         .await
-        .map_err(|e| format!("password check task failed: {e}"))?
+        .map_err(|e| AuthenticateError::Backend(format!("password check task failed: {e}")))?
     }
 
     /// Registers `email` with `password`: validates both, hashes the password (off the async
@@ -381,6 +417,7 @@ impl Users {
                 PasswordError::TooShort { .. } | PasswordError::TooLong { .. } => {
                     RegisterError::InvalidPassword(e)
                 }
+                PasswordError::Busy => RegisterError::Busy,
                 other => RegisterError::Backend(other.to_string()),
             })?;
         let user = UserRecord {

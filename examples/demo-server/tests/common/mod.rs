@@ -30,7 +30,8 @@ pub(crate) struct Env {
     next_ip: Arc<AtomicU32>,
 }
 
-/// A demo configured by `vars` (plus `AUTH_JWT_SECRET` unless a key is configured).
+/// A demo configured by `vars` (plus `AUTH_JWT_SECRET` unless a key is configured, and a
+/// 10-second `AUTH_PASSWORD_MAX_WAIT_MS` unless set).
 pub(crate) fn env(vars: &[(&str, &str)]) -> Env {
     let mut vars: Vec<(String, String)> = vars
         .iter()
@@ -44,6 +45,11 @@ pub(crate) fn env(vars: &[(&str, &str)]) -> Env {
     });
     if !keyed {
         vars.push(("AUTH_JWT_SECRET".into(), SECRET.into()));
+    }
+    // Tests that hash concurrently are not about the wait for a hashing slot (the default,
+    // 200 ms, could run out on a loaded machine); tests about it set their own.
+    if !vars.iter().any(|(k, _)| k == "AUTH_PASSWORD_MAX_WAIT_MS") {
+        vars.push(("AUTH_PASSWORD_MAX_WAIT_MS".into(), "10000".into()));
     }
     let config =
         Config::from_env(|k| vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())).unwrap();
@@ -117,9 +123,14 @@ pub(crate) enum Auth<'a> {
 impl Env {
     /// Sends `req` from a fresh client address (so brute-force limits never interfere unless a
     /// test wants them to).
-    pub(crate) async fn send(&self, mut req: http::Request<Body>) -> Reply {
+    pub(crate) async fn send(&self, req: http::Request<Body>) -> Reply {
         let n = self.next_ip.fetch_add(1, Ordering::Relaxed);
         let addr = SocketAddr::from(([10, (n >> 16) as u8, (n >> 8) as u8, n as u8], 40000));
+        self.send_from(addr, req).await
+    }
+
+    /// Sends `req` from the client address `addr`.
+    pub(crate) async fn send_from(&self, addr: SocketAddr, mut req: http::Request<Body>) -> Reply {
         req.extensions_mut().insert(ConnectInfo(addr));
         let res = self.app.clone().oneshot(req).await.unwrap();
         let status = res.status().as_u16();
