@@ -6,13 +6,19 @@
 //! | | 429 `TOO_MANY_ATTEMPTS` + `Retry-After` | more than 5 registrations from the client address in 10 minutes (`AUTH_DEMO_REGISTER_LIMIT`), before anything is hashed |
 //! | | 422 `INVALID_PASSWORD` | the password is shorter than 8 or longer than 128 characters (the message says which) |
 //! | | 422 `INVALID_EMAIL` | the email does not look like `name@domain` |
-//! | | 409 `EMAIL_TAKEN` | an account with this email exists, or it is a seeded account's (`demo@example.com`, `AUTH_DEMO_ADMIN_EMAIL`) |
+//! | | 409 `EMAIL_TAKEN` | an account with this email exists, or it is a seeded account's (`demo@example.com`, `AUTH_DEMO_ADMIN_EMAIL`); answered after the same Argon2 hash as a new email, so its timing tells nothing more than its status |
 //! | `POST /auth/login` | 200 `{"access_token","token_type":"Bearer","expires_in":900,"refresh_token","refresh_expires_in","scope"}` | right email and password |
 //! | | 401 `INVALID_CREDENTIALS` | wrong password **or** unknown email (the same body, and the same Argon2 work) |
 //! | | 429 `TOO_MANY_ATTEMPTS` + `Retry-After` | the brute-force policy refused the attempt |
 //! | both | 400 / 415 / 422 `INVALID_REQUEST` | not a JSON `{"email","password"}` body sent as `application/json` (not counted as a login failure) |
 //! | both | 503 `AUTH_BACKEND_UNAVAILABLE` + `Retry-After: 1` | password hashing is busy: every slot (`AUTH_PASSWORD_MAX_CONCURRENT`) stayed taken for `AUTH_PASSWORD_MAX_WAIT_MS` |
 //! | both | 503 `AUTH_BACKEND_UNAVAILABLE` | a store failed, or (login) the demo has only a public key and cannot sign tokens |
+//!
+//! **Account existence.** The 409 says an email is taken: registration is an account oracle by
+//! design (the trade-off of telling a user their email is already registered). What it no
+//! longer does is answer a taken email faster than a new one: both cost one Argon2 hash, and
+//! the per-client limit (5 per 10 minutes) bounds how many emails anyone can test. Login never
+//! tells them apart (same 401, same work).
 //!
 //! Passwords are hashed with Argon2id at OWASP's parameters (19 MiB, 2 iterations, 1 lane), off
 //! the async runtime, at most `AUTH_PASSWORD_MAX_CONCURRENT` at once (default: the number of

@@ -371,7 +371,9 @@ impl Users {
     }
 
     /// Registers `email` with `password`: validates both, hashes the password (off the async
-    /// runtime) and stores the user atomically.
+    /// runtime) and stores the user atomically. A taken email (registered, or a seeded
+    /// account's) is refused only after the hash, so it costs the same Argon2 work as a new
+    /// one ([`Passwords::hashes_computed`] counts it).
     ///
     /// # Errors
     ///
@@ -397,18 +399,10 @@ impl Users {
                 max: auth_core::password::MAX_PASSWORD_CHARS,
             }));
         }
-        // Registration reveals whether an email is taken (that is what 409 says), so checking
-        // first costs nothing in secrecy and saves an Argon2 hash.
-        if self.seed_by_email(&email).is_some()
-            || self
-                .store
-                .find_by_email(&email)
-                .await
-                .map_err(|e| RegisterError::Backend(e.to_string()))?
-                .is_some()
-        {
-            return Err(RegisterError::EmailTaken);
-        }
+        // The hash comes first, whatever the email: a taken email costs the same Argon2 work
+        // as a new one, so the answer's timing does not tell them apart. (The 409 itself still
+        // says the email is taken; the per-client registration limit bounds how often anyone
+        // can ask. See the demo README's security section for the trade-off.)
         let passwords = Arc::clone(&self.passwords);
         let hash = tokio::task::spawn_blocking(move || passwords.hash(&password))
             .await
@@ -420,6 +414,14 @@ impl Users {
                 PasswordError::Busy => RegisterError::Busy,
                 other => RegisterError::Backend(other.to_string()),
             })?;
+        if self.seed_by_email(&email).is_some() {
+            // One store round trip, as a registration through the store costs.
+            self.store
+                .find_by_email(&email)
+                .await
+                .map_err(|e| RegisterError::Backend(e.to_string()))?;
+            return Err(RegisterError::EmailTaken);
+        }
         let user = UserRecord {
             id: new_user_id().map_err(RegisterError::Backend)?,
             email,
