@@ -19,6 +19,8 @@
 //! | `AUTH_OIDC_AUDIENCE` | required `aud` of that provider's tokens; needed with `AUTH_OIDC_ISSUER` | |
 //! | `AUTH_PASSWORD_MAX_CONCURRENT` | Argon2id runs (19 MiB each) at once, 1 to 256 (see [`crate::limits`]) | the number of CPUs |
 //! | `AUTH_PASSWORD_MAX_WAIT_MS` | wait for a free hashing slot before 503 + `Retry-After`, 0 to 10000 | `200` |
+//! | `AUTH_ACCESS_TOKEN_TTL` | lifetime of issued access tokens, seconds, 1 to 86400 (see [`crate::lifetimes`]) | `900` |
+//! | `AUTH_REFRESH_TOKEN_TTL` | lifetime of refresh tokens, seconds, 1 to 31536000 and at least the access lifetime | `2592000` |
 //! | `AUTH_DEMO_REGISTER_LIMIT` | registrations per client address, `<count>/<seconds>` (429 + `Retry-After` beyond) | `5/600` |
 //!
 //! The Redis variables (`REDIS_URL`, `AUTH_REDIS_PREFIX`, `AUTH_REDIS_TIMEOUT_MS`) are read by
@@ -103,6 +105,8 @@ pub struct Config {
     /// Password hashing and registration limits (`AUTH_PASSWORD_*`,
     /// `AUTH_DEMO_REGISTER_LIMIT`).
     pub limits: crate::limits::Limits,
+    /// Token lifetimes (`AUTH_ACCESS_TOKEN_TTL`, `AUTH_REFRESH_TOKEN_TTL`).
+    pub lifetimes: crate::lifetimes::TokenLifetimes,
 }
 
 /// `AUTH_OIDC_ISSUER` + `AUTH_OIDC_AUDIENCE`: an OpenID Provider whose access tokens the demo
@@ -190,6 +194,7 @@ impl Config {
         }
         let key_id = get("AUTH_JWT_KEY_ID").filter(|k| !k.is_empty());
         let limits = crate::limits::Limits::from_env(&get)?;
+        let lifetimes = crate::lifetimes::TokenLifetimes::from_env(&get)?;
         let oidc = match (get("AUTH_OIDC_ISSUER"), get("AUTH_OIDC_AUDIENCE")) {
             (Some(oidc_issuer), Some(oidc_audience)) => {
                 if oidc_issuer.is_empty() || oidc_audience.is_empty() {
@@ -232,6 +237,7 @@ impl Config {
             key_id,
             oidc,
             limits,
+            lifetimes,
         })
     }
 

@@ -24,7 +24,10 @@
 //! | `POST /auth/logout-all` | bearer required | 204; every session and token of the user is revoked |
 //! | `POST /auth/session/login` | none; brute-force protected | 200 `{"sub","expires_in","refresh_expires_in","scope"}` + access, refresh and CSRF cookies |
 //! | `POST /auth/session/refresh` | the refresh cookie + `X-CSRF-Token` | 200, new cookies; 401 as `/auth/refresh` (cookies cleared) |
-//! | `POST /auth/session/logout` | the access cookie + `X-CSRF-Token` | 204; session revoked, cookies cleared |
+//! | `POST /auth/session/logout` | the access and/or refresh cookie + `X-CSRF-Token` | 204; session revoked (by the access token and by the refresh cookie, whatever the access cookie's state), cookies cleared |
+//!
+//! `expires_in` is `AUTH_ACCESS_TOKEN_TTL` (default 900 s) and `refresh_expires_in`
+//! `AUTH_REFRESH_TOKEN_TTL` (default 2592000 s); see [`lifetimes`].
 //!
 //! Protected routes accept the access token from `Authorization: Bearer` or from the
 //! `access_token` cookie. Cookie-authenticated unsafe requests must echo the `csrf_token`
@@ -48,6 +51,7 @@
 
 pub mod config;
 pub mod keys;
+pub mod lifetimes;
 pub mod limits;
 pub mod login;
 pub mod orders;
@@ -94,15 +98,17 @@ pub const JWKS_MAX_AGE: Duration = Duration::from_secs(300);
 /// The realm named in the demo's `WWW-Authenticate` challenges.
 pub const REALM: &str = "auth-demo";
 
-/// Lifetime of the access tokens the demo issues at login and refresh: 15 minutes.
+/// Lifetime of the access tokens the demo issues at login and refresh unless
+/// `AUTH_ACCESS_TOKEN_TTL` says otherwise: 15 minutes.
 pub const ACCESS_TOKEN_TTL: Duration = Duration::from_secs(15 * 60);
 
 /// Lifetime of the tokens [`demo_token`] and friends sign: one hour.
 pub const DEMO_TOKEN_TTL: Duration = Duration::from_secs(3600);
 
-/// The longest lifetime of any access token the demo accepts (its own are 15 minutes; the
-/// [`demo_token`] helpers and typical identity providers give an hour). "Log out everywhere"
-/// keeps its revocation this long, plus the verifier's maximum leeway.
+/// The longest lifetime of any access token the demo accepts from elsewhere (the
+/// [`demo_token`] helpers and typical identity providers give an hour; its own last
+/// `AUTH_ACCESS_TOKEN_TTL`, see [`Demo::max_token_lifetime`]). "Log out everywhere" keeps its
+/// revocation at least this long, plus the verifier's maximum leeway.
 pub const MAX_ACCEPTED_TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
 
 /// Everything the demo's routes share. Each feature module builds its routes from this.
@@ -151,9 +157,17 @@ pub struct Demo {
     pub token_cache: Option<auth_core::jwt::TokenCache>,
 }
 
-/// The path of the cookie session's refresh endpoint, the only path the refresh cookie is
-/// sent to.
+/// The path of the cookie session's refresh endpoint.
 pub const SESSION_REFRESH_PATH: &str = "/auth/session/refresh";
+
+/// The path of the refresh cookie: the session routes (refresh and logout; login ignores it),
+/// so logout always sees the session, whatever the state of the access cookie.
+pub const SESSION_COOKIE_PATH: &str = "/auth/session";
+
+/// The refresh cookie's path before issue 12 (item 4). Answers that set or clear the session
+/// cookies also clear a refresh cookie left there, which would otherwise be sent to the refresh
+/// route beside the new one.
+pub const LEGACY_REFRESH_COOKIE_PATH: &str = SESSION_REFRESH_PATH;
 
 impl Demo {
     /// A verify-only demo around `verifier` (no issuer), with in-memory defaults, reading the
@@ -176,7 +190,7 @@ impl Demo {
             users: Users::in_memory(DemoPassword::new(DEFAULT_DEMO_PASSWORD), Arc::clone(&clock)),
             roles: Roles::default(),
             cookies: SessionCookies::builder()
-                .refresh_path(SESSION_REFRESH_PATH)
+                .refresh_path(SESSION_COOKIE_PATH)
                 .build()?,
             allowed_origins: Vec::new(),
             api_keys: ApiKeys::builder(MemoryApiKeyStore::new())
@@ -198,7 +212,20 @@ impl Demo {
         })
     }
 
-    /// A demo that issues 15-minute access tokens signed with `ring`'s active key, for
+    /// The longest lifetime of an access token this demo accepts: its own tokens' lifetime
+    /// (`AUTH_ACCESS_TOKEN_TTL`) or [`MAX_ACCEPTED_TOKEN_LIFETIME`], whichever is longer. "Log
+    /// out everywhere" keeps its revocation this long (plus leeway), so it outlives every token
+    /// it revokes.
+    #[must_use]
+    pub fn max_token_lifetime(&self) -> Duration {
+        self.issuer
+            .as_ref()
+            .map_or(MAX_ACCEPTED_TOKEN_LIFETIME, |i| {
+                i.lifetime().max(MAX_ACCEPTED_TOKEN_LIFETIME)
+            })
+    }
+
+    /// A demo that issues 15-minute access tokens ([`ACCESS_TOKEN_TTL`]) signed with `ring`'s active key, for
     /// `issuer` and `audience`, verified by a verifier reading the same ring (so rotations
     /// reach both at once) that requires `typ: at+jwt`. Everything reads `clock`.
     ///
@@ -211,7 +238,7 @@ impl Demo {
         audience: &str,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, ConfigError> {
-        let issuer = token_issuer(ring, issuer, audience, &clock)?;
+        let issuer = token_issuer(ring, issuer, audience, ACCESS_TOKEN_TTL, &clock)?;
         let mut demo = Self::new(issuer.verifier_builder().build()?)?;
         demo.issuer = Some(issuer);
         Ok(demo)
@@ -258,7 +285,13 @@ impl Demo {
         let (mut demo, oidc) = match config.signing_key()? {
             Some(key) => {
                 let ring = KeyRing::new(key);
-                let issuer = token_issuer(ring.clone(), &config.issuer, &config.audience, &clock)?;
+                let issuer = token_issuer(
+                    ring.clone(),
+                    &config.issuer,
+                    &config.audience,
+                    config.lifetimes.access,
+                    &clock,
+                )?;
                 let (verifier, oidc) = match &config.oidc {
                     None => (issuer.verifier_builder().build()?, None),
                     Some(oidc) => {
@@ -300,6 +333,16 @@ impl Demo {
             }
         }
         demo.registrations = BruteForceLimiter::builder(config.limits.register_policy()?)
+            .clock(Arc::clone(&clock))
+            .build()?;
+        // Token lifetimes: refresh tokens live AUTH_REFRESH_TOKEN_TTL; subject-wide revocations
+        // outlive the longest access token (AUTH_ACCESS_TOKEN_TTL may exceed an hour).
+        demo.refresh = RefreshTokens::in_memory()
+            .lifetime(config.lifetimes.refresh)
+            .clock(Arc::clone(&clock))
+            .build()?;
+        demo.revoker = Revoker::builder(Arc::clone(demo.revoker.store()))
+            .max_token_lifetime(demo.max_token_lifetime())
             .clock(Arc::clone(&clock))
             .build()?;
         demo.trusted_proxies = config.trusted_proxies.clone();
@@ -359,12 +402,13 @@ fn token_issuer(
     ring: KeyRing,
     issuer: &str,
     audience: &str,
+    lifetime: Duration,
     clock: &Arc<dyn Clock>,
 ) -> Result<TokenIssuer, ConfigError> {
     TokenIssuer::builder(ring)
         .issuer(issuer)
         .audience(audience)
-        .lifetime(ACCESS_TOKEN_TTL)
+        .lifetime(lifetime)
         .clock(Arc::clone(clock))
         .build()
 }

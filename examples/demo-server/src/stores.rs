@@ -248,7 +248,9 @@ impl Stores {
     }
 
     /// Gives `demo` every store: API keys (prefix `demo_live`), the brute-force limiter and the
-    /// registration limiter (its policy kept, over the same attempt store), revocations (read by every `BearerLayer`), refresh-token families and user accounts.
+    /// registration limiter (its policy kept, over the same attempt store), revocations (read
+    /// by every `BearerLayer`; kept for [`Demo::max_token_lifetime`]), refresh-token families
+    /// (the demo's refresh lifetime kept) and user accounts.
     ///
     /// # Errors
     ///
@@ -263,10 +265,11 @@ impl Stores {
         demo.registrations =
             self.limiter(demo.registrations.policy().clone(), Arc::clone(&clock))?;
         demo.revoker = Revoker::builder(Arc::clone(&self.revocations))
-            .max_token_lifetime(crate::MAX_ACCEPTED_TOKEN_LIFETIME)
+            .max_token_lifetime(demo.max_token_lifetime())
             .clock(Arc::clone(&clock))
             .build()?;
         demo.refresh = RefreshTokens::builder_shared(Arc::clone(&self.refresh))
+            .lifetime(demo.refresh.lifetime())
             .clock(clock)
             .build()?;
         demo.users = demo.users.with_store(Arc::clone(&self.users));

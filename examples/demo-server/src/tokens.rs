@@ -17,7 +17,8 @@
 //! The access token is a JWT (`typ: at+jwt`, the key's `kid`; claims `sub`, `iat`, `exp`,
 //! `jti`, `iss`, `aud`, `roles`, `scope` and `sid`, the refresh family it belongs to, so a
 //! logout can end the session with the access token alone). The refresh token is opaque (256
-//! random bits; the server keeps a SHA-256 digest), lives 30 days and is replaced at every
+//! random bits; the server keeps a SHA-256 digest), lives 30 days (`AUTH_REFRESH_TOKEN_TTL`;
+//! access tokens: `AUTH_ACCESS_TOKEN_TTL`, 900 s) and is replaced at every
 //! refresh; presenting a replaced one again is reuse: the whole session is revoked.
 //!
 //! After `/auth/logout` or `/auth/logout-all` the revoked access tokens answer 401
