@@ -74,7 +74,8 @@ struct CreateBody {
 }
 
 impl CreateBody {
-    fn read(body: Result<Json<Value>, JsonRejection>) -> Result<Self, Response> {
+    /// The body, or the message of the 400 that refuses it.
+    fn read(body: Result<Json<Value>, JsonRejection>) -> Result<Self, String> {
         let mut fields = Fields::of(body, &["name", "scopes", "expires_in"], CREATE_SHAPE)?;
         Ok(Self {
             name: fields.string("name")?,
@@ -86,7 +87,8 @@ impl CreateBody {
 
 /// A JSON object body read field by field. serde's messages quote the offending input (a value,
 /// an unknown field's name), and a secret pasted into the wrong field would come back in the
-/// answer; these messages name the field and never show what was sent.
+/// answer; these messages (the `Err` of each method) name the field and never show what was
+/// sent.
 struct Fields(Map<String, Value>);
 
 impl Fields {
@@ -95,12 +97,9 @@ impl Fields {
         body: Result<Json<Value>, JsonRejection>,
         allowed: &[&str],
         shape: &str,
-    ) -> Result<Self, Response> {
-        let not_an_object = || {
-            bad_request(&format!(
-                "the body must be a JSON object {shape} sent as application/json"
-            ))
-        };
+    ) -> Result<Self, String> {
+        let not_an_object =
+            || format!("the body must be a JSON object {shape} sent as application/json");
         let map = match body {
             Ok(Json(Value::Object(map))) => map,
             Ok(Json(_)) => return Err(not_an_object()),
@@ -110,25 +109,25 @@ impl Fields {
             }
         };
         if map.keys().any(|k| !allowed.contains(&k.as_str())) {
-            return Err(bad_request(&format!(
+            return Err(format!(
                 "the body holds a field it may not; expected {shape}"
-            )));
+            ));
         }
         Ok(Self(map))
     }
 
     /// A required string.
-    fn string(&mut self, name: &str) -> Result<String, Response> {
+    fn string(&mut self, name: &str) -> Result<String, String> {
         match self.0.remove(name) {
             Some(Value::String(s)) => Ok(s),
-            None | Some(Value::Null) => Err(bad_request(&format!("`{name}` is required"))),
-            Some(_) => Err(bad_request(&format!("`{name}` must be a string"))),
+            None | Some(Value::Null) => Err(format!("`{name}` is required")),
+            Some(_) => Err(format!("`{name}` must be a string")),
         }
     }
 
     /// An optional array of strings (empty when absent).
-    fn strings(&mut self, name: &str) -> Result<Vec<String>, Response> {
-        let wrong = || bad_request(&format!("`{name}` must be an array of strings"));
+    fn strings(&mut self, name: &str) -> Result<Vec<String>, String> {
+        let wrong = || format!("`{name}` must be an array of strings");
         match self.0.remove(name) {
             None | Some(Value::Null) => Ok(Vec::new()),
             Some(Value::Array(items)) => items
@@ -143,21 +142,20 @@ impl Fields {
     }
 
     /// An optional whole number of seconds.
-    fn seconds(&mut self, name: &str) -> Result<Option<u64>, Response> {
+    fn seconds(&mut self, name: &str) -> Result<Option<u64>, String> {
         match self.0.remove(name) {
             None | Some(Value::Null) => Ok(None),
-            Some(v) => v.as_u64().map(Some).ok_or_else(|| {
-                bad_request(&format!(
-                    "`{name}` must be a whole number of seconds (0 or more)"
-                ))
-            }),
+            Some(v) => v
+                .as_u64()
+                .map(Some)
+                .ok_or_else(|| format!("`{name}` must be a whole number of seconds (0 or more)")),
         }
     }
 
     /// A required whole number of seconds.
-    fn required_seconds(&mut self, name: &str) -> Result<u64, Response> {
+    fn required_seconds(&mut self, name: &str) -> Result<u64, String> {
         self.seconds(name)?
-            .ok_or_else(|| bad_request(&format!("`{name}` is required")))
+            .ok_or_else(|| format!("`{name}` is required"))
     }
 }
 
@@ -246,7 +244,7 @@ async fn create(
 ) -> Response {
     let body = match CreateBody::read(body) {
         Ok(b) => b,
-        Err(res) => return res,
+        Err(message) => return bad_request(&message),
     };
     let mut new = NewApiKey::new(p.subject(), body.name).scopes(body.scopes);
     // Malformed input is a 400 before the scope policy is applied.
@@ -319,7 +317,7 @@ async fn rotate(
         .and_then(|mut f| f.required_seconds("grace_seconds"))
     {
         Ok(g) => g,
-        Err(res) => return res,
+        Err(message) => return bad_request(&message),
     };
     if grace_seconds > MAX_GRACE {
         return bad_request(&format!("grace_seconds must be at most {MAX_GRACE}"));
