@@ -20,6 +20,9 @@
 //!   `AUTH_BACKEND_UNAVAILABLE`, all as `{"error":{"code","message"}}`.
 //!
 //! Keys are then accepted on the orders routes (`X-API-Key` header), see [`crate::orders`].
+//!
+//! Keys are separate credentials: `POST /auth/logout-all` leaves them working unless its body
+//! is `{"revoke_api_keys": true}` (see [`crate::tokens`]).
 
 use std::time::Duration;
 

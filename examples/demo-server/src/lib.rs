@@ -21,7 +21,7 @@
 //! | `POST /auth/login` | none; brute-force protected | 200 `{"access_token","token_type":"Bearer","expires_in":900,"refresh_token","refresh_expires_in","scope"}`, 401 `INVALID_CREDENTIALS`, 429 `TOO_MANY_ATTEMPTS`, 503 `AUTH_BACKEND_UNAVAILABLE` + `Retry-After` when password hashing is busy |
 //! | `POST /auth/refresh` | the refresh token (body) | 200, a new pair as on login; 401 `REFRESH_TOKEN_REUSED` / `REFRESH_TOKEN_EXPIRED` / `INVALID_REFRESH_TOKEN` |
 //! | `POST /auth/logout` | bearer required | 204; the access token and its refresh family are revoked |
-//! | `POST /auth/logout-all` | bearer required | 204; every session and token of the user is revoked |
+//! | `POST /auth/logout-all` | bearer required; body `{"revoke_api_keys":true}` optional | 204; every session and token of the user is revoked (API keys too with `revoke_api_keys`); 400/415/422 `INVALID_REQUEST` for a malformed body |
 //! | `POST /auth/session/login` | none; brute-force protected | 200 `{"sub","expires_in","refresh_expires_in","scope"}` + access, refresh and CSRF cookies |
 //! | `POST /auth/session/refresh` | the refresh cookie + `X-CSRF-Token` | 200, new cookies; 401 as `/auth/refresh` (cookies cleared) |
 //! | `POST /auth/session/logout` | the access and/or refresh cookie + `X-CSRF-Token` | 204; session revoked (by the access token and by the refresh cookie, whatever the access cookie's state), cookies cleared |
