@@ -6,7 +6,7 @@
 //! | `POST /auth/session/refresh` | the refresh cookie, `X-CSRF-Token` | 200 as login, with new cookies; 401 `REFRESH_TOKEN_REUSED` / `REFRESH_TOKEN_EXPIRED` / `INVALID_REFRESH_TOKEN` (and the cookies cleared); 403 `CSRF_REJECTED` |
 //! | `POST /auth/session/logout` | the access and/or refresh cookie, `X-CSRF-Token` | 204: the session is revoked (the access token and its refresh family, and the refresh cookie's family, whatever the access cookie's state: valid, expired, revoked or missing), all three cookies cleared; 403 `CSRF_REJECTED` |
 //!
-//! The cookies ([`SessionCookies`](auth_tower::cookies::SessionCookies)):
+//! The cookies ([`SessionCookies`]):
 //!
 //! | cookie | attributes | lifetime |
 //! |---|---|---|

@@ -18,7 +18,7 @@ use auth_core::store::StoreError;
 pub struct PasswordHash(String);
 
 impl PasswordHash {
-    /// Wraps a PHC string (as [`Passwords::hash`] makes, or as a store read it back).
+    /// Wraps a PHC string (as [`Passwords::hash`](auth_core::password::Passwords::hash) makes, or as a store read it back).
     #[must_use]
     pub fn new(phc: impl Into<String>) -> Self {
         Self(phc.into())
