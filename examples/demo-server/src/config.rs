@@ -33,7 +33,7 @@ use auth_core::ConfigError;
 use auth_core::jwt::{Algorithm, SigningKey, VerificationKey};
 use base64::Engine as _;
 
-use crate::users::{DEFAULT_DEMO_PASSWORD, DemoPassword};
+use crate::users::DemoPassword;
 
 /// Default listen address.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:3000";
@@ -139,37 +139,11 @@ impl Config {
                 .map_err(|e| input(format!("AUTH_DEMO_TRUSTED_PROXIES: {e}")))?,
             None => auth_tower::brute_force::TrustedProxies::none(),
         };
-        let demo_password = seeded_password(
-            "AUTH_DEMO_PASSWORD",
-            get("AUTH_DEMO_PASSWORD").unwrap_or_else(|| DEFAULT_DEMO_PASSWORD.to_owned()),
-        )?;
-        let admin_email = match get("AUTH_DEMO_ADMIN_EMAIL") {
-            Some(e) => {
-                let e = crate::users::normalize_email(&e);
-                if !crate::users::is_valid_email(&e) {
-                    return Err(input(format!(
-                        "AUTH_DEMO_ADMIN_EMAIL `{e}` is not an email address"
-                    )));
-                }
-                if e == crate::users::DEMO_EMAIL {
-                    return Err(input(format!(
-                        "AUTH_DEMO_ADMIN_EMAIL must differ from the seeded {}",
-                        crate::users::DEMO_EMAIL
-                    )));
-                }
-                Some(e)
-            }
-            None => None,
-        };
-        let admin_password = get("AUTH_DEMO_ADMIN_PASSWORD")
-            .map(|p| seeded_password("AUTH_DEMO_ADMIN_PASSWORD", p))
-            .transpose()?;
-        if admin_password.is_some() && admin_email.is_none() {
-            return Err(input(
-                "AUTH_DEMO_ADMIN_PASSWORD needs AUTH_DEMO_ADMIN_EMAIL (the admin account's email)"
-                    .into(),
-            ));
-        }
+        let crate::seeded::SeededAccounts {
+            demo_password,
+            admin_email,
+            admin_password,
+        } = crate::seeded::SeededAccounts::from_env(&get)?;
         let allowed_origins: Vec<String> = get("AUTH_DEMO_ALLOWED_ORIGINS")
             .map(|list| {
                 list.split(',')
@@ -246,19 +220,7 @@ impl Config {
     /// without `AUTH_DEMO_ADMIN_EMAIL`.
     #[must_use]
     pub fn admin_notice(&self) -> Option<String> {
-        let email = self.admin_email.as_deref()?;
-        Some(match self.admin_password {
-            Some(_) => format!(
-                "Admin account {email} (subject {}, role admin) seeded from \
-                 AUTH_DEMO_ADMIN_EMAIL and AUTH_DEMO_ADMIN_PASSWORD.",
-                crate::users::ADMIN_SUBJECT
-            ),
-            None => format!(
-                "No admin account: AUTH_DEMO_ADMIN_EMAIL is {email} but AUTH_DEMO_ADMIN_PASSWORD \
-                 is not set, so nobody has role admin (registering {email} is refused; set \
-                 AUTH_DEMO_ADMIN_PASSWORD to seed the account)."
-            ),
-        })
+        crate::seeded::admin_notice(self.admin_email.as_deref(), self.admin_password.is_some())
     }
 
     /// The signing key (`kid` from `AUTH_JWT_KEY_ID`, default [`DEFAULT_KEY_ID`]), or `None`
@@ -312,19 +274,6 @@ impl Config {
             KeySource::PublicKey(alg, pem) => VerificationKey::from_pem(*alg, pem),
         }
     }
-}
-
-/// A seeded account's password from variable `var`: 8 to 128 characters.
-fn seeded_password(var: &str, password: String) -> Result<DemoPassword, ConfigError> {
-    let chars = password.chars().count();
-    if !(auth_core::password::MIN_PASSWORD_CHARS..=auth_core::password::MAX_PASSWORD_CHARS)
-        .contains(&chars)
-    {
-        return Err(ConfigError::Input(format!(
-            "{var} is {chars} characters; it must have 8 to 128"
-        )));
-    }
-    Ok(DemoPassword::new(password))
 }
 
 /// Names `AUTH_JWT_SECRET` in a weak-secret error.
@@ -550,50 +499,5 @@ mod tests {
         assert_eq!(c.signing_key().unwrap().unwrap().kid(), DEFAULT_KEY_ID);
         let c = Config::from_env(env(&[("AUTH_JWT_KEY_ID", "k-7")])).unwrap();
         assert_eq!(c.signing_key().unwrap().unwrap().kid(), "k-7");
-    }
-
-    #[test]
-    fn admin_email_is_normalized_and_must_be_an_email() {
-        let c = Config::from_env(env(&[("AUTH_DEMO_ADMIN_EMAIL", " Boss@Example.COM")])).unwrap();
-        assert_eq!(c.admin_email.as_deref(), Some("boss@example.com"));
-        assert!(Config::from_env(env(&[("AUTH_DEMO_ADMIN_EMAIL", "boss")])).is_err());
-        assert!(Config::from_env(env(&[("AUTH_DEMO_ADMIN_EMAIL", "Demo@Example.com")])).is_err());
-        assert_eq!(Config::from_env(env(&[])).unwrap().admin_email, None);
-    }
-
-    // Issue 12, item 1: the admin account comes from configuration (email + password), never
-    // from a registration.
-    #[test]
-    fn the_admin_password_is_checked_needs_the_email_and_is_never_printed() {
-        let c = Config::from_env(env(&[
-            ("AUTH_DEMO_ADMIN_EMAIL", "boss@example.com"),
-            ("AUTH_DEMO_ADMIN_PASSWORD", "the boss password"),
-        ]))
-        .unwrap();
-        assert!(c.admin_password.is_some());
-        assert!(!format!("{c:?}").contains("the boss password"));
-        let notice = c.admin_notice().unwrap();
-        assert!(notice.contains("seeded"), "{notice}");
-
-        let err = Config::from_env(env(&[
-            ("AUTH_DEMO_ADMIN_EMAIL", "boss@example.com"),
-            ("AUTH_DEMO_ADMIN_PASSWORD", "short"),
-        ]))
-        .unwrap_err()
-        .to_string();
-        assert!(
-            err.contains("AUTH_DEMO_ADMIN_PASSWORD is 5 characters"),
-            "{err}"
-        );
-        let err = Config::from_env(env(&[("AUTH_DEMO_ADMIN_PASSWORD", "long enough")]))
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("needs AUTH_DEMO_ADMIN_EMAIL"), "{err}");
-
-        let c = Config::from_env(env(&[("AUTH_DEMO_ADMIN_EMAIL", "boss@example.com")])).unwrap();
-        let notice = c.admin_notice().unwrap();
-        assert!(notice.starts_with("No admin account"), "{notice}");
-        assert!(notice.contains("AUTH_DEMO_ADMIN_PASSWORD"), "{notice}");
-        assert_eq!(Config::from_env(env(&[])).unwrap().admin_notice(), None);
     }
 }

@@ -58,6 +58,7 @@ pub mod orders;
 pub mod page;
 pub mod redis_users;
 pub mod roles;
+pub mod seeded;
 pub mod session;
 pub mod stores;
 pub mod tokens;

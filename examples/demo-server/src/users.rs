@@ -2,27 +2,28 @@
 //!
 //! - [`UserStore`] (in [`crate::user_store`], re-exported here) is the storage contract for
 //!   registered users, with [`MemoryUserStore`] and, in [`crate::redis_users`], a Redis one.
-//! - [`Users`] puts a store, the Argon2id [`Passwords`] and the seeded account together and
+//! - [`Users`] puts a store, the Argon2id [`Passwords`] and the seeded accounts together and
 //!   does the work the routes need: [`register`](Users::register) and
 //!   [`authenticate`](Users::authenticate), both hashing off the async runtime.
 //!
-//! The seeded accounts are part of the configuration, not of the store, so every instance
-//! sharing a store (Redis) has the same ones: `demo@example.com` (subject `demo-user`, password
-//! from `AUTH_DEMO_PASSWORD`) and, with `AUTH_DEMO_ADMIN_EMAIL` and `AUTH_DEMO_ADMIN_PASSWORD`,
-//! the admin account (subject [`ADMIN_SUBJECT`]). Their passwords are hashed on first use. A
-//! seeded address can never be registered, and `AUTH_DEMO_ADMIN_EMAIL` stays reserved even
-//! without a password (then no admin account exists at all).
+//! The seeded accounts (see [`crate::seeded`]) are part of the configuration, not of the
+//! store, so every instance sharing a store (Redis) has the same ones: `demo@example.com`
+//! (subject `demo-user`, password from `AUTH_DEMO_PASSWORD`) and, with `AUTH_DEMO_ADMIN_EMAIL`
+//! and `AUTH_DEMO_ADMIN_PASSWORD`, the admin account (subject [`ADMIN_SUBJECT`]). A seeded
+//! address can never be registered, and `AUTH_DEMO_ADMIN_EMAIL` stays reserved even without a
+//! password (then no admin account exists at all).
 //!
 //! Emails are trimmed and lower-cased before anything else, for registration and login alike,
 //! and must look like `local@domain` (at most 254 characters, no spaces or control characters).
 
 use std::fmt;
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::Arc;
 
 use auth_core::clock::Clock;
 use auth_core::password::{PasswordError, Passwords};
 use auth_core::store::StoreError;
 
+use crate::seeded::Seed;
 pub use crate::user_store::{CreateOutcome, MemoryUserStore, PasswordHash, UserRecord, UserStore};
 
 /// The seeded account's email.
@@ -48,6 +49,11 @@ impl DemoPassword {
     #[must_use]
     pub fn new(password: impl Into<String>) -> Self {
         Self(password.into())
+    }
+
+    /// The password, to hash it.
+    pub(crate) fn expose_secret(&self) -> &str {
+        &self.0
     }
 }
 
@@ -148,60 +154,6 @@ impl From<PasswordError> for AuthenticateError {
             PasswordError::Busy => Self::Busy,
             other => Self::Backend(other.to_string()),
         }
-    }
-}
-
-/// A seeded account (from configuration): its password until first use, then its hash. A seed
-/// without a password only reserves its email: there is no account to log in to.
-struct Seed {
-    email: String,
-    subject: &'static str,
-    password: Mutex<Option<DemoPassword>>,
-    hash: OnceLock<PasswordHash>,
-    has_account: bool,
-}
-
-impl Seed {
-    fn new(email: String, subject: &'static str, password: Option<DemoPassword>) -> Self {
-        Self {
-            email,
-            subject,
-            has_account: password.is_some(),
-            password: Mutex::new(password),
-            hash: OnceLock::new(),
-        }
-    }
-
-    fn account(&self) -> Account {
-        Account {
-            subject: self.subject.to_owned(),
-            email: self.email.clone(),
-        }
-    }
-
-    /// The seed's hash, computed on first call. Blocking: call it off the async runtime. A
-    /// failure (e.g. [`PasswordError::Busy`]) is not remembered: the next call tries again.
-    fn hash(&self, passwords: &Passwords) -> Result<&PasswordHash, PasswordError> {
-        if let Some(hash) = self.hash.get() {
-            return Ok(hash);
-        }
-        let mut password = self.password.lock().unwrap_or_else(PoisonError::into_inner);
-        // Another caller may have finished while this one waited for the lock.
-        if let Some(hash) = self.hash.get() {
-            return Ok(hash);
-        }
-        let hashed = match password.as_ref() {
-            Some(p) => passwords.hash(&p.0)?,
-            None => {
-                return Err(PasswordError::Hashing(
-                    "the seeded account has no password".to_owned(),
-                ));
-            }
-        };
-        let hash = self.hash.get_or_init(|| PasswordHash::new(hashed));
-        // The plaintext is no longer needed.
-        *password = None;
-        Ok(hash)
     }
 }
 
