@@ -1,7 +1,14 @@
-//! Passwords: OWASP Argon2id parameters, NIST length rules, and one dummy verification for an
-//! unknown account (counted, not timed).
+//! Passwords: OWASP Argon2id parameters, NIST length rules, one dummy verification for an
+//! unknown account (counted, not timed), PHC strings the argon2 crate reads and writes, and a
+//! bounded number of concurrent runs.
 #![cfg(feature = "password")]
 
+use std::num::NonZeroUsize;
+use std::time::Duration;
+
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
+use argon2::{Algorithm, Argon2, Params, Version};
 use auth_core::password::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, PasswordError, Passwords};
 
 #[test]
@@ -70,4 +77,76 @@ fn a_corrupt_stored_hash_is_an_error_not_a_match() {
         p.verify(Some("not a phc string"), "long enough password"),
         Err(PasswordError::InvalidHash(_))
     ));
+}
+
+#[test]
+fn hashes_are_phc_strings_the_argon2_crate_verifies() {
+    let p = Passwords::owasp();
+    let stored = p.hash("correct horse battery staple").unwrap();
+    let parsed = PasswordHash::new(&stored).unwrap();
+    let argon2 = Argon2::default();
+    assert!(
+        argon2
+            .verify_password(b"correct horse battery staple", &parsed)
+            .is_ok()
+    );
+    assert!(
+        argon2
+            .verify_password(b"correct horse battery stapler", &parsed)
+            .is_err()
+    );
+    assert_eq!(parsed.hash.unwrap().len(), 32);
+}
+
+#[test]
+fn hashes_made_elsewhere_with_other_parameters_verify() {
+    let p = Passwords::owasp();
+    for (m_kib, t, alg) in [
+        (8 * 1024, 1, Algorithm::Argon2id),
+        (64 * 1024, 1, Algorithm::Argon2id),
+        (19 * 1024, 2, Algorithm::Argon2i),
+    ] {
+        let params = Params::new(m_kib, t, 1, None).unwrap();
+        let stored = Argon2::new(alg, Version::V0x13, params)
+            .hash_password(b"a password from elsewhere")
+            .unwrap()
+            .to_string();
+        assert!(
+            p.verify(Some(&stored), "a password from elsewhere")
+                .unwrap(),
+            "{stored}"
+        );
+        assert!(!p.verify(Some(&stored), "not the password").unwrap());
+    }
+}
+
+#[test]
+fn every_hash_is_counted_and_verifications_are_not() {
+    let p = Passwords::owasp();
+    let stored = p.hash("the first password").unwrap();
+    p.hash("the second password").unwrap();
+    assert!(p.verify(Some(&stored), "the first password").unwrap());
+    assert!(!p.verify(None, "the first password").unwrap());
+    // The dummy hash made for the unknown account is not a caller's hash.
+    assert_eq!(p.hashes_computed(), 2);
+    assert!(p.hash("short").is_err());
+    assert_eq!(p.hashes_computed(), 2);
+}
+
+#[test]
+fn callers_beyond_the_limit_wait_their_turn() {
+    let p = Passwords::owasp()
+        .with_max_concurrent(NonZeroUsize::MIN)
+        .with_max_wait(Duration::from_secs(600));
+    assert_eq!(p.max_concurrent(), 1);
+    let p = &p;
+    std::thread::scope(|s| {
+        let runs: Vec<_> = (0..4)
+            .map(|i| s.spawn(move || p.hash(&format!("password number {i}"))))
+            .collect();
+        for r in runs {
+            assert!(r.join().unwrap().is_ok());
+        }
+    });
+    assert_eq!(p.hashes_computed(), 4);
 }

@@ -94,9 +94,31 @@ try {
   out.whoamiAfterAttack = await press('#whoami');
   out.refresh = await press('#refresh');
   out.whoamiAfterRefresh = await press('#whoami');
+
+  // The access cookie runs out long before the session (the browser drops it at its Max-Age;
+  // here it is dropped by hand). Logout must still end the session, through the refresh
+  // cookie, which the browser sends to the session routes.
+  const sessionCookies = (await context.cookies()).filter(
+    (c) => c.name === 'refresh_token' || c.name === 'csrf_token',
+  );
+  await context.clearCookies({ name: 'access_token' });
+  const logoutRequests = [];
+  page.on('request', (r) => {
+    if (r.url() === demo + '/auth/session/logout') logoutRequests.push(r);
+  });
   out.logout = await press('#logout');
+  // Cookie names only, never their values.
+  out.logoutSentCookies = [];
+  for (const r of logoutRequests) {
+    const sent = (await r.allHeaders()).cookie || '';
+    out.logoutSentCookies.push(...sent.split('; ').filter(Boolean).map((c) => c.split('=')[0]));
+  }
   out.cookiesAfterLogout = await cookies();
   out.whoamiAfterLogout = await press('#whoami');
+  // The ended session's refresh token (and its CSRF token), put back into the browser, no
+  // longer works.
+  await context.addCookies(sessionCookies);
+  out.refreshAfterLogout = await press('#refresh');
 } finally {
   await browser.close();
 }

@@ -12,10 +12,19 @@
 //! | `AUTH_JWT_KEY_ID` | `kid` of the key (in issued tokens' headers; published in the JWKS) | `auth-demo-1` for signing keys, none for a public key |
 //! | `AUTH_DEMO_TRUSTED_PROXIES` | comma-separated CIDRs (or addresses) of reverse proxies whose `X-Forwarded-For` is believed by the login routes' brute-force protection | (none) |
 //! | `AUTH_DEMO_PASSWORD` | password of the seeded `demo@example.com` account | `demo-password` |
-//! | `AUTH_DEMO_ADMIN_EMAIL` | the account that gets role `admin` (everyone else: `user`) | (nobody) |
+//! | `AUTH_DEMO_ADMIN_EMAIL` | email of the seeded admin account (role `admin`; everyone else is `user`); reserved: registering it is refused | (no admin) |
+//! | `AUTH_DEMO_ADMIN_PASSWORD` | password of that account (8 to 128 characters); without it no admin account exists, and the server says so at start-up | (no admin) |
 //! | `AUTH_DEMO_ALLOWED_ORIGINS` | comma-separated origins (`http://127.0.0.1:3000`) allowed to send cookie-authenticated unsafe requests, checked in addition to the CSRF token | (no `Origin` check) |
 //! | `AUTH_OIDC_ISSUER` | also accept tokens from this OpenID Provider (keys by discovery + JWKS) | (off) |
 //! | `AUTH_OIDC_AUDIENCE` | required `aud` of that provider's tokens; needed with `AUTH_OIDC_ISSUER` | |
+//! | `AUTH_PASSWORD_MAX_CONCURRENT` | Argon2id runs (19 MiB each) at once, 1 to 256 (see [`crate::limits`]) | the number of CPUs |
+//! | `AUTH_PASSWORD_MAX_WAIT_MS` | wait for a free hashing slot before 503 + `Retry-After`, 0 to 10000 | `200` |
+//! | `AUTH_ACCESS_TOKEN_TTL` | lifetime of issued access tokens, seconds, 1 to 86400 (see [`crate::lifetimes`]) | `900` |
+//! | `AUTH_REFRESH_TOKEN_TTL` | lifetime of refresh tokens, seconds, 1 to 31536000 and at least the access lifetime | `2592000` |
+//! | `AUTH_DEMO_REGISTER_LIMIT` | registrations per client address, `<count>/<seconds>` (429 + `Retry-After` beyond) | `5/600` |
+//!
+//! The Redis variables (`REDIS_URL`, `AUTH_REDIS_PREFIX`, `AUTH_REDIS_TIMEOUT_MS`) are read by
+//! [`crate::stores::StoreConfig`].
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -24,7 +33,7 @@ use auth_core::ConfigError;
 use auth_core::jwt::{Algorithm, SigningKey, VerificationKey};
 use base64::Engine as _;
 
-use crate::users::{DEFAULT_DEMO_PASSWORD, DemoPassword};
+use crate::users::DemoPassword;
 
 /// Default listen address.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:3000";
@@ -81,14 +90,23 @@ pub struct Config {
     pub trusted_proxies: auth_tower::brute_force::TrustedProxies,
     /// The seeded account's password (`AUTH_DEMO_PASSWORD`).
     pub demo_password: DemoPassword,
-    /// The account that gets role `admin` (`AUTH_DEMO_ADMIN_EMAIL`, normalized).
+    /// The seeded admin account's email (`AUTH_DEMO_ADMIN_EMAIL`, normalized); reserved even
+    /// without a password.
     pub admin_email: Option<String>,
+    /// The seeded admin account's password (`AUTH_DEMO_ADMIN_PASSWORD`); without it there is
+    /// no admin account.
+    pub admin_password: Option<DemoPassword>,
     /// Origins allowed to send cookie-authenticated unsafe requests (`AUTH_DEMO_ALLOWED_ORIGINS`).
     pub allowed_origins: Vec<String>,
     /// `kid` of the key (`AUTH_JWT_KEY_ID`).
     pub key_id: Option<String>,
     /// A second, external issuer whose tokens are accepted too.
     pub oidc: Option<OidcConfig>,
+    /// Password hashing and registration limits (`AUTH_PASSWORD_*`,
+    /// `AUTH_DEMO_REGISTER_LIMIT`).
+    pub limits: crate::limits::Limits,
+    /// Token lifetimes (`AUTH_ACCESS_TOKEN_TTL`, `AUTH_REFRESH_TOKEN_TTL`).
+    pub lifetimes: crate::lifetimes::TokenLifetimes,
 }
 
 /// `AUTH_OIDC_ISSUER` + `AUTH_OIDC_AUDIENCE`: an OpenID Provider whose access tokens the demo
@@ -121,29 +139,11 @@ impl Config {
                 .map_err(|e| input(format!("AUTH_DEMO_TRUSTED_PROXIES: {e}")))?,
             None => auth_tower::brute_force::TrustedProxies::none(),
         };
-        let demo_password =
-            get("AUTH_DEMO_PASSWORD").unwrap_or_else(|| DEFAULT_DEMO_PASSWORD.to_owned());
-        let chars = demo_password.chars().count();
-        if !(auth_core::password::MIN_PASSWORD_CHARS..=auth_core::password::MAX_PASSWORD_CHARS)
-            .contains(&chars)
-        {
-            return Err(input(format!(
-                "AUTH_DEMO_PASSWORD is {chars} characters; it must have 8 to 128"
-            )));
-        }
-        let demo_password = DemoPassword::new(demo_password);
-        let admin_email = match get("AUTH_DEMO_ADMIN_EMAIL") {
-            Some(e) => {
-                let e = crate::users::normalize_email(&e);
-                if !crate::users::is_valid_email(&e) {
-                    return Err(input(format!(
-                        "AUTH_DEMO_ADMIN_EMAIL `{e}` is not an email address"
-                    )));
-                }
-                Some(e)
-            }
-            None => None,
-        };
+        let crate::seeded::SeededAccounts {
+            demo_password,
+            admin_email,
+            admin_password,
+        } = crate::seeded::SeededAccounts::from_env(&get)?;
         let allowed_origins: Vec<String> = get("AUTH_DEMO_ALLOWED_ORIGINS")
             .map(|list| {
                 list.split(',')
@@ -167,6 +167,8 @@ impl Config {
                 })?;
         }
         let key_id = get("AUTH_JWT_KEY_ID").filter(|k| !k.is_empty());
+        let limits = crate::limits::Limits::from_env(&get)?;
+        let lifetimes = crate::lifetimes::TokenLifetimes::from_env(&get)?;
         let oidc = match (get("AUTH_OIDC_ISSUER"), get("AUTH_OIDC_AUDIENCE")) {
             (Some(oidc_issuer), Some(oidc_audience)) => {
                 if oidc_issuer.is_empty() || oidc_audience.is_empty() {
@@ -204,10 +206,21 @@ impl Config {
             trusted_proxies,
             demo_password,
             admin_email,
+            admin_password,
             allowed_origins,
             key_id,
             oidc,
+            limits,
+            lifetimes,
         })
+    }
+
+    /// What the server says at start-up about the admin account: that it is seeded, or, with
+    /// `AUTH_DEMO_ADMIN_EMAIL` but no `AUTH_DEMO_ADMIN_PASSWORD`, that none exists. `None`
+    /// without `AUTH_DEMO_ADMIN_EMAIL`.
+    #[must_use]
+    pub fn admin_notice(&self) -> Option<String> {
+        crate::seeded::admin_notice(self.admin_email.as_deref(), self.admin_password.is_some())
     }
 
     /// The signing key (`kid` from `AUTH_JWT_KEY_ID`, default [`DEFAULT_KEY_ID`]), or `None`
@@ -486,13 +499,5 @@ mod tests {
         assert_eq!(c.signing_key().unwrap().unwrap().kid(), DEFAULT_KEY_ID);
         let c = Config::from_env(env(&[("AUTH_JWT_KEY_ID", "k-7")])).unwrap();
         assert_eq!(c.signing_key().unwrap().unwrap().kid(), "k-7");
-    }
-
-    #[test]
-    fn admin_email_is_normalized_and_must_be_an_email() {
-        let c = Config::from_env(env(&[("AUTH_DEMO_ADMIN_EMAIL", " Boss@Example.COM")])).unwrap();
-        assert_eq!(c.admin_email.as_deref(), Some("boss@example.com"));
-        assert!(Config::from_env(env(&[("AUTH_DEMO_ADMIN_EMAIL", "boss")])).is_err());
-        assert_eq!(Config::from_env(env(&[])).unwrap().admin_email, None);
     }
 }

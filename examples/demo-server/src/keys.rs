@@ -14,11 +14,15 @@
 //!   roles.
 //! - Times are Unix seconds; `expires_at` is `null` for keys that never expire.
 //! - Another user's key id answers 404, exactly like an unknown one.
-//! - Errors: 400 `INVALID_REQUEST` (bad JSON or values), 404 `NOT_FOUND`, 409
+//! - Errors: 400 `INVALID_REQUEST` (bad JSON or values; the message names the field at fault and
+//!   never quotes the input, which may hold a secret pasted in the wrong place), 404 `NOT_FOUND`, 409
 //!   `API_KEY_NOT_ACTIVE` (rotating a revoked, expired or already rotated key), 503
 //!   `AUTH_BACKEND_UNAVAILABLE`, all as `{"error":{"code","message"}}`.
 //!
 //! Keys are then accepted on the orders routes (`X-API-Key` header), see [`crate::orders`].
+//!
+//! Keys are separate credentials: `POST /auth/logout-all` leaves them working unless its body
+//! is `{"revoke_api_keys": true}` (see [`crate::tokens`]).
 
 use std::time::Duration;
 
@@ -32,8 +36,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, post};
 use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use crate::Demo;
 
@@ -63,19 +66,100 @@ pub fn router(demo: &Demo) -> Result<Router, ConfigError> {
         .with_state(demo.api_keys.clone()))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+const CREATE_SHAPE: &str = r#"{"name":"...","scopes":["..."],"expires_in":seconds}"#;
+const ROTATE_SHAPE: &str = r#"{"grace_seconds":N}"#;
+
+/// The body of `POST /api/keys`.
 struct CreateBody {
     name: String,
-    #[serde(default)]
     scopes: Vec<String>,
     expires_in: Option<u64>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RotateBody {
-    grace_seconds: u64,
+impl CreateBody {
+    /// The body, or the message of the 400 that refuses it.
+    fn read(body: Result<Json<Value>, JsonRejection>) -> Result<Self, String> {
+        let mut fields = Fields::of(body, &["name", "scopes", "expires_in"], CREATE_SHAPE)?;
+        Ok(Self {
+            name: fields.string("name")?,
+            scopes: fields.strings("scopes")?,
+            expires_in: fields.seconds("expires_in")?,
+        })
+    }
+}
+
+/// A JSON object body read field by field. serde's messages quote the offending input (a value,
+/// an unknown field's name), and a secret pasted into the wrong field would come back in the
+/// answer; these messages (the `Err` of each method) name the field and never show what was
+/// sent.
+struct Fields(Map<String, Value>);
+
+impl Fields {
+    /// The object in `body`, holding no field outside `allowed`.
+    fn of(
+        body: Result<Json<Value>, JsonRejection>,
+        allowed: &[&str],
+        shape: &str,
+    ) -> Result<Self, String> {
+        let not_an_object =
+            || format!("the body must be a JSON object {shape} sent as application/json");
+        let map = match body {
+            Ok(Json(Value::Object(map))) => map,
+            Ok(Json(_)) => return Err(not_an_object()),
+            Err(e) => {
+                tracing::debug!(target: "demo::keys", status = e.status().as_u16(), "malformed body");
+                return Err(not_an_object());
+            }
+        };
+        if map.keys().any(|k| !allowed.contains(&k.as_str())) {
+            return Err(format!(
+                "the body holds a field it may not; expected {shape}"
+            ));
+        }
+        Ok(Self(map))
+    }
+
+    /// A required string.
+    fn string(&mut self, name: &str) -> Result<String, String> {
+        match self.0.remove(name) {
+            Some(Value::String(s)) => Ok(s),
+            None | Some(Value::Null) => Err(format!("`{name}` is required")),
+            Some(_) => Err(format!("`{name}` must be a string")),
+        }
+    }
+
+    /// An optional array of strings (empty when absent).
+    fn strings(&mut self, name: &str) -> Result<Vec<String>, String> {
+        let wrong = || format!("`{name}` must be an array of strings");
+        match self.0.remove(name) {
+            None | Some(Value::Null) => Ok(Vec::new()),
+            Some(Value::Array(items)) => items
+                .into_iter()
+                .map(|v| match v {
+                    Value::String(s) => Ok(s),
+                    _ => Err(wrong()),
+                })
+                .collect(),
+            Some(_) => Err(wrong()),
+        }
+    }
+
+    /// An optional whole number of seconds.
+    fn seconds(&mut self, name: &str) -> Result<Option<u64>, String> {
+        match self.0.remove(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => v
+                .as_u64()
+                .map(Some)
+                .ok_or_else(|| format!("`{name}` must be a whole number of seconds (0 or more)")),
+        }
+    }
+
+    /// A required whole number of seconds.
+    fn required_seconds(&mut self, name: &str) -> Result<u64, String> {
+        self.seconds(name)?
+            .ok_or_else(|| format!("`{name}` is required"))
+    }
 }
 
 /// `{"error":{"code","message"}}` with `Cache-Control: no-store`.
@@ -100,6 +184,12 @@ fn from_api_key_error(e: &ApiKeyError) -> Response {
             "API_KEY_NOT_ACTIVE",
             "the api key is revoked, expired or already rotated",
         ),
+        // The library's messages for these quote the value; the value came from the body.
+        ApiKeyError::InvalidScope(_) => bad_request(
+            "`scopes` holds a value that is not a scope (RFC 6749 scope tokens: visible ASCII \
+             other than `\"` and `\\`, no spaces)",
+        ),
+        ApiKeyError::InvalidRole(_) => bad_request("a role of the key is not a valid role"),
         ApiKeyError::Store(_) | ApiKeyError::Random(_) => {
             tracing::error!(target: "auth::api_key", error = %e, "api key management failed");
             error(
@@ -153,11 +243,11 @@ fn created(record: &ApiKeyRecord, api_key: &str) -> Response {
 async fn create(
     State(keys): State<ApiKeys>,
     p: Principal,
-    body: Result<Json<CreateBody>, JsonRejection>,
+    body: Result<Json<Value>, JsonRejection>,
 ) -> Response {
-    let Json(body) = match body {
+    let body = match CreateBody::read(body) {
         Ok(b) => b,
-        Err(e) => return bad_request(&format!("invalid request body: {}", e.body_text())),
+        Err(message) => return bad_request(&message),
     };
     let mut new = NewApiKey::new(p.subject(), body.name).scopes(body.scopes);
     // Malformed input is a 400 before the scope policy is applied.
@@ -224,13 +314,15 @@ async fn rotate(
     State(keys): State<ApiKeys>,
     p: Principal,
     Path(id): Path<String>,
-    body: Result<Json<RotateBody>, JsonRejection>,
+    body: Result<Json<Value>, JsonRejection>,
 ) -> Response {
-    let Json(body) = match body {
-        Ok(b) => b,
-        Err(e) => return bad_request(&format!("invalid request body: {}", e.body_text())),
+    let grace_seconds = match Fields::of(body, &["grace_seconds"], ROTATE_SHAPE)
+        .and_then(|mut f| f.required_seconds("grace_seconds"))
+    {
+        Ok(g) => g,
+        Err(message) => return bad_request(&message),
     };
-    if body.grace_seconds > MAX_GRACE {
+    if grace_seconds > MAX_GRACE {
         return bad_request(&format!("grace_seconds must be at most {MAX_GRACE}"));
     }
     let id = ApiKeyId::from(id);
@@ -246,7 +338,7 @@ async fn rotate(
     if !missing.is_empty() {
         return not_held(&missing);
     }
-    let grace = Duration::from_secs(body.grace_seconds);
+    let grace = Duration::from_secs(grace_seconds);
     match keys.rotate(&id, p.subject(), grace).await {
         Ok(c) => created(&c.record, c.key.expose_secret()),
         Err(e) => from_api_key_error(&e),

@@ -17,14 +17,17 @@
 //! | `GET /api/keys` | bearer required | 200 `{"keys":[..]}` (never a plaintext or digest) |
 //! | `DELETE /api/keys/{id}` | bearer required | 204; 404 unless the caller owns it |
 //! | `POST /api/keys/{id}/rotate` | bearer required | 201, the replacement, as on creation |
-//! | `POST /auth/register` | none | 201 `{"sub","email","roles","scopes"}`; 422 `INVALID_EMAIL` / `INVALID_PASSWORD`; 409 `EMAIL_TAKEN` |
-//! | `POST /auth/login` | none; brute-force protected | 200 `{"access_token","token_type":"Bearer","expires_in":900,"refresh_token","refresh_expires_in","scope"}`, 401 `INVALID_CREDENTIALS`, 429 `TOO_MANY_ATTEMPTS` |
+//! | `POST /auth/register` | none; 5 per 10 minutes per client address | 201 `{"sub","email","roles","scopes"}`; 422 `INVALID_EMAIL` / `INVALID_PASSWORD`; 409 `EMAIL_TAKEN`; 429 `TOO_MANY_ATTEMPTS` + `Retry-After`; 503 `AUTH_BACKEND_UNAVAILABLE` + `Retry-After` when password hashing is busy |
+//! | `POST /auth/login` | none; brute-force protected | 200 `{"access_token","token_type":"Bearer","expires_in":900,"refresh_token","refresh_expires_in","scope"}`, 401 `INVALID_CREDENTIALS`, 429 `TOO_MANY_ATTEMPTS`, 503 `AUTH_BACKEND_UNAVAILABLE` + `Retry-After` when password hashing is busy |
 //! | `POST /auth/refresh` | the refresh token (body) | 200, a new pair as on login; 401 `REFRESH_TOKEN_REUSED` / `REFRESH_TOKEN_EXPIRED` / `INVALID_REFRESH_TOKEN` |
 //! | `POST /auth/logout` | bearer required | 204; the access token and its refresh family are revoked |
-//! | `POST /auth/logout-all` | bearer required | 204; every session and token of the user is revoked |
+//! | `POST /auth/logout-all` | bearer required; body `{"revoke_api_keys":true}` optional | 204; every session and token of the user is revoked (API keys too with `revoke_api_keys`); 400/415/422 `INVALID_REQUEST` for a malformed body |
 //! | `POST /auth/session/login` | none; brute-force protected | 200 `{"sub","expires_in","refresh_expires_in","scope"}` + access, refresh and CSRF cookies |
 //! | `POST /auth/session/refresh` | the refresh cookie + `X-CSRF-Token` | 200, new cookies; 401 as `/auth/refresh` (cookies cleared) |
-//! | `POST /auth/session/logout` | the access cookie + `X-CSRF-Token` | 204; session revoked, cookies cleared |
+//! | `POST /auth/session/logout` | the access and/or refresh cookie + `X-CSRF-Token` | 204; session revoked (by the access token and by the refresh cookie, whatever the access cookie's state), cookies cleared |
+//!
+//! `expires_in` is `AUTH_ACCESS_TOKEN_TTL` (default 900 s) and `refresh_expires_in`
+//! `AUTH_REFRESH_TOKEN_TTL` (default 2592000 s); see [`lifetimes`].
 //!
 //! Protected routes accept the access token from `Authorization: Bearer` or from the
 //! `access_token` cookie. Cookie-authenticated unsafe requests must echo the `csrf_token`
@@ -48,14 +51,18 @@
 
 pub mod config;
 pub mod keys;
+pub mod lifetimes;
+pub mod limits;
 pub mod login;
 pub mod orders;
 pub mod page;
 pub mod redis_users;
 pub mod roles;
+pub mod seeded;
 pub mod session;
 pub mod stores;
 pub mod tokens;
+pub mod user_store;
 pub mod users;
 
 use std::sync::Arc;
@@ -81,6 +88,7 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 
 use crate::config::{Config, DEFAULT_KEY_ID};
+use crate::limits::Limits;
 use crate::roles::Roles;
 use crate::users::{DEFAULT_DEMO_PASSWORD, DemoPassword, Users};
 
@@ -91,15 +99,17 @@ pub const JWKS_MAX_AGE: Duration = Duration::from_secs(300);
 /// The realm named in the demo's `WWW-Authenticate` challenges.
 pub const REALM: &str = "auth-demo";
 
-/// Lifetime of the access tokens the demo issues at login and refresh: 15 minutes.
+/// Lifetime of the access tokens the demo issues at login and refresh unless
+/// `AUTH_ACCESS_TOKEN_TTL` says otherwise: 15 minutes.
 pub const ACCESS_TOKEN_TTL: Duration = Duration::from_secs(15 * 60);
 
 /// Lifetime of the tokens [`demo_token`] and friends sign: one hour.
 pub const DEMO_TOKEN_TTL: Duration = Duration::from_secs(3600);
 
-/// The longest lifetime of any access token the demo accepts (its own are 15 minutes; the
-/// [`demo_token`] helpers and typical identity providers give an hour). "Log out everywhere"
-/// keeps its revocation this long, plus the verifier's maximum leeway.
+/// The longest lifetime of any access token the demo accepts from elsewhere (the
+/// [`demo_token`] helpers and typical identity providers give an hour; its own last
+/// `AUTH_ACCESS_TOKEN_TTL`, see [`Demo::max_token_lifetime`]). "Log out everywhere" keeps its
+/// revocation at least this long, plus the verifier's maximum leeway.
 pub const MAX_ACCEPTED_TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
 
 /// Everything the demo's routes share. Each feature module builds its routes from this.
@@ -121,9 +131,10 @@ pub struct Demo {
     pub refresh: RefreshTokens,
     /// Access-token revocation; its store is the one every `BearerLayer` consults.
     pub revoker: Revoker,
-    /// Accounts: registered users plus the seeded `demo@example.com`.
+    /// Accounts: registered users plus the seeded `demo@example.com` (and the seeded admin
+    /// account with `AUTH_DEMO_ADMIN_EMAIL` + `AUTH_DEMO_ADMIN_PASSWORD`).
     pub users: Users,
-    /// Who is `admin` (`AUTH_DEMO_ADMIN_EMAIL`).
+    /// Who is `admin`: the seeded admin account's subject, when it exists.
     pub roles: Roles,
     /// Cookie names and paths of the browser session.
     pub cookies: SessionCookies,
@@ -134,6 +145,10 @@ pub struct Demo {
     pub api_keys: ApiKeys,
     /// Brute-force protection of the login routes (in-memory store).
     pub brute_force: BruteForceLimiter,
+    /// The per-client rate limit of `POST /auth/register` (`AUTH_DEMO_REGISTER_LIMIT`,
+    /// default 5 per 10 minutes). It may share its store with [`brute_force`](Self::brute_force):
+    /// its clients are keyed apart (see [`login::RegistrationKey`]).
+    pub registrations: BruteForceLimiter,
     /// Proxies whose `X-Forwarded-For` is believed (`AUTH_DEMO_TRUSTED_PROXIES`; none by default).
     pub trusted_proxies: TrustedProxies,
     /// The public keys served at `GET /.well-known/jwks.json` when the demo has no issuer
@@ -143,9 +158,17 @@ pub struct Demo {
     pub token_cache: Option<auth_core::jwt::TokenCache>,
 }
 
-/// The path of the cookie session's refresh endpoint, the only path the refresh cookie is
-/// sent to.
+/// The path of the cookie session's refresh endpoint.
 pub const SESSION_REFRESH_PATH: &str = "/auth/session/refresh";
+
+/// The path of the refresh cookie: the session routes (refresh and logout; login ignores it),
+/// so logout always sees the session, whatever the state of the access cookie.
+pub const SESSION_COOKIE_PATH: &str = "/auth/session";
+
+/// The refresh cookie's path before issue 12 (item 4). Answers that set or clear the session
+/// cookies also clear a refresh cookie left there, which would otherwise be sent to the refresh
+/// route beside the new one.
+pub const LEGACY_REFRESH_COOKIE_PATH: &str = SESSION_REFRESH_PATH;
 
 impl Demo {
     /// A verify-only demo around `verifier` (no issuer), with in-memory defaults, reading the
@@ -168,7 +191,7 @@ impl Demo {
             users: Users::in_memory(DemoPassword::new(DEFAULT_DEMO_PASSWORD), Arc::clone(&clock)),
             roles: Roles::default(),
             cookies: SessionCookies::builder()
-                .refresh_path(SESSION_REFRESH_PATH)
+                .refresh_path(SESSION_COOKIE_PATH)
                 .build()?,
             allowed_origins: Vec::new(),
             api_keys: ApiKeys::builder(MemoryApiKeyStore::new())
@@ -176,6 +199,9 @@ impl Demo {
                 .clock(Arc::clone(&clock))
                 .build()?,
             brute_force: BruteForceLimiter::builder(BruteForcePolicy::default())
+                .clock(Arc::clone(&clock))
+                .build()?,
+            registrations: BruteForceLimiter::builder(Limits::default().register_policy()?)
                 .clock(Arc::clone(&clock))
                 .build()?,
             trusted_proxies: TrustedProxies::none(),
@@ -187,7 +213,20 @@ impl Demo {
         })
     }
 
-    /// A demo that issues 15-minute access tokens signed with `ring`'s active key, for
+    /// The longest lifetime of an access token this demo accepts: its own tokens' lifetime
+    /// (`AUTH_ACCESS_TOKEN_TTL`) or [`MAX_ACCEPTED_TOKEN_LIFETIME`], whichever is longer. "Log
+    /// out everywhere" keeps its revocation this long (plus leeway), so it outlives every token
+    /// it revokes.
+    #[must_use]
+    pub fn max_token_lifetime(&self) -> Duration {
+        self.issuer
+            .as_ref()
+            .map_or(MAX_ACCEPTED_TOKEN_LIFETIME, |i| {
+                i.lifetime().max(MAX_ACCEPTED_TOKEN_LIFETIME)
+            })
+    }
+
+    /// A demo that issues 15-minute access tokens ([`ACCESS_TOKEN_TTL`]) signed with `ring`'s active key, for
     /// `issuer` and `audience`, verified by a verifier reading the same ring (so rotations
     /// reach both at once) that requires `typ: at+jwt`. Everything reads `clock`.
     ///
@@ -200,7 +239,7 @@ impl Demo {
         audience: &str,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, ConfigError> {
-        let issuer = token_issuer(ring, issuer, audience, &clock)?;
+        let issuer = token_issuer(ring, issuer, audience, ACCESS_TOKEN_TTL, &clock)?;
         let mut demo = Self::new(issuer.verifier_builder().build()?)?;
         demo.issuer = Some(issuer);
         Ok(demo)
@@ -247,7 +286,13 @@ impl Demo {
         let (mut demo, oidc) = match config.signing_key()? {
             Some(key) => {
                 let ring = KeyRing::new(key);
-                let issuer = token_issuer(ring.clone(), &config.issuer, &config.audience, &clock)?;
+                let issuer = token_issuer(
+                    ring.clone(),
+                    &config.issuer,
+                    &config.audience,
+                    config.lifetimes.access,
+                    &clock,
+                )?;
                 let (verifier, oidc) = match &config.oidc {
                     None => (issuer.verifier_builder().build()?, None),
                     Some(oidc) => {
@@ -279,8 +324,28 @@ impl Demo {
                 (Self::new(verifier)?.with_public_keys(keys), oidc)
             }
         };
-        demo.users = Users::in_memory(config.demo_password.clone(), Arc::clone(&clock));
-        demo.roles = Roles::new(config.admin_email.as_deref());
+        demo.users = Users::in_memory(config.demo_password.clone(), Arc::clone(&clock))
+            .with_passwords(Arc::new(config.limits.passwords()));
+        if let Some(email) = &config.admin_email {
+            // Without a password the address is only reserved: no account, nobody is admin.
+            demo.users = demo.users.with_admin(email, config.admin_password.clone());
+            if config.admin_password.is_some() {
+                demo.roles = Roles::with_seeded_admin();
+            }
+        }
+        demo.registrations = BruteForceLimiter::builder(config.limits.register_policy()?)
+            .clock(Arc::clone(&clock))
+            .build()?;
+        // Token lifetimes: refresh tokens live AUTH_REFRESH_TOKEN_TTL; subject-wide revocations
+        // outlive the longest access token (AUTH_ACCESS_TOKEN_TTL may exceed an hour).
+        demo.refresh = RefreshTokens::in_memory()
+            .lifetime(config.lifetimes.refresh)
+            .clock(Arc::clone(&clock))
+            .build()?;
+        demo.revoker = Revoker::builder(Arc::clone(demo.revoker.store()))
+            .max_token_lifetime(demo.max_token_lifetime())
+            .clock(Arc::clone(&clock))
+            .build()?;
         demo.trusted_proxies = config.trusted_proxies.clone();
         demo.allowed_origins.clone_from(&config.allowed_origins);
         Ok((demo, oidc))
@@ -341,12 +406,13 @@ fn token_issuer(
     ring: KeyRing,
     issuer: &str,
     audience: &str,
+    lifetime: Duration,
     clock: &Arc<dyn Clock>,
 ) -> Result<TokenIssuer, ConfigError> {
     TokenIssuer::builder(ring)
         .issuer(issuer)
         .audience(audience)
-        .lifetime(ACCESS_TOKEN_TTL)
+        .lifetime(lifetime)
         .clock(Arc::clone(clock))
         .build()
 }

@@ -101,16 +101,21 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
                     .role(admin.as_str())
                     .scopes(admin.default_scopes().iter().copied()),
             )?;
-            let minutes = issuer.lifetime().as_secs() / 60;
+            let secs = issuer.lifetime().as_secs();
+            let valid = if secs % 60 == 0 {
+                format!("{} minutes", secs / 60)
+            } else {
+                format!("{secs} seconds")
+            };
             println!(
                 "No AUTH_JWT_SECRET set: signing with an ephemeral HS256 secret (tokens die with this process)."
             );
             println!(
-                "Demo token (sub demo-user, role user, scope read:orders, valid {minutes} minutes):\n\n{}\n",
+                "Demo token (sub demo-user, role user, scope read:orders, valid {valid}):\n\n{}\n",
                 token.as_str()
             );
             println!(
-                "Admin token (sub demo-admin, role admin, scopes read:orders write:orders, valid {minutes} minutes):\n\n{}\n",
+                "Admin token (sub demo-admin, role admin, scopes read:orders write:orders, valid {valid}):\n\n{}\n",
                 admin_token.as_str()
             );
             println!(
@@ -138,6 +143,15 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         demo_server::users::DEMO_EMAIL,
         demo_server::users::DEFAULT_DEMO_PASSWORD,
     );
+    if let Some(notice) = config.admin_notice() {
+        if config.admin_password.is_some() {
+            tracing::info!(target: "demo::config", "{notice}");
+        } else {
+            tracing::warn!(target: "demo::config", "{notice}");
+        }
+        println!("{notice}");
+    }
+    // The last line of the start-up text (tests that read it stop here).
     println!("Browser session (cookies + CSRF): open http://{addr}/");
     axum::serve(
         listener,

@@ -2,13 +2,16 @@
 //!
 //! | role | who | default scopes | permissions (see [`crate::orders::role_policy`]) |
 //! |---|---|---|---|
-//! | `user` | everyone who logs in, except the admin | `read:orders` | none |
-//! | `admin` | the account whose email is `AUTH_DEMO_ADMIN_EMAIL` | `read:orders write:orders` | `orders:refund` |
+//! | `user` | every registered account, and `demo@example.com` | `read:orders` | none |
+//! | `admin` | the seeded admin account (subject [`ADMIN_SUBJECT`]), which exists only with both `AUTH_DEMO_ADMIN_EMAIL` and `AUTH_DEMO_ADMIN_PASSWORD` | `read:orders write:orders` | `orders:refund` |
 //!
-//! The role is decided from the email every time a token is issued (login and refresh), so
-//! changing `AUTH_DEMO_ADMIN_EMAIL` takes effect at the next refresh.
+//! The role follows the account's **subject**, never an email: nobody can become `admin` by
+//! registering an address, and an address nobody has verified grants nothing. The role is
+//! decided every time a token is issued (login and refresh), so removing
+//! `AUTH_DEMO_ADMIN_PASSWORD` ends the admin's sessions at their next refresh (the account is
+//! gone).
 
-use crate::users::normalize_email;
+use crate::users::ADMIN_SUBJECT;
 
 /// A role the demo grants.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -16,7 +19,7 @@ use crate::users::normalize_email;
 pub enum Role {
     /// Everyone.
     User,
-    /// The account named by `AUTH_DEMO_ADMIN_EMAIL`.
+    /// The seeded admin account (`AUTH_DEMO_ADMIN_EMAIL` + `AUTH_DEMO_ADMIN_PASSWORD`).
     Admin,
 }
 
@@ -40,31 +43,38 @@ impl Role {
     }
 }
 
-/// Decides roles: `admin` for one configured email, `user` for everyone else.
+/// Decides roles: `admin` for one subject (the seeded admin account's), `user` for everyone
+/// else.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Roles {
-    admin_email: Option<String>,
+    admin_subject: Option<String>,
 }
 
 impl Roles {
-    /// `admin` for `admin_email` (normalized here), if any.
+    /// `admin` for the account with subject `admin_subject`, if any.
     #[must_use]
-    pub fn new(admin_email: Option<&str>) -> Self {
+    pub fn new(admin_subject: Option<&str>) -> Self {
         Self {
-            admin_email: admin_email.map(normalize_email).filter(|e| !e.is_empty()),
+            admin_subject: admin_subject.filter(|s| !s.is_empty()).map(str::to_owned),
         }
     }
 
-    /// The admin's normalized email.
+    /// `admin` for the seeded admin account ([`ADMIN_SUBJECT`]).
     #[must_use]
-    pub fn admin_email(&self) -> Option<&str> {
-        self.admin_email.as_deref()
+    pub fn with_seeded_admin() -> Self {
+        Self::new(Some(ADMIN_SUBJECT))
     }
 
-    /// The role of the account with this normalized email.
+    /// The admin's subject.
     #[must_use]
-    pub fn role_of(&self, email: &str) -> Role {
-        if self.admin_email.as_deref() == Some(email) {
+    pub fn admin_subject(&self) -> Option<&str> {
+        self.admin_subject.as_deref()
+    }
+
+    /// The role of the account with this subject.
+    #[must_use]
+    pub fn role_of(&self, subject: &str) -> Role {
+        if self.admin_subject.as_deref() == Some(subject) {
             Role::Admin
         } else {
             Role::User
@@ -77,12 +87,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_the_configured_email_is_admin() {
-        let roles = Roles::new(Some(" Boss@Example.com "));
-        assert_eq!(roles.role_of("boss@example.com"), Role::Admin);
-        assert_eq!(roles.role_of("demo@example.com"), Role::User);
-        assert_eq!(Roles::default().role_of("boss@example.com"), Role::User);
-        assert_eq!(Roles::new(Some("  ")).admin_email(), None);
+    fn only_the_admin_subject_is_admin_never_an_email() {
+        let roles = Roles::with_seeded_admin();
+        assert_eq!(roles.role_of(ADMIN_SUBJECT), Role::Admin);
+        assert_eq!(roles.role_of("demo-user"), Role::User);
+        assert_eq!(roles.role_of("boss@example.com"), Role::User);
+        assert_eq!(Roles::default().role_of(ADMIN_SUBJECT), Role::User);
+        assert_eq!(Roles::new(Some("")).admin_subject(), None);
     }
 
     #[test]

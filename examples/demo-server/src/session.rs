@@ -4,22 +4,28 @@
 //! |---|---|---|
 //! | `POST /auth/session/login` | `{"email","password"}` (brute-force protected, as `/auth/login`) | 200 `{"sub","expires_in","refresh_expires_in","scope"}` and three cookies; 401 `INVALID_CREDENTIALS`; 429; 503 |
 //! | `POST /auth/session/refresh` | the refresh cookie, `X-CSRF-Token` | 200 as login, with new cookies; 401 `REFRESH_TOKEN_REUSED` / `REFRESH_TOKEN_EXPIRED` / `INVALID_REFRESH_TOKEN` (and the cookies cleared); 403 `CSRF_REJECTED` |
-//! | `POST /auth/session/logout` | the access cookie, `X-CSRF-Token` | 204: the access token and its session are revoked, all three cookies cleared; 403 `CSRF_REJECTED` |
+//! | `POST /auth/session/logout` | the access and/or refresh cookie, `X-CSRF-Token` | 204: the session is revoked (the access token and its refresh family, and the refresh cookie's family, whatever the access cookie's state: valid, expired, revoked or missing), all three cookies cleared; 403 `CSRF_REJECTED` |
 //!
-//! The cookies ([`SessionCookies`](auth_tower::cookies::SessionCookies)):
+//! The cookies ([`SessionCookies`]):
 //!
 //! | cookie | attributes | lifetime |
 //! |---|---|---|
-//! | `access_token` | `HttpOnly; Secure; SameSite=Lax; Path=/` | 15 minutes |
-//! | `refresh_token` | `HttpOnly; Secure; SameSite=Strict; Path=/auth/session/refresh` | 30 days |
-//! | `csrf_token` | `Secure; SameSite=Lax; Path=/` (readable by the page's script) | 30 days |
+//! | `access_token` | `HttpOnly; Secure; SameSite=Lax; Path=/` | `AUTH_ACCESS_TOKEN_TTL` (15 minutes) |
+//! | `refresh_token` | `HttpOnly; Secure; SameSite=Strict; Path=/auth/session` | `AUTH_REFRESH_TOKEN_TTL` (30 days) |
+//! | `csrf_token` | `Secure; SameSite=Lax; Path=/` (readable by the page's script) | `AUTH_REFRESH_TOKEN_TTL` (30 days) |
+//!
+//! The refresh cookie is scoped to the session routes (`/auth/session`), not to the refresh
+//! route alone: logout must see it, or a logout after the access cookie expired would leave the
+//! 30-day refresh token working. (Answers that set or clear the cookies also clear a refresh
+//! cookie left on the old path, `/auth/session/refresh`.)
 //!
 //! Every protected route reads the access token from the `access_token` cookie when no
 //! `Authorization` header is sent. Unsafe requests (`POST`, `PUT`, `PATCH`, `DELETE`) that
-//! carry the access cookie (or, at `/auth/session/refresh`, the refresh cookie) must echo the
-//! `csrf_token` cookie in the `X-CSRF-Token` header, and, when `AUTH_DEMO_ALLOWED_ORIGINS` is
-//! set, come from one of those origins; otherwise 403 `CSRF_REJECTED`. Requests authenticated
-//! by a header (`Authorization`, `X-API-Key`) are not subject to the check.
+//! carry the access cookie, and at `/auth/session/refresh` and `/auth/session/logout` those
+//! that carry the refresh cookie, must echo the `csrf_token` cookie in the `X-CSRF-Token`
+//! header, and, when `AUTH_DEMO_ALLOWED_ORIGINS` is set, come from one of those origins;
+//! otherwise 403 `CSRF_REJECTED`. Requests authenticated by a header (`Authorization`,
+//! `X-API-Key`) are not subject to the check.
 //!
 //! # Security considerations
 //!
@@ -39,17 +45,26 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use auth_core::{AuthError, ConfigError};
+use auth_tower::cookies::SessionCookies;
 use auth_tower::csrf::generate_token;
 use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Extension, Json, Router};
 
 use crate::login::{Credentials, brute_force_layer, check_credentials};
 use crate::tokens::{TokenPair, Tokens, no_store, rejection, session_body};
-use crate::{Demo, SESSION_REFRESH_PATH};
+use crate::{Demo, LEGACY_REFRESH_COOKIE_PATH, SESSION_REFRESH_PATH};
+
+/// What the session routes share: the token routes' state, and the `Set-Cookie` that clears a
+/// refresh cookie left on [`LEGACY_REFRESH_COOKIE_PATH`].
+#[derive(Clone, Debug)]
+struct Session {
+    tokens: Arc<Tokens>,
+    clear_legacy_refresh: HeaderValue,
+}
 
 /// `POST /auth/session/login`, `/auth/session/refresh` and `/auth/session/logout`.
 ///
@@ -57,7 +72,16 @@ use crate::{Demo, SESSION_REFRESH_PATH};
 ///
 /// When a layer's configuration is invalid.
 pub fn router(demo: &Demo) -> Result<Router, ConfigError> {
-    let state = Arc::new(Tokens::of(demo));
+    let legacy = SessionCookies::builder()
+        .access_name(demo.cookies.access_name())
+        .refresh_name(demo.cookies.refresh_name())
+        .csrf_name(demo.cookies.csrf_name())
+        .refresh_path(LEGACY_REFRESH_COOKIE_PATH)
+        .build()?;
+    let state = Session {
+        tokens: Arc::new(Tokens::of(demo)),
+        clear_legacy_refresh: legacy.clear_refresh(),
+    };
     Ok(Router::new()
         .route(
             "/auth/session/login",
@@ -67,6 +91,9 @@ pub fn router(demo: &Demo) -> Result<Router, ConfigError> {
             SESSION_REFRESH_PATH,
             post(refresh).route_layer(demo.csrf(&[demo.cookies.refresh_name()])?),
         )
+        // Either cookie makes a logout cookie-authenticated: each layer checks requests that
+        // carry its cookie (one check when only one cookie is sent; the same check twice when
+        // both are).
         .route(
             "/auth/session/logout",
             post(logout).route_layer(
@@ -96,9 +123,10 @@ fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     found.filter(|v| !v.is_empty())
 }
 
-/// The answer that carries a pair in cookies: the session body and three `Set-Cookie`s.
-fn with_cookies(tokens: &Tokens, pair: &TokenPair, csrf: &str) -> Response {
-    let c = &tokens.cookies;
+/// The answer that carries a pair in cookies: the session body and three `Set-Cookie`s (and
+/// the clearing of a refresh cookie on the old path).
+fn with_cookies(session: &Session, pair: &TokenPair, csrf: &str) -> Response {
+    let c = &session.tokens.cookies;
     let refresh_life = pair.refresh.lifetime();
     let set = [
         c.access(pair.access.as_str(), pair.access.expires_in()),
@@ -117,14 +145,18 @@ fn with_cookies(tokens: &Tokens, pair: &TokenPair, csrf: &str) -> Response {
             }
         }
     }
+    res.headers_mut()
+        .append(header::SET_COOKIE, session.clear_legacy_refresh.clone());
     res
 }
 
-/// Adds the three clearing `Set-Cookie`s.
-fn clearing(tokens: &Tokens, mut res: Response) -> Response {
-    for v in tokens.cookies.clear_all() {
+/// Adds the clearing `Set-Cookie`s (the three cookies, and a refresh cookie on the old path).
+fn clearing(session: &Session, mut res: Response) -> Response {
+    for v in session.tokens.cookies.clear_all() {
         res.headers_mut().append(header::SET_COOKIE, v);
     }
+    res.headers_mut()
+        .append(header::SET_COOKIE, session.clear_legacy_refresh.clone());
     res
 }
 
@@ -138,14 +170,15 @@ fn new_csrf_token() -> Result<String, Box<Response>> {
 }
 
 async fn login(
-    State(tokens): State<Arc<Tokens>>,
+    State(session): State<Session>,
     body: Result<Json<Credentials>, JsonRejection>,
 ) -> Response {
+    let tokens = &session.tokens;
     let issuer = match tokens.issuer() {
         Ok(i) => i.clone(),
         Err(res) => return *res,
     };
-    let (account, attempt) = match check_credentials(&tokens, body).await {
+    let (account, attempt) = match check_credentials(tokens, body).await {
         Ok(ok) => ok,
         Err(res) => return *res,
     };
@@ -154,18 +187,19 @@ async fn login(
         Err(res) => return *res,
     };
     match tokens.start(&issuer, &account).await {
-        Ok(pair) => (Extension(attempt), with_cookies(&tokens, &pair, &csrf)).into_response(),
+        Ok(pair) => (Extension(attempt), with_cookies(&session, &pair, &csrf)).into_response(),
         Err(e) => rejection(e),
     }
 }
 
-async fn refresh(State(tokens): State<Arc<Tokens>>, headers: HeaderMap) -> Response {
+async fn refresh(State(session): State<Session>, headers: HeaderMap) -> Response {
+    let tokens = &session.tokens;
     let issuer = match tokens.issuer() {
         Ok(i) => i.clone(),
         Err(res) => return *res,
     };
     let Some(presented) = cookie(&headers, tokens.cookies.refresh_name()) else {
-        return clearing(&tokens, rejection(AuthError::InvalidRefreshToken));
+        return clearing(&session, rejection(AuthError::InvalidRefreshToken));
     };
     // The session keeps its CSRF token (the page holds it); a missing one is replaced.
     let csrf = match cookie(&headers, tokens.cookies.csrf_name()) {
@@ -176,28 +210,43 @@ async fn refresh(State(tokens): State<Arc<Tokens>>, headers: HeaderMap) -> Respo
         },
     };
     match tokens.rotate(&issuer, presented).await {
-        Ok(pair) => with_cookies(&tokens, &pair, &csrf),
+        Ok(pair) => with_cookies(&session, &pair, &csrf),
         Err(e @ AuthError::BackendUnavailable(_)) => rejection(e),
-        Err(e) => clearing(&tokens, rejection(e)),
+        Err(e) => clearing(&session, rejection(e)),
     }
 }
 
-async fn logout(State(tokens): State<Arc<Tokens>>, headers: HeaderMap) -> Response {
-    // An expired or otherwise invalid access cookie cannot say which session to end, but the
-    // cookies are cleared all the same.
-    if let Some(token) = cookie(&headers, tokens.cookies.access_name()) {
-        match tokens.verifier.verify(token).await {
-            Ok(principal) => {
-                if let Err(e) = tokens.end_session(&principal, None).await {
-                    return rejection(e);
-                }
-            }
+async fn logout(State(session): State<Session>, headers: HeaderMap) -> Response {
+    let tokens = &session.tokens;
+    let refresh = cookie(&headers, tokens.cookies.refresh_name());
+    // A valid access cookie names its session (`sid`); the refresh cookie names it whatever
+    // the access cookie's state (expired, revoked, missing), so both are used.
+    let principal = match cookie(&headers, tokens.cookies.access_name()) {
+        Some(token) => match tokens.verifier.verify(token).await {
+            Ok(principal) => Some(principal),
             Err(e) => {
                 tracing::debug!(target: "demo::session", code = %e.code(), "logout with an unusable access cookie");
+                None
             }
-        }
+        },
+        None => None,
+    };
+    let ended = match (&principal, refresh) {
+        (Some(principal), refresh) => tokens.end_session(principal, refresh).await,
+        (None, Some(refresh)) => tokens.refresh.revoke(refresh).await.map(|family| {
+            tracing::info!(
+                target: "demo::session",
+                session_found = family.is_some(),
+                "logged out by the refresh cookie"
+            );
+        }),
+        (None, None) => Ok(()),
+    };
+    match ended {
+        Ok(()) => clearing(&session, StatusCode::NO_CONTENT.into_response()),
+        // The session may still be alive: no clearing, so the client can try again.
+        Err(e) => rejection(e),
     }
-    clearing(&tokens, StatusCode::NO_CONTENT.into_response())
 }
 
 #[cfg(test)]

@@ -12,7 +12,8 @@
 //! | `AUTH_REDIS_PREFIX` | prefix of every Redis key | `auth-demo:` |
 //! | `AUTH_REDIS_TIMEOUT_MS` | limit of one Redis operation (ms); past it the request gets 503 | `100` |
 //!
-//! [`Stores`] builds the API-key store, the brute-force limiter, the revocation store, the
+//! [`Stores`] builds the API-key store, the brute-force limiters (login and registration share
+//! one attempt store, with their clients keyed apart), the revocation store, the
 //! refresh-token store and the user-account store from that configuration, and
 //! [`Stores::apply_to`] hands all of them to a [`Demo`]: with `REDIS_URL`, a user registered
 //! through one instance logs in through another. (The seeded `demo@example.com` account comes
@@ -36,6 +37,7 @@ use std::time::Duration;
 use auth_core::ConfigError;
 use auth_core::api_key::{ApiKeyStore, ApiKeys, MemoryApiKeyStore};
 use auth_core::brute_force::{BruteForceLimiter, BruteForcePolicy, MemoryAttemptStore};
+use auth_core::clock::Clock;
 use auth_core::refresh::{MemoryRefreshStore, RefreshTokenStore};
 use auth_core::revocation::{MemoryRevocationStore, RevocationStore};
 use auth_redis::{
@@ -214,6 +216,27 @@ impl Stores {
         }
     }
 
+    /// A limiter with `policy` over the same attempt store as
+    /// [`brute_force`](Self::brute_force), reading `clock`: for another route whose clients
+    /// are keyed apart (as `POST /auth/register` is, see [`crate::login::RegistrationKey`]).
+    ///
+    /// # Errors
+    ///
+    /// Never in practice (a store is given).
+    pub fn limiter(
+        &self,
+        policy: BruteForcePolicy,
+        clock: Arc<dyn Clock>,
+    ) -> Result<BruteForceLimiter, ConfigError> {
+        let builder = BruteForceLimiter::builder(policy).clock(clock);
+        match &self.backend {
+            Backend::Memory { attempts } => builder.store(Arc::clone(attempts)).build(),
+            Backend::Redis(redis) => builder
+                .store(Arc::new(RedisAttemptStore::new(redis.clone())))
+                .build(),
+        }
+    }
+
     /// The in-memory attempt store, for a housekeeping timer (Redis needs none: its keys
     /// expire by themselves).
     #[must_use]
@@ -224,8 +247,10 @@ impl Stores {
         }
     }
 
-    /// Gives `demo` every store: API keys (prefix `demo_live`), the brute-force limiter,
-    /// revocations (read by every `BearerLayer`), refresh-token families and user accounts.
+    /// Gives `demo` every store: API keys (prefix `demo_live`), the brute-force limiter and the
+    /// registration limiter (its policy kept, over the same attempt store), revocations (read
+    /// by every `BearerLayer`; kept for [`Demo::max_token_lifetime`]), refresh-token families
+    /// (the demo's refresh lifetime kept) and user accounts.
     ///
     /// # Errors
     ///
@@ -237,11 +262,14 @@ impl Stores {
             .clock(Arc::clone(&clock))
             .build()?;
         demo.brute_force = self.brute_force.clone();
+        demo.registrations =
+            self.limiter(demo.registrations.policy().clone(), Arc::clone(&clock))?;
         demo.revoker = Revoker::builder(Arc::clone(&self.revocations))
-            .max_token_lifetime(crate::MAX_ACCEPTED_TOKEN_LIFETIME)
+            .max_token_lifetime(demo.max_token_lifetime())
             .clock(Arc::clone(&clock))
             .build()?;
         demo.refresh = RefreshTokens::builder_shared(Arc::clone(&self.refresh))
+            .lifetime(demo.refresh.lifetime())
             .clock(clock)
             .build()?;
         demo.users = demo.users.with_store(Arc::clone(&self.users));

@@ -4,7 +4,7 @@
 //! |---|---|---|
 //! | `POST /auth/refresh` | `{"refresh_token"}` | 200 a new pair (below); 401 `REFRESH_TOKEN_REUSED` (the session is revoked), `REFRESH_TOKEN_EXPIRED`, `INVALID_REFRESH_TOKEN`; 400 `INVALID_REQUEST`; 503 without a signing key |
 //! | `POST /auth/logout` | `{"refresh_token"}` (optional) | bearer required; 204: the access token is revoked, and so is its refresh family |
-//! | `POST /auth/logout-all` | none | bearer required; 204: every token of the user issued so far and every refresh family are revoked |
+//! | `POST /auth/logout-all` | `{"revoke_api_keys":true}` (optional) | bearer required; 204: every token of the user issued so far and every refresh family are revoked, and with `revoke_api_keys`, every API key of the user too; 400/415/422 `INVALID_REQUEST` for a malformed body |
 //!
 //! A pair is the OAuth 2.0 token response (RFC 6749 section 5.1), sent with
 //! `Cache-Control: no-store`:
@@ -17,11 +17,19 @@
 //! The access token is a JWT (`typ: at+jwt`, the key's `kid`; claims `sub`, `iat`, `exp`,
 //! `jti`, `iss`, `aud`, `roles`, `scope` and `sid`, the refresh family it belongs to, so a
 //! logout can end the session with the access token alone). The refresh token is opaque (256
-//! random bits; the server keeps a SHA-256 digest), lives 30 days and is replaced at every
+//! random bits; the server keeps a SHA-256 digest), lives 30 days (`AUTH_REFRESH_TOKEN_TTL`;
+//! access tokens: `AUTH_ACCESS_TOKEN_TTL`, 900 s) and is replaced at every
 //! refresh; presenting a replaced one again is reuse: the whole session is revoked.
 //!
 //! After `/auth/logout` or `/auth/logout-all` the revoked access tokens answer 401
 //! `TOKEN_REVOKED` on every protected route (the `BearerLayer`s consult the revocation store).
+//!
+//! **API keys are separate credentials**: they outlive `/auth/logout-all` unless the body says
+//! `{"revoke_api_keys": true}`, which also revokes every key of the user that still works
+//! (active, or rotated and in its grace period); they then answer 401 `API_KEY_REVOKED`. The
+//! keys are listed, then revoked one by one: a key created by a request running at the same
+//! moment can survive, and a failure midway answers 503 (the tokens and sessions are revoked by
+//! then; call it again).
 
 use std::fmt;
 use std::sync::Arc;
@@ -59,6 +67,7 @@ pub(crate) struct Tokens {
     pub(crate) roles: Roles,
     pub(crate) cookies: auth_tower::cookies::SessionCookies,
     pub(crate) verifier: auth_core::jwt::JwtVerifier,
+    pub(crate) api_keys: auth_core::api_key::ApiKeys,
 }
 
 impl fmt::Debug for Tokens {
@@ -79,6 +88,7 @@ impl Tokens {
             roles: demo.roles.clone(),
             cookies: demo.cookies.clone(),
             verifier: demo.verifier.clone(),
+            api_keys: demo.api_keys.clone(),
         }
     }
 
@@ -135,7 +145,7 @@ impl Tokens {
         account: &Account,
         refresh: IssuedRefreshToken,
     ) -> Result<TokenPair, AuthError> {
-        let role = self.roles.role_of(&account.email);
+        let role = self.roles.role_of(&account.subject);
         let grant = AccessGrant::new(account.subject.clone())
             .role(role.as_str())
             .scopes(role.default_scopes().iter().copied())
@@ -296,6 +306,12 @@ struct RefreshBody {
     refresh_token: String,
 }
 
+#[derive(Default, Deserialize)]
+struct LogoutAllBody {
+    #[serde(default)]
+    revoke_api_keys: bool,
+}
+
 #[derive(Deserialize)]
 struct LogoutBody {
     #[serde(default)]
@@ -340,19 +356,62 @@ async fn logout(
     }
 }
 
-async fn logout_all(State(tokens): State<Arc<Tokens>>, p: Principal) -> Response {
+async fn logout_all(
+    State(tokens): State<Arc<Tokens>>,
+    p: Principal,
+    body: Result<Option<Json<LogoutAllBody>>, JsonRejection>,
+) -> Response {
+    // The body is optional: without one (no Content-Type), API keys are kept.
+    let body = match body {
+        Ok(Some(Json(b))) => b,
+        Ok(None) => LogoutAllBody::default(),
+        Err(e) => return bad_body(&e, r#"{"revoke_api_keys":true}"#),
+    };
     let subject = p.subject();
     let revoked = async {
         tokens.revoker.revoke_subject_of(&p.0).await?;
         tokens.refresh.revoke_subject(subject).await
     };
-    match revoked.await {
-        Ok(sessions) => {
-            tracing::info!(target: "demo::tokens", subject, sessions, "logged out everywhere");
-            StatusCode::NO_CONTENT.into_response()
+    let sessions = match revoked.await {
+        Ok(sessions) => sessions,
+        Err(e) => return rejection(e),
+    };
+    let keys = if body.revoke_api_keys {
+        match revoke_api_keys(&tokens.api_keys, subject).await {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::error!(target: "demo::tokens", error = %e, subject, "revoking api keys failed");
+                return rejection(AuthError::BackendUnavailable("api key store".into()));
+            }
         }
-        Err(e) => rejection(e),
+    } else {
+        0
+    };
+    tracing::info!(
+        target: "demo::tokens",
+        subject,
+        sessions,
+        api_keys_revoked = keys,
+        "logged out everywhere"
+    );
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// Revokes every key of `owner` that still works (active, or rotated and in its grace period);
+/// returns how many.
+async fn revoke_api_keys(
+    keys: &auth_core::api_key::ApiKeys,
+    owner: &str,
+) -> Result<usize, auth_core::api_key::ApiKeyError> {
+    let now = keys.now();
+    let mut revoked = 0;
+    for record in keys.list(owner).await? {
+        if record.status(now) == auth_core::api_key::ApiKeyStatus::Active {
+            keys.revoke(&record.id, owner).await?;
+            revoked += 1;
+        }
     }
+    Ok(revoked)
 }
 
 /// The JSON of a [`TokenPair`]'s access part only, for the cookie session's answers.

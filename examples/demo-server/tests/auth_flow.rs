@@ -1,7 +1,7 @@
 //! The demo as an auth service, through its HTTP routes: register, login, `/api/me`, expiry and
-//! refresh, reuse detection, concurrent refreshes, logout and logout-all, roles, registration
-//! errors, and the identical answers for unknown emails and wrong passwords. Time is a
-//! `ManualClock`; nothing sleeps.
+//! refresh, reuse detection, concurrent refreshes, logout and logout-all, registration errors,
+//! and the identical answers for unknown emails and wrong passwords. Time is a `ManualClock`;
+//! nothing sleeps. (The admin account: `tests/admin.rs`.)
 
 // Test helpers outside #[test] fns are not covered by clippy.toml's allow-*-in-tests.
 #![allow(
@@ -397,51 +397,6 @@ async fn concurrent_registrations_of_one_email_create_one_account() {
     }
     statuses.sort_unstable();
     assert_eq!(statuses, [201, 409, 409, 409, 409, 409, 409, 409]);
-}
-
-#[tokio::test]
-async fn the_admin_email_gets_the_admin_role_and_its_scopes() {
-    let e = env(&[("AUTH_DEMO_ADMIN_EMAIL", "Boss@Example.com")]);
-    let reg = e.register("boss@example.com", "a good password").await;
-    assert_eq!(reg.body["roles"], json!(["admin"]));
-    let admin = e.login("boss@example.com", "a good password").await;
-    assert_eq!(admin.body["scope"], "read:orders write:orders");
-    let token = admin.str("access_token");
-    let me = e.me(&token).await;
-    assert_eq!(me.body["roles"], json!(["admin"]));
-    assert_eq!(me.body["scopes"], json!(["read:orders", "write:orders"]));
-    for (method, path) in [
-        ("GET", "/api/admin/stats"),
-        ("POST", "/api/orders/1001/refund"),
-        ("GET", "/api/orders"),
-    ] {
-        assert_eq!(
-            e.call(method, path, Auth::Bearer(&token), None)
-                .await
-                .status,
-            200,
-            "{path}"
-        );
-    }
-    let user = e.user("plain@example.com").await;
-    let token = user.str("access_token");
-    assert_eq!(
-        e.call("GET", "/api/admin/stats", Auth::Bearer(&token), None)
-            .await
-            .status,
-        403
-    );
-    assert_eq!(
-        e.call(
-            "POST",
-            "/api/orders/1001/refund",
-            Auth::Bearer(&token),
-            None
-        )
-        .await
-        .status,
-        403
-    );
 }
 
 #[tokio::test]

@@ -144,7 +144,7 @@ async fn the_cookie_session_works_in_chromium_and_resists_another_origin() {
     assert_eq!(
         cookies["refresh_token"],
         serde_json::json!({"httpOnly": true, "secure": true, "sameSite": "Strict",
-            "path": "/auth/session/refresh"})
+            "path": "/auth/session"})
     );
     assert_eq!(
         cookies["csrf_token"],
@@ -210,10 +210,32 @@ async fn the_cookie_session_works_in_chromium_and_resists_another_origin() {
     // ...and the session survived every attempt to log it out everywhere.
     assert_eq!(out["whoamiAfterAttack"]["status"], "200", "{out}");
 
-    // Refresh through the path-scoped cookie, then log out: the cookies are gone.
+    // Refresh through the path-scoped cookie.
     assert_eq!(out["refresh"]["status"], "200", "{out}");
     assert_eq!(out["whoamiAfterRefresh"]["status"], "200");
+    // Issue 12, item 4: with the access cookie gone, logout still ends the session: Chromium
+    // sends the refresh cookie (scoped to /auth/session) to the logout route, which revokes
+    // its family; the cookies are cleared.
     assert_eq!(out["logout"]["status"], "204", "{out}");
+    let sent: Vec<&str> = out["logoutSentCookies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    assert!(
+        sent.contains(&"refresh_token") && sent.contains(&"csrf_token"),
+        "{sent:?}"
+    );
+    assert!(!sent.contains(&"access_token"), "{sent:?}");
     assert_eq!(out["cookiesAfterLogout"], serde_json::json!({}), "{out}");
     assert_eq!(out["whoamiAfterLogout"]["status"], "401");
+    assert_eq!(out["refreshAfterLogout"]["status"], "401", "{out}");
+    assert!(
+        out["refreshAfterLogout"]["body"]
+            .as_str()
+            .unwrap()
+            .contains("INVALID_REFRESH_TOKEN"),
+        "{out}"
+    );
 }

@@ -32,8 +32,8 @@ impl Session {
         }
     }
 
-    /// The `Cookie` header a browser sends to paths under `/` (the refresh cookie is scoped
-    /// to its own path).
+    /// The `Cookie` header a browser sends to paths outside `/auth/session` (the refresh
+    /// cookie is scoped to the session routes).
     fn cookies(&self) -> String {
         format!("access_token={}; csrf_token={}", self.access, self.csrf)
     }
@@ -71,7 +71,15 @@ async fn session_login_sets_the_three_cookies_with_their_attributes() {
     assert_eq!(r.body["refresh_expires_in"], 30 * 24 * 3600);
     assert_eq!(r.body["scope"], "read:orders");
     assert!(r.body.get("access_token").is_none() && r.body.get("refresh_token").is_none());
-    assert_eq!(r.set_cookies().len(), 3);
+    // The three cookies, and the clearing of a refresh cookie on its old path.
+    assert_eq!(r.set_cookies().len(), 4);
+    let legacy = &r.set_cookies()[3];
+    assert!(
+        legacy.starts_with("refresh_token=;")
+            && legacy.contains("; Path=/auth/session/refresh;")
+            && legacy.contains("Max-Age=0"),
+        "{legacy}"
+    );
 
     let attrs = |set: &str| -> Vec<String> {
         set.split("; ")
@@ -98,7 +106,7 @@ async fn session_login_sets_the_three_cookies_with_their_attributes() {
         [
             "HttpOnly",
             "Max-Age=2592000",
-            "Path=/auth/session/refresh",
+            "Path=/auth/session",
             "SameSite=Strict",
             "Secure"
         ]
@@ -329,7 +337,7 @@ async fn session_logout_revokes_the_session_and_clears_the_cookies() {
     }
     assert!(
         r.set_cookie("refresh_token")
-            .contains("Path=/auth/session/refresh")
+            .contains("Path=/auth/session;")
     );
     // The token in the old cookie is revoked, and so is the refresh token.
     let me = e

@@ -30,7 +30,8 @@ pub(crate) struct Env {
     next_ip: Arc<AtomicU32>,
 }
 
-/// A demo configured by `vars` (plus `AUTH_JWT_SECRET` unless a key is configured).
+/// A demo configured by `vars` (plus `AUTH_JWT_SECRET` unless a key is configured, and a
+/// 10-second `AUTH_PASSWORD_MAX_WAIT_MS` unless set).
 pub(crate) fn env(vars: &[(&str, &str)]) -> Env {
     let mut vars: Vec<(String, String)> = vars
         .iter()
@@ -44,6 +45,11 @@ pub(crate) fn env(vars: &[(&str, &str)]) -> Env {
     });
     if !keyed {
         vars.push(("AUTH_JWT_SECRET".into(), SECRET.into()));
+    }
+    // Tests that hash concurrently are not about the wait for a hashing slot (the default,
+    // 200 ms, could run out on a loaded machine); tests about it set their own.
+    if !vars.iter().any(|(k, _)| k == "AUTH_PASSWORD_MAX_WAIT_MS") {
+        vars.push(("AUTH_PASSWORD_MAX_WAIT_MS".into(), "10000".into()));
     }
     let config =
         Config::from_env(|k| vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())).unwrap();
@@ -117,9 +123,14 @@ pub(crate) enum Auth<'a> {
 impl Env {
     /// Sends `req` from a fresh client address (so brute-force limits never interfere unless a
     /// test wants them to).
-    pub(crate) async fn send(&self, mut req: http::Request<Body>) -> Reply {
+    pub(crate) async fn send(&self, req: http::Request<Body>) -> Reply {
         let n = self.next_ip.fetch_add(1, Ordering::Relaxed);
         let addr = SocketAddr::from(([10, (n >> 16) as u8, (n >> 8) as u8, n as u8], 40000));
+        self.send_from(addr, req).await
+    }
+
+    /// Sends `req` from the client address `addr`.
+    pub(crate) async fn send_from(&self, addr: SocketAddr, mut req: http::Request<Body>) -> Reply {
         req.extensions_mut().insert(ConnectInfo(addr));
         let res = self.app.clone().oneshot(req).await.unwrap();
         let status = res.status().as_u16();
@@ -274,4 +285,76 @@ pub(crate) fn ed25519_pems() -> (String, String) {
     ];
     spki.extend_from_slice(pair.public_key().as_ref());
     (pem("PRIVATE KEY", pkcs8.as_ref()), pem("PUBLIC KEY", &spki))
+}
+
+/// The demo binary started on a free loopback port, killed when dropped. Its environment is
+/// cleared of `AUTH_*` and `REDIS_URL` (the test owns its state) before `vars` are set.
+pub(crate) struct DemoProcess {
+    pub(crate) child: std::process::Child,
+    /// `http://127.0.0.1:<port>`.
+    pub(crate) origin: String,
+    /// Everything the demo printed on stdout after its first line, up to the end of its
+    /// start-up text (the "Browser session" line).
+    pub(crate) startup: Vec<String>,
+}
+
+impl DemoProcess {
+    pub(crate) fn start(vars: &[(&str, &str)]) -> Self {
+        use std::io::BufRead as _;
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_demo-server"));
+        for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("AUTH_")) {
+            cmd.env_remove(k);
+        }
+        cmd.env_remove("REDIS_URL")
+            .env("AUTH_DEMO_ADDR", "127.0.0.1:0")
+            .env("AUTH_JWT_SECRET", SECRET)
+            .env("RUST_LOG", "warn");
+        for (k, v) in vars {
+            cmd.env(k, v);
+        }
+        let mut child = cmd
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+        let mut first = String::new();
+        stdout.read_line(&mut first).unwrap();
+        let origin = first
+            .trim()
+            .strip_prefix("demo-server listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line from the demo: {first:?}"))
+            .to_owned();
+        let mut startup = Vec::new();
+        loop {
+            let mut line = String::new();
+            if stdout.read_line(&mut line).unwrap() == 0 {
+                break;
+            }
+            let last = line.starts_with("Browser session");
+            startup.push(line.trim_end().to_owned());
+            if last {
+                break;
+            }
+        }
+        // Keep reading what the demo prints, so its later lines never hit a closed pipe.
+        std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+        Self {
+            child,
+            origin,
+            startup,
+        }
+    }
+
+    /// The process id (to read `/proc/<pid>/status`).
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for DemoProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
