@@ -333,3 +333,64 @@ async fn the_demo_accepts_provider_tokens_next_to_its_own_when_configured() {
     assert_eq!(jwks_requests(&provider), before);
     provider.stop();
 }
+
+/// Issue 12, item 8: `typ` is required per issuer. The demo's own tokens keep needing
+/// `at+jwt` next to a provider (before, a second issuer switched the requirement off for
+/// both), and the provider's tokens follow `AUTH_OIDC_TYP` (default `any`).
+#[tokio::test]
+async fn each_issuer_of_the_demo_has_its_own_typ_rule() {
+    let key = KeyFile::fresh("typ");
+    let provider = start(&key, 0);
+    let secret = "a demo secret that is at least thirty-two bytes long";
+    let theirs = token(&provider);
+    let header: Value = serde_json::from_slice(
+        &URL_SAFE_NO_PAD
+            .decode(theirs.split('.').next().unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        header["typ"], "at+jwt",
+        "oidc-provider types its JWT access tokens"
+    );
+    let demo = |typ: Option<&str>| {
+        let mut env = vec![
+            ("AUTH_JWT_SECRET", secret),
+            ("AUTH_OIDC_ISSUER", provider.issuer()),
+            ("AUTH_OIDC_AUDIENCE", RESOURCE),
+        ];
+        if let Some(t) = typ {
+            env.push(("AUTH_OIDC_TYP", t));
+        }
+        let config = demo_server::config::Config::from_env(|k| {
+            env.iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| (*v).to_owned())
+        })
+        .unwrap();
+        demo_server::app_with(demo_server::Demo::from_config(&config).unwrap().0).unwrap()
+    };
+    for (typ, expected) in [
+        (None, StatusCode::OK),
+        (Some("any"), StatusCode::OK),
+        (Some("at+jwt"), StatusCode::OK),
+        (Some("application/at+jwt"), StatusCode::OK),
+        (Some("jwt"), StatusCode::UNAUTHORIZED),
+    ] {
+        let (status, body) = call_path(&demo(typ), "/api/me", Some(&theirs)).await;
+        assert_eq!(status, expected, "AUTH_OIDC_TYP={typ:?}: {body}");
+    }
+    // The demo's own token without `typ: at+jwt` is refused whatever the provider's rule.
+    let claims = json!({"sub": "own", "iss": "auth-demo", "aud": "auth-demo-api",
+                        "exp": u32::MAX, "iat": 1_000_000_000u32});
+    let untyped = jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .unwrap();
+    let (status, body) = call_path(&demo(None), "/api/me", Some(&untyped)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert_eq!(body["error"]["code"], "INVALID_TOKEN");
+    provider.stop();
+}

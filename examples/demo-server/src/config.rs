@@ -9,6 +9,7 @@
 //! | `AUTH_JWT_PUBLIC_KEY_FILE` | PEM public key to verify with; the demo then cannot issue tokens (its issuing endpoints answer 503) | |
 //! | `AUTH_JWT_ISSUER` | `iss` of issued tokens, and required `iss` | `auth-demo` |
 //! | `AUTH_JWT_AUDIENCE` | `aud` of issued tokens, and required `aud` | `auth-demo-api` |
+//! | `AUTH_JWT_TYP` | header `typ` required of the demo's own tokens, or `any` (see [`crate::issuers`]) | `at+jwt` |
 //! | `AUTH_JWT_KEY_ID` | `kid` of the key (in issued tokens' headers; published in the JWKS) | `auth-demo-1` for signing keys, none for a public key |
 //! | `AUTH_DEMO_TRUSTED_PROXIES` | comma-separated CIDRs (or addresses) of reverse proxies whose `X-Forwarded-For` is believed by the login routes' brute-force protection | (none) |
 //! | `AUTH_DEMO_PASSWORD` | password of the seeded `demo@example.com` account | `demo-password` |
@@ -17,6 +18,7 @@
 //! | `AUTH_DEMO_ALLOWED_ORIGINS` | comma-separated origins (`http://127.0.0.1:3000`) allowed to send cookie-authenticated unsafe requests, checked in addition to the CSRF token | (no `Origin` check) |
 //! | `AUTH_OIDC_ISSUER` | also accept tokens from this OpenID Provider (keys by discovery + JWKS) | (off) |
 //! | `AUTH_OIDC_AUDIENCE` | required `aud` of that provider's tokens; needed with `AUTH_OIDC_ISSUER` | |
+//! | `AUTH_OIDC_TYP` | header `typ` required of that provider's tokens, or `any` | `any` |
 //! | `AUTH_PASSWORD_MAX_CONCURRENT` | Argon2id runs (19 MiB each) at once, 1 to 256 (see [`crate::limits`]) | the number of CPUs |
 //! | `AUTH_PASSWORD_MAX_WAIT_MS` | wait for a free hashing slot before 503 + `Retry-After`, 0 to 10000 | `200` |
 //! | `AUTH_ACCESS_TOKEN_TTL` | lifetime of issued access tokens, seconds, 1 to 86400 (see [`crate::lifetimes`]) | `900` |
@@ -33,6 +35,7 @@ use auth_core::ConfigError;
 use auth_core::jwt::{Algorithm, SigningKey, VerificationKey};
 use base64::Engine as _;
 
+pub use crate::issuers::OidcConfig;
 use crate::users::DemoPassword;
 
 /// Default listen address.
@@ -100,6 +103,9 @@ pub struct Config {
     pub allowed_origins: Vec<String>,
     /// `kid` of the key (`AUTH_JWT_KEY_ID`).
     pub key_id: Option<String>,
+    /// The header `typ` required of the demo's own tokens (`AUTH_JWT_TYP`, default `at+jwt`;
+    /// `None` for `any`).
+    pub jwt_typ: Option<String>,
     /// A second, external issuer whose tokens are accepted too.
     pub oidc: Option<OidcConfig>,
     /// Password hashing and registration limits (`AUTH_PASSWORD_*`,
@@ -107,16 +113,6 @@ pub struct Config {
     pub limits: crate::limits::Limits,
     /// Token lifetimes (`AUTH_ACCESS_TOKEN_TTL`, `AUTH_REFRESH_TOKEN_TTL`).
     pub lifetimes: crate::lifetimes::TokenLifetimes,
-}
-
-/// `AUTH_OIDC_ISSUER` + `AUTH_OIDC_AUDIENCE`: an OpenID Provider whose access tokens the demo
-/// accepts in addition to its own.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct OidcConfig {
-    /// The provider's issuer URL, exactly as its tokens' `iss` and its discovery document say.
-    pub issuer: String,
-    /// The `aud` its tokens must carry for this API.
-    pub audience: String,
 }
 
 impl Config {
@@ -169,35 +165,11 @@ impl Config {
         let key_id = get("AUTH_JWT_KEY_ID").filter(|k| !k.is_empty());
         let limits = crate::limits::Limits::from_env(&get)?;
         let lifetimes = crate::lifetimes::TokenLifetimes::from_env(&get)?;
-        let oidc = match (get("AUTH_OIDC_ISSUER"), get("AUTH_OIDC_AUDIENCE")) {
-            (Some(oidc_issuer), Some(oidc_audience)) => {
-                if oidc_issuer.is_empty() || oidc_audience.is_empty() {
-                    return Err(input(
-                        "AUTH_OIDC_ISSUER and AUTH_OIDC_AUDIENCE must not be empty".into(),
-                    ));
-                }
-                Some(OidcConfig {
-                    issuer: oidc_issuer,
-                    audience: oidc_audience,
-                })
-            }
-            (Some(_), None) => {
-                return Err(input(
-                    "AUTH_OIDC_ISSUER needs AUTH_OIDC_AUDIENCE (the aud the provider puts in \
-                     tokens for this API)"
-                        .into(),
-                ));
-            }
-            (None, Some(_)) => {
-                return Err(input("AUTH_OIDC_AUDIENCE needs AUTH_OIDC_ISSUER".into()));
-            }
-            (None, None) => None,
+        let jwt_typ = match get("AUTH_JWT_TYP") {
+            Some(v) => crate::issuers::parse_typ("AUTH_JWT_TYP", &v)?,
+            None => Some(crate::issuers::DEFAULT_JWT_TYP.to_owned()),
         };
-        if oidc.as_ref().is_some_and(|o| o.issuer == issuer) {
-            return Err(input(
-                "AUTH_OIDC_ISSUER must differ from the demo's own issuer (AUTH_JWT_ISSUER)".into(),
-            ));
-        }
+        let oidc = crate::issuers::oidc_from_env(&get, &issuer)?;
         Ok(Self {
             addr,
             key,
@@ -209,6 +181,7 @@ impl Config {
             admin_password,
             allowed_origins,
             key_id,
+            jwt_typ,
             oidc,
             limits,
             lifetimes,
@@ -431,7 +404,8 @@ mod tests {
             c.oidc,
             Some(OidcConfig {
                 issuer: "https://idp.example".into(),
-                audience: "api".into()
+                audience: "api".into(),
+                typ: None,
             })
         );
         assert_eq!(c.verification_key().unwrap().kid(), Some("demo-1"));

@@ -31,7 +31,7 @@ use auth_core::ConfigError;
 use auth_core::api_key::{ApiKeyError, ApiKeyId, ApiKeyPrefix, ApiKeyRecord, ApiKeys, NewApiKey};
 use auth_core::clock::UnixTime;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
+use axum::extract::{FromRef, Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, post};
@@ -39,6 +39,7 @@ use axum::{Json, Router};
 use serde_json::{Map, Value, json};
 
 use crate::Demo;
+use crate::issuers::AccountKeys;
 
 /// The prefix of the demo's keys, checked when the demo is compiled (a `const`: an invalid
 /// prefix is a build error, never a run-time panic).
@@ -63,7 +64,30 @@ pub fn router(demo: &Demo) -> Result<Router, ConfigError> {
         .route("/api/keys/{id}/rotate", post(rotate))
         .route_layer(demo.csrf(&[demo.cookies.access_name()])?)
         .route_layer(demo.bearer()?)
-        .with_state(demo.api_keys.clone()))
+        .with_state(KeysState {
+            keys: demo.api_keys.clone(),
+            accounts: demo.accounts.clone(),
+        }))
+}
+
+/// The key routes' state: the keys, and whose keys a caller may see
+/// ([`AccountKeys::key`]: a provider's `sub` never owns a local account's keys).
+#[derive(Clone, Debug)]
+struct KeysState {
+    keys: ApiKeys,
+    accounts: AccountKeys,
+}
+
+impl FromRef<KeysState> for ApiKeys {
+    fn from_ref(state: &KeysState) -> Self {
+        state.keys.clone()
+    }
+}
+
+impl FromRef<KeysState> for AccountKeys {
+    fn from_ref(state: &KeysState) -> Self {
+        state.accounts.clone()
+    }
 }
 
 const CREATE_SHAPE: &str = r#"{"name":"...","scopes":["..."],"expires_in":seconds}"#;
@@ -242,6 +266,7 @@ fn created(record: &ApiKeyRecord, api_key: &str) -> Response {
 
 async fn create(
     State(keys): State<ApiKeys>,
+    State(accounts): State<AccountKeys>,
     p: Principal,
     body: Result<Json<Value>, JsonRejection>,
 ) -> Response {
@@ -249,7 +274,7 @@ async fn create(
         Ok(b) => b,
         Err(message) => return bad_request(&message),
     };
-    let mut new = NewApiKey::new(p.subject(), body.name).scopes(body.scopes);
+    let mut new = NewApiKey::new(accounts.key(&p), body.name).scopes(body.scopes);
     // Malformed input is a 400 before the scope policy is applied.
     if let Err(e) = new.check() {
         return from_api_key_error(&e);
@@ -274,8 +299,12 @@ async fn create(
     }
 }
 
-async fn list(State(keys): State<ApiKeys>, p: Principal) -> Response {
-    let records = match keys.list(p.subject()).await {
+async fn list(
+    State(keys): State<ApiKeys>,
+    State(accounts): State<AccountKeys>,
+    p: Principal,
+) -> Response {
+    let records = match keys.list(&accounts.key(&p)).await {
         Ok(r) => r,
         Err(e) => return from_api_key_error(&e),
     };
@@ -303,8 +332,13 @@ async fn list(State(keys): State<ApiKeys>, p: Principal) -> Response {
         .into_response()
 }
 
-async fn revoke(State(keys): State<ApiKeys>, p: Principal, Path(id): Path<String>) -> Response {
-    match keys.revoke(&ApiKeyId::from(id), p.subject()).await {
+async fn revoke(
+    State(keys): State<ApiKeys>,
+    State(accounts): State<AccountKeys>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> Response {
+    match keys.revoke(&ApiKeyId::from(id), &accounts.key(&p)).await {
         Ok(_) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => from_api_key_error(&e),
     }
@@ -312,6 +346,7 @@ async fn revoke(State(keys): State<ApiKeys>, p: Principal, Path(id): Path<String
 
 async fn rotate(
     State(keys): State<ApiKeys>,
+    State(accounts): State<AccountKeys>,
     p: Principal,
     Path(id): Path<String>,
     body: Result<Json<Value>, JsonRejection>,
@@ -327,7 +362,8 @@ async fn rotate(
     }
     let id = ApiKeyId::from(id);
     // The replacement carries the old key's scopes: the caller must still hold them all.
-    let old = match keys.list(p.subject()).await {
+    let owner = accounts.key(&p);
+    let old = match keys.list(&owner).await {
         Ok(records) => records.into_iter().find(|r| r.id == id),
         Err(e) => return from_api_key_error(&e),
     };
@@ -339,7 +375,7 @@ async fn rotate(
         return not_held(&missing);
     }
     let grace = Duration::from_secs(grace_seconds);
-    match keys.rotate(&id, p.subject(), grace).await {
+    match keys.rotate(&id, &owner, grace).await {
         Ok(c) => created(&c.record, c.key.expose_secret()),
         Err(e) => from_api_key_error(&e),
     }

@@ -41,7 +41,9 @@
 //!
 //! With `AUTH_OIDC_ISSUER` and `AUTH_OIDC_AUDIENCE`, tokens from that OpenID Provider are
 //! accepted too: the token's `iss` picks the demo's own key ring or the provider's JWKS (found
-//! by discovery, cached and refreshed in the background).
+//! by discovery, cached and refreshed in the background). Each issuer has its own `typ` rule
+//! (`AUTH_JWT_TYP`, `AUTH_OIDC_TYP`), and per-user records are keyed per issuer; see
+//! [`issuers`].
 //!
 //! State lives in memory by default; with `REDIS_URL` every store is in Redis, so several
 //! instances share lockouts, revocations, refresh families and API keys (see [`stores`]).
@@ -50,6 +52,7 @@
 //! `{"error":{"code":"...","message":"..."}}`.
 
 pub mod config;
+pub mod issuers;
 pub mod keys;
 pub mod lifetimes;
 pub mod limits;
@@ -74,8 +77,10 @@ use auth_core::api_key::{ApiKeys, MemoryApiKeyStore};
 use auth_core::brute_force::{BruteForceLimiter, BruteForcePolicy};
 use auth_core::clock::{Clock, SystemClock};
 use auth_core::jwks::JwksSource;
-use auth_core::jwt::{AccessGrant, JwtVerifier, KeyRing, PublicJwkSet, TokenIssuer, TrustedIssuer};
-use auth_core::refresh::RefreshTokens;
+use auth_core::jwt::{
+    AccessGrant, JwtVerifier, KeyRing, KeySet, PublicJwkSet, StaticKeys, TokenIssuer,
+};
+use auth_core::refresh::{RefreshTokenStore, RefreshTokens};
 use auth_core::revocation::{MemoryRevocationStore, Revoker};
 use auth_tower::bearer::BearerLayer;
 use auth_tower::brute_force::TrustedProxies;
@@ -88,6 +93,7 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 
 use crate::config::{Config, DEFAULT_KEY_ID};
+use crate::issuers::AccountKeys;
 use crate::limits::Limits;
 use crate::roles::Roles;
 use crate::users::{DEFAULT_DEMO_PASSWORD, DemoPassword, Users};
@@ -156,6 +162,9 @@ pub struct Demo {
     pub public_keys: Arc<PublicJwkSet>,
     /// Remembers verified bearer tokens (off by default; see [`Demo::with_token_cache`]).
     pub token_cache: Option<auth_core::jwt::TokenCache>,
+    /// Whose records a principal may touch: the bare subject for the demo's own tokens, the
+    /// issuer-qualified account key for another issuer's (see [`issuers`]).
+    pub accounts: AccountKeys,
 }
 
 /// The path of the cookie session's refresh endpoint.
@@ -207,6 +216,7 @@ impl Demo {
             trusted_proxies: TrustedProxies::none(),
             public_keys: Arc::new(PublicJwkSet::default()),
             token_cache: None,
+            accounts: AccountKeys::default(),
             issuer: None,
             verifier,
             clock,
@@ -226,9 +236,34 @@ impl Demo {
             })
     }
 
+    /// Refresh tokens over `store` living `lifetime`, on the demo's clock. When the demo knows
+    /// its own issuer, every session (refresh family) they revoke (logout, reuse detection,
+    /// "log out everywhere") is also revoked in the revocation store, so the access tokens
+    /// naming it in `sid` answer 401 `TOKEN_REVOKED` at once, on every instance sharing the
+    /// store. Call it again whenever [`revoker`](Self::revoker) changes.
+    ///
+    /// # Errors
+    ///
+    /// For a zero lifetime.
+    pub fn refresh_tokens(
+        &self,
+        store: Arc<dyn RefreshTokenStore>,
+        lifetime: Duration,
+    ) -> Result<RefreshTokens, ConfigError> {
+        let builder = RefreshTokens::builder_shared(store)
+            .lifetime(lifetime)
+            .clock(Arc::clone(&self.clock));
+        match self.accounts.local_issuer() {
+            Some(issuer) => builder.revoke_sessions_with(self.revoker.clone(), Some(issuer)),
+            None => builder,
+        }
+        .build()
+    }
+
     /// A demo that issues 15-minute access tokens ([`ACCESS_TOKEN_TTL`]) signed with `ring`'s active key, for
     /// `issuer` and `audience`, verified by a verifier reading the same ring (so rotations
-    /// reach both at once) that requires `typ: at+jwt`. Everything reads `clock`.
+    /// reach both at once) that requires `typ: at+jwt`. Its refresh tokens revoke the access
+    /// tokens of every session they end. Everything reads `clock`.
     ///
     /// # Errors
     ///
@@ -239,9 +274,13 @@ impl Demo {
         audience: &str,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, ConfigError> {
+        let local = issuer;
         let issuer = token_issuer(ring, issuer, audience, ACCESS_TOKEN_TTL, &clock)?;
         let mut demo = Self::new(issuer.verifier_builder().build()?)?;
         demo.issuer = Some(issuer);
+        demo.accounts = AccountKeys::new(Some(local));
+        demo.refresh =
+            demo.refresh_tokens(Arc::clone(demo.refresh.store()), demo.refresh.lifetime())?;
         Ok(demo)
     }
 
@@ -293,34 +332,16 @@ impl Demo {
                     config.lifetimes.access,
                     &clock,
                 )?;
-                let (verifier, oidc) = match &config.oidc {
-                    None => (issuer.verifier_builder().build()?, None),
-                    Some(oidc) => {
-                        // One verifier for two issuers: the token's `iss` picks the ring or
-                        // the provider's JWKS. `typ` cannot be required per issuer, so it is
-                        // not required here (providers differ in what they put there).
-                        let source = JwksSource::from_oidc_issuer(oidc.issuer.clone()).build()?;
-                        let verifier = JwtVerifier::builder()
-                            .trusted_issuer(
-                                TrustedIssuer::new(config.issuer.clone(), ring)
-                                    .audience(config.audience.clone()),
-                            )
-                            .trusted_issuer(
-                                TrustedIssuer::jwks(source.clone())?
-                                    .audience(oidc.audience.clone()),
-                            )
-                            .clock(Arc::clone(&clock))
-                            .build()?;
-                        (verifier, Some(source))
-                    }
-                };
+                let (verifier, oidc) = issuers::verifier(config, ring, &clock)?;
                 let mut demo = Self::new(verifier)?;
                 demo.issuer = Some(issuer);
                 (demo, oidc)
             }
             None => {
-                let (verifier, oidc) = verifier(config, &clock)?;
-                let keys = PublicJwkSet::from_keys([&config.verification_key()?])?;
+                let own = config.verification_key()?;
+                let keys = PublicJwkSet::from_keys([&own])?;
+                let own = StaticKeys::new(KeySet::new(vec![own])?);
+                let (verifier, oidc) = issuers::verifier(config, own, &clock)?;
                 (Self::new(verifier)?.with_public_keys(keys), oidc)
             }
         };
@@ -336,16 +357,15 @@ impl Demo {
         demo.registrations = BruteForceLimiter::builder(config.limits.register_policy()?)
             .clock(Arc::clone(&clock))
             .build()?;
-        // Token lifetimes: refresh tokens live AUTH_REFRESH_TOKEN_TTL; subject-wide revocations
-        // outlive the longest access token (AUTH_ACCESS_TOKEN_TTL may exceed an hour).
-        demo.refresh = RefreshTokens::in_memory()
-            .lifetime(config.lifetimes.refresh)
-            .clock(Arc::clone(&clock))
-            .build()?;
+        // Token lifetimes: subject-wide revocations outlive the longest access token
+        // (AUTH_ACCESS_TOKEN_TTL may exceed an hour); refresh tokens live AUTH_REFRESH_TOKEN_TTL.
+        demo.accounts = AccountKeys::new(Some(&config.issuer));
         demo.revoker = Revoker::builder(Arc::clone(demo.revoker.store()))
             .max_token_lifetime(demo.max_token_lifetime())
             .clock(Arc::clone(&clock))
             .build()?;
+        demo.refresh =
+            demo.refresh_tokens(Arc::clone(demo.refresh.store()), config.lifetimes.refresh)?;
         demo.trusted_proxies = config.trusted_proxies.clone();
         demo.allowed_origins.clone_from(&config.allowed_origins);
         Ok((demo, oidc))
@@ -415,39 +435,6 @@ fn token_issuer(
         .lifetime(lifetime)
         .clock(Arc::clone(clock))
         .build()
-}
-
-/// The verifier of a verify-only demo (public key): its key, issuer and audience; with
-/// `AUTH_OIDC_ISSUER`, also the OpenID Provider's tokens (keys by discovery and JWKS; the
-/// token's `iss` selects which). Returns the provider's key source too.
-///
-/// # Errors
-///
-/// When a key, URL or setting is invalid.
-pub fn verifier(
-    config: &Config,
-    clock: &Arc<dyn Clock>,
-) -> Result<(JwtVerifier, Option<JwksSource>), ConfigError> {
-    let own = config.verification_key()?;
-    let Some(oidc) = &config.oidc else {
-        let verifier = JwtVerifier::builder()
-            .key(own)
-            .issuer(config.issuer.clone())
-            .audience(config.audience.clone())
-            .clock(Arc::clone(clock))
-            .build()?;
-        return Ok((verifier, None));
-    };
-    let source = JwksSource::from_oidc_issuer(oidc.issuer.clone()).build()?;
-    let verifier = JwtVerifier::builder()
-        .trusted_issuer(
-            TrustedIssuer::with_keys(config.issuer.clone(), [own])?
-                .audience(config.audience.clone()),
-        )
-        .trusted_issuer(TrustedIssuer::jwks(source.clone())?.audience(oidc.audience.clone()))
-        .clock(Arc::clone(clock))
-        .build()?;
-    Ok((verifier, Some(source)))
 }
 
 /// Builds the demo router around a verifier, with in-memory defaults (verify only).

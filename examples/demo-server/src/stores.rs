@@ -47,7 +47,6 @@ use auth_redis::{
 use crate::Demo;
 use crate::redis_users::RedisUserStore;
 use crate::users::{MemoryUserStore, UserStore};
-use auth_core::refresh::RefreshTokens;
 use auth_core::revocation::Revoker;
 
 /// The demo's Redis key prefix when `AUTH_REDIS_PREFIX` is not set.
@@ -268,10 +267,7 @@ impl Stores {
             .max_token_lifetime(demo.max_token_lifetime())
             .clock(Arc::clone(&clock))
             .build()?;
-        demo.refresh = RefreshTokens::builder_shared(Arc::clone(&self.refresh))
-            .lifetime(demo.refresh.lifetime())
-            .clock(clock)
-            .build()?;
+        demo.refresh = demo.refresh_tokens(Arc::clone(&self.refresh), demo.refresh.lifetime())?;
         demo.users = demo.users.with_store(Arc::clone(&self.users));
         Ok(())
     }

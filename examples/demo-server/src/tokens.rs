@@ -68,6 +68,7 @@ pub(crate) struct Tokens {
     pub(crate) cookies: auth_tower::cookies::SessionCookies,
     pub(crate) verifier: auth_core::jwt::JwtVerifier,
     pub(crate) api_keys: auth_core::api_key::ApiKeys,
+    pub(crate) accounts: crate::issuers::AccountKeys,
 }
 
 impl fmt::Debug for Tokens {
@@ -89,6 +90,7 @@ impl Tokens {
             cookies: demo.cookies.clone(),
             verifier: demo.verifier.clone(),
             api_keys: demo.api_keys.clone(),
+            accounts: demo.accounts.clone(),
         }
     }
 
@@ -169,7 +171,10 @@ impl Tokens {
         refresh_token: Option<&str>,
     ) -> Result<(), AuthError> {
         self.revoker.revoke_token(principal).await?;
-        if let Some(sid) = session_id(principal) {
+        // Only the demo's own tokens name one of its sessions; with the refresh tokens wired
+        // to the revoker (`Demo::refresh_tokens`), revoking the family also revokes every
+        // access token of the session.
+        if let Some(sid) = session_id(principal).filter(|_| self.accounts.is_local(principal)) {
             self.refresh.revoke_family(&sid).await?;
         }
         if let Some(token) = refresh_token {
@@ -367,7 +372,10 @@ async fn logout_all(
         Ok(None) => LogoutAllBody::default(),
         Err(e) => return bad_body(&e, r#"{"revoke_api_keys":true}"#),
     };
-    let subject = p.subject();
+    // Every record is keyed by the account: a provider token whose `sub` equals a local
+    // subject reaches none of that account's sessions or keys.
+    let account = tokens.accounts.key(&p);
+    let subject = &*account;
     let revoked = async {
         tokens.revoker.revoke_subject_of(&p.0).await?;
         tokens.refresh.revoke_subject(subject).await

@@ -118,6 +118,8 @@ pub(crate) enum Auth<'a> {
     Bearer(&'a str),
     /// A `Cookie` header, and `X-CSRF-Token` when given.
     Cookies(&'a str, Option<&'a str>),
+    /// An `X-API-Key` header.
+    ApiKey(&'a str),
 }
 
 impl Env {
@@ -160,6 +162,7 @@ impl Env {
                     req = req.header("x-csrf-token", t);
                 }
             }
+            Auth::ApiKey(k) => req = req.header("x-api-key", k),
         }
         let body = match body {
             Some(v) => {
