@@ -72,6 +72,21 @@ pub enum ErrorCode {
     InvalidRefreshToken,
     /// A cookie-authenticated unsafe request failed the CSRF checks (token or `Origin`).
     CsrfRejected,
+    /// The token is valid but the way (or the time) its user authenticated does not meet the
+    /// route's requirement: a missing `amr` value, another `acr`, or an `auth_time` older than
+    /// the route's maximum age (RFC 9470 step-up).
+    InsufficientUserAuthentication,
+    /// The password was right; the account has a second factor, which must be verified next.
+    MfaRequired,
+    /// A one-time code (TOTP or recovery code) is wrong, malformed or was already used: the
+    /// three look the same.
+    InvalidOtp,
+    /// The MFA login token is unknown, expired or already used.
+    InvalidMfaToken,
+    /// The account already has an active TOTP credential.
+    MfaAlreadyEnabled,
+    /// The account has no active TOTP credential.
+    MfaNotEnabled,
 }
 
 impl ErrorCode {
@@ -99,6 +114,12 @@ impl ErrorCode {
             Self::RefreshTokenExpired => "REFRESH_TOKEN_EXPIRED",
             Self::InvalidRefreshToken => "INVALID_REFRESH_TOKEN",
             Self::CsrfRejected => "CSRF_REJECTED",
+            Self::InsufficientUserAuthentication => "INSUFFICIENT_USER_AUTHENTICATION",
+            Self::MfaRequired => "MFA_REQUIRED",
+            Self::InvalidOtp => "INVALID_OTP",
+            Self::InvalidMfaToken => "INVALID_MFA_TOKEN",
+            Self::MfaAlreadyEnabled => "MFA_ALREADY_ENABLED",
+            Self::MfaNotEnabled => "MFA_NOT_ENABLED",
         }
     }
 
@@ -126,6 +147,11 @@ impl ErrorCode {
             Self::AuthBackendUnavailable => 503,
             Self::RefreshTokenReused | Self::RefreshTokenExpired | Self::InvalidRefreshToken => 401,
             Self::CsrfRejected => 403,
+            Self::InsufficientUserAuthentication
+            | Self::MfaRequired
+            | Self::InvalidOtp
+            | Self::InvalidMfaToken => 401,
+            Self::MfaAlreadyEnabled | Self::MfaNotEnabled => 409,
         }
     }
 
@@ -159,6 +185,15 @@ impl ErrorCode {
             Self::RefreshTokenReused | Self::RefreshTokenExpired | Self::InvalidRefreshToken => 16,
             // PERMISSION_DENIED
             Self::CsrfRejected => 7,
+            // UNAUTHENTICATED
+            Self::InsufficientUserAuthentication
+            | Self::MfaRequired
+            | Self::InvalidOtp
+            | Self::InvalidMfaToken => 16,
+            // ALREADY_EXISTS
+            Self::MfaAlreadyEnabled => 6,
+            // FAILED_PRECONDITION
+            Self::MfaNotEnabled => 9,
         }
     }
 
@@ -190,6 +225,14 @@ impl ErrorCode {
             | Self::RefreshTokenExpired
             | Self::InvalidRefreshToken
             | Self::CsrfRejected => None,
+            // RFC 9470 section 3.
+            Self::InsufficientUserAuthentication => Some("insufficient_user_authentication"),
+            // MFA endpoints answer like a login endpoint: a JSON body, no challenge.
+            Self::MfaRequired
+            | Self::InvalidOtp
+            | Self::InvalidMfaToken
+            | Self::MfaAlreadyEnabled
+            | Self::MfaNotEnabled => None,
         }
     }
 
@@ -202,6 +245,10 @@ impl ErrorCode {
     /// exchanges a refresh token, RFC 6749 section 5.2 answers with a JSON error body, not a
     /// challenge), and retrying there with a bearer token would be meaningless. `CSRF_REJECTED` is
     /// a 403 about the request's origin, not its credentials, so it has no challenge.
+    ///
+    /// The MFA login codes (`MFA_REQUIRED`, `INVALID_OTP`, `INVALID_MFA_TOKEN`) answer login
+    /// endpoints like `INVALID_CREDENTIALS` and carry none; `INSUFFICIENT_USER_AUTHENTICATION`
+    /// is a protected resource's answer and carries the RFC 9470 challenge.
     #[must_use]
     pub const fn has_challenge(self) -> bool {
         matches!(self.http_status(), 400 | 401 | 403)
@@ -212,6 +259,9 @@ impl ErrorCode {
                     | Self::RefreshTokenExpired
                     | Self::InvalidRefreshToken
                     | Self::CsrfRejected
+                    | Self::MfaRequired
+                    | Self::InvalidOtp
+                    | Self::InvalidMfaToken
             )
     }
 
@@ -241,6 +291,14 @@ impl ErrorCode {
             Self::RefreshTokenExpired => "the refresh token has expired",
             Self::InvalidRefreshToken => "the refresh token is invalid",
             Self::CsrfRejected => "the request failed cross-site request forgery checks",
+            Self::InsufficientUserAuthentication => {
+                "a different or more recent authentication is required"
+            }
+            Self::MfaRequired => "a second authentication factor is required",
+            Self::InvalidOtp => "the one-time code is invalid",
+            Self::InvalidMfaToken => "the mfa token is invalid or has expired",
+            Self::MfaAlreadyEnabled => "two-factor authentication is already enabled",
+            Self::MfaNotEnabled => "two-factor authentication is not enabled",
         }
     }
 }
@@ -434,6 +492,26 @@ pub enum AuthError {
     InvalidRefreshToken,
     /// The CSRF check failed; the reason is for logs.
     CsrfRejected(CsrfFailure),
+    /// The principal authenticated, but not in the way (or not as recently as) the route
+    /// requires (RFC 9470 step-up).
+    InsufficientUserAuthentication {
+        /// The `acr` values the route accepts, space-separated, for the challenge's
+        /// `acr_values` attribute (none when the route requires no `acr`).
+        acr_values: Option<std::sync::Arc<str>>,
+        /// The route's maximum authentication age in seconds, for the challenge's `max_age`
+        /// attribute (none when the route sets none).
+        max_age: Option<u64>,
+    },
+    /// The password was right; a second factor must be verified next.
+    MfaRequired,
+    /// A wrong, malformed or replayed one-time code (TOTP or recovery code).
+    InvalidOtp,
+    /// An unknown, expired or used MFA login token.
+    InvalidMfaToken,
+    /// The account already has an active TOTP credential.
+    MfaAlreadyEnabled,
+    /// The account has no active TOTP credential.
+    MfaNotEnabled,
 }
 
 impl AuthError {
@@ -460,6 +538,14 @@ impl AuthError {
             Self::RefreshTokenExpired => ErrorCode::RefreshTokenExpired,
             Self::InvalidRefreshToken => ErrorCode::InvalidRefreshToken,
             Self::CsrfRejected(_) => ErrorCode::CsrfRejected,
+            Self::InsufficientUserAuthentication { .. } => {
+                ErrorCode::InsufficientUserAuthentication
+            }
+            Self::MfaRequired => ErrorCode::MfaRequired,
+            Self::InvalidOtp => ErrorCode::InvalidOtp,
+            Self::InvalidMfaToken => ErrorCode::InvalidMfaToken,
+            Self::MfaAlreadyEnabled => ErrorCode::MfaAlreadyEnabled,
+            Self::MfaNotEnabled => ErrorCode::MfaNotEnabled,
         }
     }
 
@@ -524,6 +610,22 @@ impl fmt::Display for AuthError {
                 )
             }
             Self::CsrfRejected(why) => write!(f, "csrf check failed: {why}"),
+            Self::InsufficientUserAuthentication {
+                acr_values,
+                max_age,
+            } => {
+                f.write_str("insufficient user authentication: requires")?;
+                if let Some(acr) = acr_values {
+                    write!(f, " acr in [{acr}]")?;
+                }
+                if let Some(age) = max_age {
+                    write!(f, " auth_time within {age}s")?;
+                }
+                if acr_values.is_none() && max_age.is_none() {
+                    f.write_str(" another authentication method")?;
+                }
+                Ok(())
+            }
             other => f.write_str(other.code().message()),
         }
     }
@@ -706,7 +808,7 @@ impl StdError for ConfigError {}
 mod tests {
     use super::*;
 
-    const ALL: [ErrorCode; 20] = [
+    const ALL: [ErrorCode; 26] = [
         ErrorCode::InvalidApiKey,
         ErrorCode::ApiKeyExpired,
         ErrorCode::ApiKeyRevoked,
@@ -727,6 +829,12 @@ mod tests {
         ErrorCode::RefreshTokenExpired,
         ErrorCode::InvalidRefreshToken,
         ErrorCode::CsrfRejected,
+        ErrorCode::InsufficientUserAuthentication,
+        ErrorCode::MfaRequired,
+        ErrorCode::InvalidOtp,
+        ErrorCode::InvalidMfaToken,
+        ErrorCode::MfaAlreadyEnabled,
+        ErrorCode::MfaNotEnabled,
     ];
 
     #[test]
@@ -783,6 +891,39 @@ mod tests {
         assert_eq!(
             AuthError::CsrfRejected(CsrfFailure::TokenMismatch).to_string(),
             "csrf check failed: csrf header does not match the cookie"
+        );
+    }
+
+    // Issue 15: the MFA and step-up codes, and where each answers.
+    #[test]
+    fn mfa_codes_answer_like_a_login_endpoint_and_step_up_with_the_rfc_9470_challenge() {
+        let c = ErrorCode::InsufficientUserAuthentication;
+        assert_eq!(c.as_str(), "INSUFFICIENT_USER_AUTHENTICATION");
+        assert_eq!(c.http_status(), 401);
+        assert_eq!(c.grpc_code(), 16);
+        assert_eq!(c.bearer_error(), Some("insufficient_user_authentication"));
+        assert!(c.has_challenge());
+        for c in [
+            ErrorCode::MfaRequired,
+            ErrorCode::InvalidOtp,
+            ErrorCode::InvalidMfaToken,
+        ] {
+            assert_eq!(c.http_status(), 401, "{c}");
+            assert!(!c.has_challenge(), "{c}");
+            assert_eq!(c.bearer_error(), None, "{c}");
+        }
+        assert_eq!(ErrorCode::MfaAlreadyEnabled.http_status(), 409);
+        assert_eq!(ErrorCode::MfaAlreadyEnabled.grpc_code(), 6);
+        assert_eq!(ErrorCode::MfaNotEnabled.http_status(), 409);
+        assert!(!ErrorCode::MfaAlreadyEnabled.has_challenge());
+        let e = AuthError::InsufficientUserAuthentication {
+            acr_values: Some("aal2".into()),
+            max_age: Some(300),
+        };
+        assert_eq!(e.code(), c);
+        assert_eq!(
+            e.to_string(),
+            "insufficient user authentication: requires acr in [aal2] auth_time within 300s"
         );
     }
 }

@@ -15,6 +15,8 @@
 //!   Argon2id password hashing (`password`).
 //! - [`constant_time`]: the one place secrets are compared; [`store`]: what storage-backed
 //!   features share.
+//! - `mfa` (feature `mfa`): TOTP second factors with replay prevention and throttling,
+//!   recovery codes, two-step logins, `amr`/`acr`/`auth_time` authentication contexts.
 //! - [`jwks`] (feature `jwks`): keys from identity providers (JWK Sets over HTTP, OpenID
 //!   Connect discovery), cached, refreshed ahead of expiry, with a fetch cooldown and
 //!   single-flight; feature `jwks-reqwest` adds the default HTTP client.
@@ -58,6 +60,9 @@ pub mod jwks;
 #[cfg(feature = "jwt")]
 #[cfg_attr(docsrs, doc(cfg(feature = "jwt")))]
 pub mod jwt;
+#[cfg(feature = "mfa")]
+#[cfg_attr(docsrs, doc(cfg(feature = "mfa")))]
+pub mod mfa;
 #[cfg(feature = "password")]
 #[cfg_attr(docsrs, doc(cfg(feature = "password")))]
 pub mod password;

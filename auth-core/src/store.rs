@@ -31,8 +31,11 @@ use crate::error::AuthError;
 
 /// The attribute the store traits are declared with, re-exported so implementations need no
 /// direct dependency on `async-trait`: write `#[auth_core::store::async_trait]` on the `impl`.
-#[cfg(any(feature = "refresh", feature = "revocation"))]
-#[cfg_attr(docsrs, doc(cfg(any(feature = "refresh", feature = "revocation"))))]
+#[cfg(any(feature = "refresh", feature = "revocation", feature = "mfa"))]
+#[cfg_attr(
+    docsrs,
+    doc(cfg(any(feature = "refresh", feature = "revocation", feature = "mfa")))
+)]
 pub use async_trait::async_trait;
 
 /// A storage backend failed (unreachable, timed out, refused the operation).
@@ -144,14 +147,22 @@ pub trait Housekeeping {
 
 /// Decides when a lazily-purging store runs its purge: at most once per interval, by exactly one
 /// caller (compare-and-swap on the next due time).
-#[cfg(any(feature = "refresh", feature = "revocation"))]
+#[cfg(any(
+    feature = "refresh",
+    feature = "revocation",
+    all(feature = "mfa", feature = "memory-store")
+))]
 #[derive(Debug)]
 pub(crate) struct LazyPurge {
     next_due_nanos: std::sync::atomic::AtomicU64,
     interval: std::time::Duration,
 }
 
-#[cfg(any(feature = "refresh", feature = "revocation"))]
+#[cfg(any(
+    feature = "refresh",
+    feature = "revocation",
+    all(feature = "mfa", feature = "memory-store")
+))]
 impl LazyPurge {
     pub(crate) fn new(interval: std::time::Duration) -> Self {
         Self {

@@ -14,6 +14,10 @@
 //! | [`RedisRevocationStore`] | [`RevocationStore`](auth_core::revocation::RevocationStore) | one `MGET` (jti, session, subject) per bearer request |
 //! | [`RedisRefreshStore`] | [`RefreshTokenStore`](auth_core::refresh::RefreshTokenStore) | one script per refresh |
 //! | [`RedisApiKeyStore`] | [`ApiKeyStore`](auth_core::api_key::ApiKeyStore) | one `HGETALL` per API-key request |
+//! | `RedisTotpStore` (feature `mfa`) | `auth_core::mfa::TotpStore` | one `HGETALL` and one script per code |
+//! | `RedisRecoveryCodeStore` (feature `mfa`) | `auth_core::mfa::RecoveryCodeStore` | one `SREM` per recovery code |
+//! | `RedisMfaTokenStore` (feature `mfa`) | `auth_core::mfa::MfaTokenStore` | one `HMGET` and one script per MFA login |
+//! | `RedisAuthContextStore` (feature `mfa`) | `auth_core::mfa::AuthContextStore` | one `HMGET` per refresh |
 //!
 //! # Example
 //!
@@ -80,6 +84,10 @@
 //! | `P apikey:hash:<sha256 hex>` | hash | the key's record (digest, owner, grants, times) | end of use + retention (30 days); **none while the key can still be used indefinitely** |
 //! | `P apikey:id:<id>` | string | the record's digest | as the record |
 //! | `P apikey:owner:<owner>` | set | the owner's key ids | as its longest-lived key |
+//! | `P mfa:totp:<account>` | hash | credential id, **sealed** secret, parameters, state, last accepted step | the enrolment's lifetime while pending; **none once active** |
+//! | `P mfa:recovery:<account>` | set | HMAC-SHA256 digests of the recovery codes (hex) | **none** (until regenerated or disabled) |
+//! | `P mfa:login:<sha256 hex>` | hash | `subject`, `binding`, `started`, `exp` of a pending MFA login | the MFA token's lifetime (5 minutes) |
+//! | `P mfa:context:<session>` | hash | the session's `amr`/`acr`/`auth_time` (JSON), `exp` | the session's lifetime |
 //!
 //! (`P` is the prefix, written without the space; `<iss>` is the token's issuer in base64url
 //! without padding, or `-` for tokens without `iss`, so each issuer's revocations are kept
@@ -139,7 +147,9 @@
 //! # Features
 //!
 //! `api-key`, `brute-force`, `refresh`, `revocation` (all on by default) select the stores;
-//! `test-util` adds [`test_util`], a private `redis-server` for failure tests.
+//! `mfa` (off by default) adds the stores of `auth_core::mfa` (use `brute-force` too, for the
+//! second factor's attempt counts); `test-util` adds [`test_util`], a private `redis-server`
+//! for failure tests.
 
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -169,6 +179,8 @@ mod backend;
     allow(dead_code)
 )]
 mod codec;
+#[cfg(feature = "mfa")]
+mod mfa;
 #[cfg(feature = "refresh")]
 mod refresh;
 #[cfg(feature = "revocation")]
@@ -192,6 +204,9 @@ pub use backend::{
     ConfigError, DEFAULT_CONNECT_TIMEOUT, DEFAULT_PREFIX, DEFAULT_RECONNECT_MAX_DELAY,
     DEFAULT_TIMEOUT, Error, ErrorKind, MAX_PREFIX_LEN, RedisBackend, RedisBackendBuilder,
 };
+#[cfg(feature = "mfa")]
+#[cfg_attr(docsrs, doc(cfg(feature = "mfa")))]
+pub use mfa::{RedisAuthContextStore, RedisMfaTokenStore, RedisRecoveryCodeStore, RedisTotpStore};
 #[cfg(feature = "refresh")]
 #[cfg_attr(docsrs, doc(cfg(feature = "refresh")))]
 pub use refresh::RedisRefreshStore;

@@ -11,6 +11,10 @@
 
 #[macro_use]
 mod conformance;
+#[cfg(feature = "mfa")]
+#[macro_use]
+#[path = "conformance/mfa.rs"]
+mod mfa_conformance;
 
 use std::sync::Arc;
 
@@ -33,3 +37,29 @@ async fn make(clock: ManualClock) -> Option<Stores> {
 }
 
 conformance_tests!(make);
+
+#[cfg(feature = "mfa")]
+async fn make_mfa(clock: ManualClock) -> Option<mfa_conformance::MfaStores> {
+    use auth_core::brute_force::BruteForceLimiter;
+    use auth_core::mfa::{
+        MemoryAuthContextStore, MemoryMfaTokenStore, MemoryRecoveryCodeStore, MemoryTotpStore,
+        default_mfa_policy,
+    };
+    let limiter = BruteForceLimiter::builder(default_mfa_policy().unwrap())
+        .store(Arc::new(MemoryAttemptStore::new()))
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    Some(mfa_conformance::MfaStores {
+        totp: Arc::new(MemoryTotpStore::new()),
+        recovery: Arc::new(MemoryRecoveryCodeStore::new()),
+        tokens: Arc::new(MemoryMfaTokenStore::new()),
+        contexts: Arc::new(MemoryAuthContextStore::new()),
+        limiter,
+        clock,
+        cleanup: None,
+    })
+}
+
+#[cfg(feature = "mfa")]
+mfa_conformance_tests!(make_mfa);

@@ -12,6 +12,10 @@
 
 #[macro_use]
 mod conformance;
+#[cfg(feature = "mfa")]
+#[macro_use]
+#[path = "conformance/mfa.rs"]
+mod mfa_conformance;
 
 use std::sync::Arc;
 
@@ -51,3 +55,42 @@ async fn make(clock: ManualClock) -> Option<Stores> {
 }
 
 conformance_tests!(make);
+
+#[cfg(feature = "mfa")]
+async fn make_mfa(clock: ManualClock) -> Option<mfa_conformance::MfaStores> {
+    use auth_core::brute_force::BruteForceLimiter;
+    use auth_core::mfa::default_mfa_policy;
+    use auth_redis::{
+        RedisAuthContextStore, RedisMfaTokenStore, RedisRecoveryCodeStore, RedisTotpStore,
+    };
+    let server = redis_for_tests().expect("a Redis for the conformance tests")?;
+    let redis = RedisBackend::builder(server.url())
+        .prefix(unique_prefix("conformance-mfa"))
+        .timeout(Duration::from_secs(5))
+        .build()
+        .expect("a valid backend");
+    redis.ping().await.expect("redis answers");
+    let limiter = BruteForceLimiter::builder(default_mfa_policy().unwrap())
+        .store(Arc::new(RedisAttemptStore::new(redis.clone())))
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    let cleanup_redis = redis.clone();
+    Some(mfa_conformance::MfaStores {
+        totp: Arc::new(RedisTotpStore::new(redis.clone())),
+        recovery: Arc::new(RedisRecoveryCodeStore::new(redis.clone())),
+        tokens: Arc::new(RedisMfaTokenStore::new(redis.clone())),
+        contexts: Arc::new(RedisAuthContextStore::new(redis)),
+        limiter,
+        clock,
+        cleanup: Some(Box::new(move || {
+            Box::pin(async move {
+                delete_prefix(&cleanup_redis).await.expect("cleanup");
+                drop(server);
+            })
+        })),
+    })
+}
+
+#[cfg(feature = "mfa")]
+mfa_conformance_tests!(make_mfa);

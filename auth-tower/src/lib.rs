@@ -9,6 +9,8 @@
 //! - `csrf::CsrfLayer` (feature `csrf`): CSRF protection for cookie-authenticated unsafe
 //!   requests (403 `CSRF_REJECTED`). It goes after (inside) the authentication layers and reads
 //!   their [`CredentialSource`] record of which credential authenticated the request.
+//! - `step_up::StepUpLayer` (feature `step-up`): RFC 9470 step-up, requiring an `amr` or
+//!   `acr` value and a recent `auth_time` (401 `insufficient_user_authentication`).
 //! - [`cookies::SessionCookies`]: `Set-Cookie` values for browser sessions (access, refresh and
 //!   CSRF cookies, and clearing them).
 //!
@@ -50,14 +52,19 @@
 #![forbid(unsafe_code)]
 // Shared plumbing is only used by the layers; builds with no layer feature need not warn.
 #![cfg_attr(
-    not(any(feature = "bearer", feature = "scope", feature = "api-key")),
+    not(any(
+        feature = "bearer",
+        feature = "scope",
+        feature = "api-key",
+        feature = "step-up"
+    )),
     allow(dead_code, unused_macros)
 )]
 
 #[macro_use]
 mod macros;
 
-#[cfg(any(feature = "scope", feature = "csrf"))]
+#[cfg(any(feature = "scope", feature = "csrf", feature = "step-up"))]
 mod check_future;
 
 #[cfg(feature = "api-key")]
@@ -81,6 +88,9 @@ pub mod response;
 #[cfg(feature = "scope")]
 #[cfg_attr(docsrs, doc(cfg(feature = "scope")))]
 pub mod scope;
+#[cfg(feature = "step-up")]
+#[cfg_attr(docsrs, doc(cfg(feature = "step-up")))]
+pub mod step_up;
 
 pub use credential_source::CredentialSource;
 pub use rejection::Rejection;

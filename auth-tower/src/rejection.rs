@@ -260,6 +260,7 @@ impl Rejection {
                     v.push('"');
                 }
             }
+            push_step_up_attributes(&mut v, &self.error);
             // Realm, messages and scopes are checked header-safe, so this cannot fail; fall
             // back to the bare scheme rather than panic if it ever did.
             out.push(HeaderValue::from_str(&v).unwrap_or(HeaderValue::from_static("Bearer")));
@@ -275,6 +276,34 @@ impl fmt::Display for Rejection {
 }
 
 impl std::error::Error for Rejection {}
+
+/// RFC 9470 section 3: `acr_values="…"` and `max_age=N` of an
+/// `INSUFFICIENT_USER_AUTHENTICATION` challenge (each only when the route set it; values
+/// that are not header-safe are left out).
+fn push_step_up_attributes(v: &mut String, error: &AuthError) {
+    let AuthError::InsufficientUserAuthentication {
+        acr_values,
+        max_age,
+    } = error
+    else {
+        return;
+    };
+    if let Some(acr) = acr_values.as_deref() {
+        let safe = !acr.is_empty()
+            && acr
+                .bytes()
+                .all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\');
+        if safe {
+            v.push_str(", acr_values=\"");
+            v.push_str(acr);
+            v.push('"');
+        }
+    }
+    if let Some(age) = max_age {
+        v.push_str(", max_age=");
+        v.push_str(&age.to_string());
+    }
+}
 
 /// A realm string validated for use inside a quoted-string.
 #[derive(Clone, Debug, PartialEq, Eq)]
