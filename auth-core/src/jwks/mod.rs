@@ -75,14 +75,24 @@
 //!     .clock(clock.clone())
 //!     .build()?;
 //!
-//! // A token whose kid the provider does not publish: one fetch, then 401.
+//! // A token whose kid the provider does not publish. The first request loads the keys (a
+//! // fetch like the start-up one, which starts no cooldown), then 401.
 //! let forged = "eyJhbGciOiJFZERTQSIsImtpZCI6Im5vcGUifQ.eyJzdWIiOiJ4In0.c2ln";
 //! let err = verifier.verify(forged).await.unwrap_err();
 //! assert_eq!(err.code(), ErrorCode::InvalidToken);
-//! // Again within the cooldown: no second fetch.
+//! assert_eq!(idp.fetches.load(Ordering::SeqCst), 1);
+//! // With keys loaded, an unknown kid causes one refetch (the key may have just been
+//! // rotated in), which starts the cooldown ...
 //! let err = verifier.verify(forged).await.unwrap_err();
 //! assert_eq!(err.code(), ErrorCode::InvalidToken);
-//! assert_eq!(idp.fetches.load(Ordering::SeqCst), 1);
+//! assert_eq!(idp.fetches.load(Ordering::SeqCst), 2);
+//! // ... so within it, unknown kids cause no fetch at all.
+//! let err = verifier.verify(forged).await.unwrap_err();
+//! assert_eq!(err.code(), ErrorCode::InvalidToken);
+//! assert_eq!(idp.fetches.load(Ordering::SeqCst), 2);
+//! clock.advance(Duration::from_secs(31));
+//! verifier.verify(forged).await.unwrap_err();
+//! assert_eq!(idp.fetches.load(Ordering::SeqCst), 3);
 //! # Ok(())
 //! # }
 //! ```
