@@ -377,7 +377,35 @@ async fn a_user_registered_at_a_logs_in_at_b_and_the_session_is_shared() {
         (replayed.status, replayed.code()),
         (401, "REFRESH_TOKEN_REUSED")
     );
+    // Issue 12, item 6: the reuse at A revoked the whole session, its access tokens included,
+    // at both instances at once.
+    for inst in [&a, &b] {
+        let me = send(
+            &http,
+            Method::GET,
+            &url(inst, "/api/me"),
+            &[("authorization", &bearer)],
+            None,
+        )
+        .await;
+        assert_eq!(
+            (me.status, me.code()),
+            (401, "TOKEN_REVOKED"),
+            "{}",
+            me.body
+        );
+    }
 
+    let relogin = send(
+        &http,
+        Method::POST,
+        &url(&a, "/auth/login"),
+        &[],
+        Some(json!({"email": "multi@example.com", "password": "a long enough password"})),
+    )
+    .await;
+    assert_eq!(relogin.status, 200, "{}", relogin.body);
+    let bearer = format!("Bearer {}", relogin.body["access_token"].as_str().unwrap());
     let logout = send(
         &http,
         Method::POST,
