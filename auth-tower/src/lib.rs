@@ -8,6 +8,10 @@
 //!   credential-stuffing protection (429 with `Retry-After`, progressive lockouts).
 //! - `csrf::CsrfLayer` (feature `csrf`): CSRF protection for cookie-authenticated unsafe
 //!   requests (403 `CSRF_REJECTED`).
+//! - `client::AccessTokenLayer` (feature `client`): the other direction: OAuth 2.0
+//!   client-credentials tokens on *outgoing* requests (any `Service<http::Request<B>>`: a
+//!   `hyper-util` client, or `reqwest` through `client::ReqwestService` with feature `reqwest`),
+//!   renewed ahead of expiry and once on a downstream `401`.
 //! - [`cookies::SessionCookies`]: `Set-Cookie` values for browser sessions (access, refresh and
 //!   CSRF cookies, and clearing them).
 //!
@@ -68,6 +72,9 @@ pub mod bearer;
 #[cfg(feature = "brute-force")]
 #[cfg_attr(docsrs, doc(cfg(feature = "brute-force")))]
 pub mod brute_force;
+#[cfg(feature = "client")]
+#[cfg_attr(docsrs, doc(cfg(feature = "client")))]
+pub mod client;
 pub mod cookies;
 #[cfg(any(feature = "bearer", feature = "csrf"))]
 mod credentials;
