@@ -117,6 +117,7 @@
 mod auth;
 mod builder;
 mod challenge;
+mod downstream;
 mod error;
 mod fetch;
 mod form;
@@ -137,6 +138,7 @@ pub use builder::{
     TokenManagerBuilder,
 };
 pub use challenge::RenewOn;
+pub use downstream::check_url;
 pub use error::TokenError;
 pub use manager::TokenManager;
 pub use params::TokenParams;
