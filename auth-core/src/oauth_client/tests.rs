@@ -220,8 +220,14 @@ async fn a_request_whose_only_caller_was_dropped_still_fills_the_cache() {
 async fn a_20_s_token_under_steady_traffic_is_renewed_at_most_once_per_half_lifetime() {
     let (fake, clock) = (FakeAs::new(20), ManualClock::starting_now());
     let tokens = manager(&fake, &clock);
+    // Every answer of the server waits for a permit: a caller that had to wait for a token
+    // request would not be ready at once below.
+    let gate = fake.hold();
     let start = clock.now();
-    let mut current = tokens.access_token().await.unwrap();
+    let first = tokens.access_token();
+    gate.add_permits(1);
+    let mut current = first.await.unwrap();
+    let mut released = 1;
     let mut renewals_at = Vec::new();
     let mut calls = 0;
     // Ten calls per virtual second for 100 s.
@@ -240,7 +246,13 @@ async fn a_20_s_token_under_steady_traffic_is_renewed_at_most_once_per_half_life
             renewals_at.push(now.saturating_duration_since(start));
             current = token;
         }
-        // Let a renewal started by this call land.
+        // Let a renewal started by this call send its request (the flight is a task), then
+        // answer it and let it land.
+        tokio::task::yield_now().await;
+        if fake.requests() > released {
+            gate.add_permits(1);
+            released += 1;
+        }
         tokens.settled().await;
     }
     let requests = fake.requests();
