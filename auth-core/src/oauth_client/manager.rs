@@ -73,7 +73,8 @@ impl Step {
 /// gives a handle for other parameters that shares the client and keeps its own token.
 ///
 /// No method holds a lock across an `.await`; token requests run as tasks on the current Tokio
-/// runtime, so a caller that is dropped while waiting cancels nothing.
+/// runtime, so a caller that is dropped while waiting cancels nothing. Token requests need a
+/// Tokio runtime with its time driver (`#[tokio::main]` has one), as reqwest does.
 #[derive(Clone)]
 pub struct TokenManager {
     client: Arc<Client>,

@@ -732,6 +732,25 @@ fn builder_refuses_missing_or_insecure_endpoints_and_bad_settings() {
 }
 
 #[test]
+fn the_manager_and_its_tokens_are_send_sync_and_clone() {
+    fn shared<T: Send + Sync + Clone + 'static>() {}
+    shared::<TokenManager>();
+    shared::<BearerToken>();
+    shared::<TokenError>();
+    fn send<T: Send + 'static>(_: &T) {}
+    let fake = FakeAs::new(600);
+    let tokens = manager(&fake, &ManualClock::starting_now());
+    send(&tokens.access_token());
+    send(&tokens.renew_rejected(&BearerToken::new(
+        "t",
+        UnixTime::EPOCH,
+        UnixTime::EPOCH,
+        UnixTime::EPOCH,
+        None,
+    )));
+}
+
+#[test]
 fn debug_shows_no_secret() {
     let fake = FakeAs::new(600);
     let tokens =
