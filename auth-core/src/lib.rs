@@ -20,6 +20,8 @@
 //! - [`jwks`] (feature `jwks`): keys from identity providers (JWK Sets over HTTP, OpenID
 //!   Connect discovery), cached, refreshed ahead of expiry, with a fetch cooldown and
 //!   single-flight; feature `jwks-reqwest` adds the default HTTP client.
+//! - [`oauth_client`] (feature `oauth-client`): OAuth 2.0 client credentials for outbound
+//!   calls: a token manager that caches tokens and renews them ahead of expiry, in one flight.
 //!
 //! This crate has no HTTP or tower dependency; `auth-tower` turns it into middleware and
 //! `auth-axum-extractors` into axum extractors.
@@ -63,6 +65,9 @@ pub mod jwt;
 #[cfg(feature = "mfa")]
 #[cfg_attr(docsrs, doc(cfg(feature = "mfa")))]
 pub mod mfa;
+#[cfg(feature = "oauth-client")]
+#[cfg_attr(docsrs, doc(cfg(feature = "oauth-client")))]
+pub mod oauth_client;
 #[cfg(feature = "password")]
 #[cfg_attr(docsrs, doc(cfg(feature = "password")))]
 pub mod password;

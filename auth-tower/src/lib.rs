@@ -11,6 +11,10 @@
 //!   their [`CredentialSource`] record of which credential authenticated the request.
 //! - `step_up::StepUpLayer` (feature `step-up`): RFC 9470 step-up, requiring an `amr` or
 //!   `acr` value and a recent `auth_time` (401 `insufficient_user_authentication`).
+//! - `client::AccessTokenLayer` (feature `client`): the other direction: OAuth 2.0
+//!   client-credentials tokens on *outgoing* requests (any `Service<http::Request<B>>`: a
+//!   `hyper-util` client, or `reqwest` through `client::ReqwestService` with feature `reqwest`),
+//!   renewed ahead of expiry and once on a downstream `401`.
 //! - [`cookies::SessionCookies`]: `Set-Cookie` values for browser sessions (access, refresh and
 //!   CSRF cookies, and clearing them).
 //!
@@ -76,6 +80,9 @@ pub mod bearer;
 #[cfg(feature = "brute-force")]
 #[cfg_attr(docsrs, doc(cfg(feature = "brute-force")))]
 pub mod brute_force;
+#[cfg(feature = "client")]
+#[cfg_attr(docsrs, doc(cfg(feature = "client")))]
+pub mod client;
 pub mod cookies;
 mod credential_source;
 #[cfg(any(feature = "bearer", feature = "csrf"))]

@@ -1,7 +1,7 @@
 // A real OpenID Provider (npm oidc-provider, pinned in package.json) on loopback, for the
 // JWKS/OIDC tests in tests/tests/oidc_provider.rs.
 //
-//   node provider.mjs --key-file PATH [--port N]
+//   node provider.mjs --key-file PATH [--port N] [--client-jwks PATH]
 //
 // - Listens on 127.0.0.1 only; port 0 (the default) picks a free one. The issuer is
 //   http://127.0.0.1:<port>. When ready it prints exactly one line to stdout:
@@ -9,8 +9,12 @@
 // - The signing key (an RS256 private JWK with a kid) is read from --key-file; if that file does
 //   not exist, a fresh RSA-2048 key is generated and written there (mode 0600). Restarting with
 //   another file rotates the signing key; with the same file, keeps it.
-// - One client, `test-client` / `test-secret` (client_secret_basic), may use the
-//   client_credentials grant. With resource indicators, a token requested for the resource
+// - Clients allowed the client_credentials grant: `test-client` / `test-secret`
+//   (client_secret_basic); `basic-client` and `post-client`, whose secrets (BASIC_SECRET,
+//   POST_SECRET) hold `+`, `:`, `%`, `&`, `=` and spaces (client_secret_basic and
+//   client_secret_post; RFC 6749 appendix A allows only visible ASCII and space in secrets, and
+//   oidc-provider enforces that); and, with --client-jwks (a file holding a public JWK Set), `jwt-client`
+//   (private_key_jwt with those keys). With resource indicators, a token requested for the resource
 //   `urn:auth-tests:api` is a JWT access token (RFC 9068, `typ: at+jwt`) with that audience
 //   and the granted scopes (`read:orders`, `write:orders`).
 // - Every request to the JWKS endpoint is counted: GET /test/jwks-count answers {"count":N},
@@ -24,11 +28,14 @@ import Provider from 'oidc-provider';
 
 export const RESOURCE = 'urn:auth-tests:api';
 export const SCOPES = 'read:orders write:orders';
+export const BASIC_SECRET = 'b+a:s%i c/&=?~';
+export const POST_SECRET = 'p+o:s%t &=';
 
 const { values: args } = parseArgs({
   options: {
     'key-file': { type: 'string' },
     port: { type: 'string', default: '0' },
+    'client-jwks': { type: 'string' },
   },
 });
 if (!args['key-file']) {
@@ -61,17 +68,39 @@ await new Promise((resolve, reject) => {
 const { port } = server.address();
 const issuer = `http://127.0.0.1:${port}`;
 
+const clientCredentialsClient = (fields) => ({
+  grant_types: ['client_credentials'],
+  redirect_uris: [],
+  response_types: [],
+  ...fields,
+});
+const clients = [
+  clientCredentialsClient({
+    client_id: 'test-client',
+    client_secret: 'test-secret',
+    token_endpoint_auth_method: 'client_secret_basic',
+  }),
+  clientCredentialsClient({
+    client_id: 'basic-client',
+    client_secret: BASIC_SECRET,
+    token_endpoint_auth_method: 'client_secret_basic',
+  }),
+  clientCredentialsClient({
+    client_id: 'post-client',
+    client_secret: POST_SECRET,
+    token_endpoint_auth_method: 'client_secret_post',
+  }),
+];
+if (args['client-jwks']) {
+  clients.push(clientCredentialsClient({
+    client_id: 'jwt-client',
+    token_endpoint_auth_method: 'private_key_jwt',
+    jwks: JSON.parse(readFileSync(args['client-jwks'], 'utf8')),
+  }));
+}
+
 const provider = new Provider(issuer, {
-  clients: [
-    {
-      client_id: 'test-client',
-      client_secret: 'test-secret',
-      grant_types: ['client_credentials'],
-      redirect_uris: [],
-      response_types: [],
-      token_endpoint_auth_method: 'client_secret_basic',
-    },
-  ],
+  clients,
   jwks: { keys: [key] },
   cookies: { keys: [randomBytes(32).toString('hex')] },
   routes: { jwks: '/jwks' },

@@ -26,6 +26,19 @@ use base64::Engine as _;
 pub const CLIENT_ID: &str = "test-client";
 /// Its secret (client_secret_basic).
 pub const CLIENT_SECRET: &str = "test-secret";
+/// A `client_secret_basic` client whose secret holds `+`, `:`, `%`, `&`, `=`, `?` and a space
+/// (so RFC 6749 section 2.3.1's encoding is exercised against the provider; RFC 6749 appendix A
+/// allows no characters beyond visible ASCII and space in a secret).
+pub const BASIC_CLIENT_ID: &str = "basic-client";
+/// Its secret (`BASIC_SECRET` in `provider.mjs`).
+pub const BASIC_CLIENT_SECRET: &str = "b+a:s%i c/&=?~";
+/// A `client_secret_post` client.
+pub const POST_CLIENT_ID: &str = "post-client";
+/// Its secret (`POST_SECRET` in `provider.mjs`).
+pub const POST_CLIENT_SECRET: &str = "p+o:s%t &=";
+/// The `private_key_jwt` client, registered when the provider is started with
+/// [`OidcProvider::start_with_client_jwks`].
+pub const JWT_CLIENT_ID: &str = "jwt-client";
 /// The resource indicator (RFC 8707) tokens are requested for; it becomes their `aud`.
 pub const RESOURCE: &str = "urn:auth-tests:api";
 
@@ -147,14 +160,41 @@ impl OidcProvider {
     /// [`OidcError::NotInstalled`], [`OidcError::Spawn`] when `node` cannot start,
     /// [`OidcError::Start`] when the script exits or does not report ready in time.
     pub fn start(key_file: &KeyFile, port: u16) -> Result<Self, OidcError> {
+        Self::start_with(key_file, port, None)
+    }
+
+    /// As [`start`](Self::start), and registers the `private_key_jwt` client [`JWT_CLIENT_ID`]
+    /// with the public JWK Set in `client_jwks` (a file holding `{"keys": [...]}`).
+    ///
+    /// # Errors
+    ///
+    /// As [`start`](Self::start).
+    pub fn start_with_client_jwks(
+        key_file: &KeyFile,
+        port: u16,
+        client_jwks: &Path,
+    ) -> Result<Self, OidcError> {
+        Self::start_with(key_file, port, Some(client_jwks))
+    }
+
+    fn start_with(
+        key_file: &KeyFile,
+        port: u16,
+        client_jwks: Option<&Path>,
+    ) -> Result<Self, OidcError> {
         ensure_installed()?;
         let dir = oidc_dir();
-        let mut child = Command::new("node")
+        let mut command = Command::new("node");
+        command
             .arg(dir.join("provider.mjs"))
             .arg("--key-file")
             .arg(key_file.path())
             .arg("--port")
-            .arg(port.to_string())
+            .arg(port.to_string());
+        if let Some(jwks) = client_jwks {
+            command.arg("--client-jwks").arg(jwks);
+        }
+        let mut child = command
             .current_dir(&dir)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

@@ -58,23 +58,58 @@ pub(crate) async fn discover_with(
         issuer: issuer.to_owned(),
         reason,
     };
-    url::check(issuer, allow_plain_http).map_err(|e| fail(e.to_string()))?;
     let metadata_url = url::discovery_url(issuer);
+    let doc = metadata(
+        client,
+        issuer,
+        &metadata_url,
+        timeout,
+        max_body_bytes,
+        allow_plain_http,
+    )
+    .await?;
+    let jwks_uri = doc
+        .get("jwks_uri")
+        .and_then(Value::as_str)
+        .ok_or_else(|| fail("metadata has no jwks_uri".into()))?;
+    url::check(jwks_uri, allow_plain_http).map_err(|e| fail(e.to_string()))?;
+    Ok(ProviderMetadata {
+        issuer: issuer.to_owned(),
+        jwks_uri: jwks_uri.to_owned(),
+    })
+}
+
+/// Fetches the metadata document at `metadata_url` (OpenID Connect Discovery or RFC 8414) and
+/// checks that it is a JSON object whose `issuer` equals `issuer` exactly.
+pub(crate) async fn metadata(
+    client: &dyn HttpClient,
+    issuer: &str,
+    metadata_url: &str,
+    timeout: Duration,
+    max_body_bytes: usize,
+    allow_plain_http: bool,
+) -> Result<serde_json::Map<String, Value>, FetchError> {
+    let fail = |reason: String| FetchError::Discovery {
+        issuer: issuer.to_owned(),
+        reason,
+    };
+    url::check(issuer, allow_plain_http).map_err(|e| fail(e.to_string()))?;
     let response = client
-        .get(FetchRequest::new(&metadata_url, timeout, max_body_bytes))
+        .get(FetchRequest::new(metadata_url, timeout, max_body_bytes))
         .await
         .map_err(|error| FetchError::Http {
-            url: metadata_url.clone(),
+            url: metadata_url.to_owned(),
             error,
         })?;
     if response.status != 200 {
         return Err(FetchError::Status {
-            url: metadata_url,
+            url: metadata_url.to_owned(),
             status: response.status,
         });
     }
-    let doc: Value = serde_json::from_slice(&response.body)
-        .map_err(|_| fail("metadata is not a json object".into()))?;
+    let Ok(Value::Object(doc)) = serde_json::from_slice(&response.body) else {
+        return Err(fail("metadata is not a json object".into()));
+    };
     let found = doc
         .get("issuer")
         .and_then(Value::as_str)
@@ -84,13 +119,5 @@ pub(crate) async fn discover_with(
             "metadata names issuer `{found}`, not the configured one"
         )));
     }
-    let jwks_uri = doc
-        .get("jwks_uri")
-        .and_then(Value::as_str)
-        .ok_or_else(|| fail("metadata has no jwks_uri".into()))?;
-    url::check(jwks_uri, allow_plain_http).map_err(|e| fail(e.to_string()))?;
-    Ok(ProviderMetadata {
-        issuer: found.to_owned(),
-        jwks_uri: jwks_uri.to_owned(),
-    })
+    Ok(doc)
 }

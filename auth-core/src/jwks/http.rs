@@ -1,5 +1,7 @@
-//! The HTTP seam: [`HttpClient`] fetches one URL; everything else (caching, cooldown,
-//! single-flight, parsing) lives in [`JwksSource`](super::JwksSource).
+//! The HTTP seam: [`HttpClient`] fetches one URL (and, through [`HttpClient::send`], sends a
+//! request with a method, headers and a form body, as an OAuth token request needs); everything
+//! else (caching, cooldown, single-flight, parsing) lives in [`JwksSource`](super::JwksSource)
+//! and the OAuth client's token manager.
 
 use std::fmt;
 use std::time::Duration;
@@ -84,6 +86,9 @@ pub enum HttpError {
         /// The limit that was exceeded.
         limit: usize,
     },
+    /// The client cannot send this kind of request (e.g. a `POST` through an implementation
+    /// that only provides [`HttpClient::get`]).
+    Unsupported(&'static str),
 }
 
 impl fmt::Display for HttpError {
@@ -92,6 +97,7 @@ impl fmt::Display for HttpError {
             Self::Timeout => f.write_str("request timed out"),
             Self::Transport(m) => write!(f, "transport error: {m}"),
             Self::BodyTooLarge { limit } => write!(f, "response body exceeds {limit} bytes"),
+            Self::Unsupported(what) => write!(f, "unsupported request: {what}"),
         }
     }
 }
@@ -129,10 +135,149 @@ impl std::error::Error for HttpError {}
 pub trait HttpClient: fmt::Debug + Send + Sync + 'static {
     /// Fetches `request.url` with a `GET`.
     fn get(&self, request: FetchRequest) -> BoxFuture<'static, Result<HttpResponse, HttpError>>;
+
+    /// Sends `request` (any [`Method`], headers, body), under the same rules as
+    /// [`get`](Self::get): honour the timeout and the body limit, follow no redirects, do not
+    /// retry. The OAuth client's token requests (`POST` with a form body) come through here.
+    ///
+    /// The default implementation serves a body-less `GET` through [`get`](Self::get) and
+    /// answers anything else with [`HttpError::Unsupported`], so clients written for the JWKS
+    /// cache keep working there; [`ReqwestClient`](super::ReqwestClient) implements it fully.
+    fn send(&self, request: HttpRequest) -> BoxFuture<'static, Result<HttpResponse, HttpError>> {
+        if request.method == Method::Get && request.body.is_empty() {
+            self.get(FetchRequest::new(
+                request.url,
+                request.timeout,
+                request.max_body_bytes,
+            ))
+        } else {
+            Box::pin(async {
+                Err(HttpError::Unsupported(
+                    "this HttpClient only implements get; implement HttpClient::send",
+                ))
+            })
+        }
+    }
 }
 
 impl<C: HttpClient + ?Sized> HttpClient for std::sync::Arc<C> {
     fn get(&self, request: FetchRequest) -> BoxFuture<'static, Result<HttpResponse, HttpError>> {
         (**self).get(request)
+    }
+
+    fn send(&self, request: HttpRequest) -> BoxFuture<'static, Result<HttpResponse, HttpError>> {
+        (**self).send(request)
+    }
+}
+
+/// The method of an [`HttpRequest`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Method {
+    /// `GET`.
+    Get,
+    /// `POST`.
+    Post,
+}
+
+impl Method {
+    /// The method's name, e.g. `"POST"`.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Get => "GET",
+            Self::Post => "POST",
+        }
+    }
+}
+
+/// A request with a method, headers and a body, for [`HttpClient::send`].
+///
+/// `Debug` shows the method, the URL, the header *names* and the body length only: token
+/// requests carry client secrets in the `Authorization` header or the form body.
+///
+/// ```
+/// use auth_core::jwks::{HttpRequest, Method};
+/// use std::time::Duration;
+///
+/// let req = HttpRequest::new(Method::Post, "https://idp.example/token", Duration::from_secs(5), 64 * 1024)
+///     .header("authorization", "Basic c2VjcmV0")
+///     .form_body("grant_type=client_credentials");
+/// let shown = format!("{req:?}");
+/// assert!(shown.contains("authorization") && !shown.contains("c2VjcmV0"));
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct HttpRequest {
+    /// The method.
+    pub method: Method,
+    /// The absolute URL (already checked: `https`, or `http` to a loopback host).
+    pub url: String,
+    /// Request headers as (lower-case name, value) pairs.
+    pub headers: Vec<(String, String)>,
+    /// The body (empty for none).
+    pub body: Vec<u8>,
+    /// The whole exchange (connect, request, response body) must finish within this time.
+    pub timeout: Duration,
+    /// Read at most this many response body bytes; more is an [`HttpError::BodyTooLarge`].
+    pub max_body_bytes: usize,
+}
+
+impl HttpRequest {
+    /// A request with no headers and no body.
+    #[must_use]
+    pub fn new(
+        method: Method,
+        url: impl Into<String>,
+        timeout: Duration,
+        max_body_bytes: usize,
+    ) -> Self {
+        Self {
+            method,
+            url: url.into(),
+            headers: Vec::new(),
+            body: Vec::new(),
+            timeout,
+            max_body_bytes,
+        }
+    }
+
+    /// Adds a header (the name is lower-cased).
+    #[must_use]
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        let mut name: String = name.into();
+        name.make_ascii_lowercase();
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    /// Sets an `application/x-www-form-urlencoded` body (and its `Content-Type`).
+    #[must_use]
+    pub fn form_body(mut self, body: impl Into<Vec<u8>>) -> Self {
+        self.body = body.into();
+        self.header("content-type", "application/x-www-form-urlencoded")
+    }
+
+    /// The value of header `name` (case-insensitive), if set.
+    #[must_use]
+    pub fn header_value(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl fmt::Debug for HttpRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = self.headers.iter().map(|(n, _)| n.as_str()).collect();
+        f.debug_struct("HttpRequest")
+            .field("method", &self.method)
+            .field("url", &self.url)
+            .field("headers", &names)
+            .field("body_len", &self.body.len())
+            .field("timeout", &self.timeout)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .finish()
     }
 }

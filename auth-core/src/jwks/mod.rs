@@ -118,7 +118,7 @@
 //!   wrong for you.
 
 mod cache_control;
-mod discovery;
+pub(crate) mod discovery;
 mod document;
 mod error;
 mod http;
@@ -126,11 +126,11 @@ mod http;
 #[cfg_attr(docsrs, doc(cfg(feature = "jwks-reqwest")))]
 mod reqwest;
 mod source;
-mod url;
+pub(crate) mod url;
 
 pub use discovery::{ProviderMetadata, discover};
 pub use error::FetchError;
-pub use http::{FetchRequest, HttpClient, HttpError, HttpResponse};
+pub use http::{FetchRequest, HttpClient, HttpError, HttpRequest, HttpResponse, Method};
 #[cfg(feature = "jwks-reqwest")]
 #[cfg_attr(docsrs, doc(cfg(feature = "jwks-reqwest")))]
 pub use reqwest::ReqwestClient;

@@ -2,7 +2,7 @@
 
 use reqwest::header::{ACCEPT, CACHE_CONTROL};
 
-use super::http::{FetchRequest, HttpClient, HttpError, HttpResponse};
+use super::http::{FetchRequest, HttpClient, HttpError, HttpRequest, HttpResponse, Method};
 use crate::error::ConfigError;
 use crate::jwt::BoxFuture;
 
@@ -64,45 +64,72 @@ fn transport(e: &reqwest::Error) -> HttpError {
     }
 }
 
+/// Reads status, `Cache-Control` and at most `limit` body bytes.
+async fn read(mut response: reqwest::Response, limit: usize) -> Result<HttpResponse, HttpError> {
+    let status = response.status().as_u16();
+    let values: Vec<&str> = response
+        .headers()
+        .get_all(CACHE_CONTROL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    let cache_control = (!values.is_empty()).then(|| values.join(", "));
+    if response
+        .content_length()
+        .is_some_and(|len| len > limit as u64)
+    {
+        return Err(HttpError::BodyTooLarge { limit });
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| transport(&e))? {
+        if body.len().saturating_add(chunk.len()) > limit {
+            return Err(HttpError::BodyTooLarge { limit });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(HttpResponse {
+        status,
+        cache_control,
+        body,
+    })
+}
+
 impl HttpClient for ReqwestClient {
     fn get(&self, request: FetchRequest) -> BoxFuture<'static, Result<HttpResponse, HttpError>> {
         let client = self.client.clone();
         Box::pin(async move {
-            let limit = request.max_body_bytes;
             // reqwest applies this timeout to the whole exchange, body included.
-            let mut response = client
+            let response = client
                 .get(&request.url)
                 .timeout(request.timeout)
                 .header(ACCEPT, "application/json, application/jwk-set+json")
                 .send()
                 .await
                 .map_err(|e| transport(&e))?;
-            let status = response.status().as_u16();
-            let values: Vec<&str> = response
-                .headers()
-                .get_all(CACHE_CONTROL)
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .collect();
-            let cache_control = (!values.is_empty()).then(|| values.join(", "));
-            if response
-                .content_length()
-                .is_some_and(|len| len > limit as u64)
-            {
-                return Err(HttpError::BodyTooLarge { limit });
+            read(response, request.max_body_bytes).await
+        })
+    }
+
+    /// Sends the request with its headers and body; redirects are not followed (a `3xx` is
+    /// returned as it is), and the body limit and timeout apply as for [`get`](Self::get).
+    fn send(&self, request: HttpRequest) -> BoxFuture<'static, Result<HttpResponse, HttpError>> {
+        let client = self.client.clone();
+        Box::pin(async move {
+            let method = match request.method {
+                Method::Get => reqwest::Method::GET,
+                Method::Post => reqwest::Method::POST,
+            };
+            let mut builder = client
+                .request(method, &request.url)
+                .timeout(request.timeout);
+            for (name, value) in &request.headers {
+                builder = builder.header(name.as_str(), value.as_str());
             }
-            let mut body = Vec::new();
-            while let Some(chunk) = response.chunk().await.map_err(|e| transport(&e))? {
-                if body.len().saturating_add(chunk.len()) > limit {
-                    return Err(HttpError::BodyTooLarge { limit });
-                }
-                body.extend_from_slice(&chunk);
+            if !request.body.is_empty() {
+                builder = builder.body(request.body);
             }
-            Ok(HttpResponse {
-                status,
-                cache_control,
-                body,
-            })
+            let response = builder.send().await.map_err(|e| transport(&e))?;
+            read(response, request.max_body_bytes).await
         })
     }
 }
