@@ -302,8 +302,8 @@ async fn a_hundred_concurrent_refreshes_over_both_instances_have_exactly_one_win
 }
 
 /// Through the demo's own routes: a user registered at A logs in at B (accounts in Redis), a
-/// refresh token rotated at B and replayed at A is reuse, and a logout at A rejects the access
-/// token at B.
+/// refresh token rotated at B and replayed at A is reuse (the session's access token is then
+/// refused at B too), and a logout at A rejects the access token of a new session at B.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_user_registered_at_a_logs_in_at_b_and_the_session_is_shared() {
     let Some((_redis, a, b)) = pair("accounts").await else {
@@ -337,7 +337,7 @@ async fn a_user_registered_at_a_logs_in_at_b_and_the_session_is_shared() {
         Method::POST,
         &url(&b, "/auth/login"),
         &[],
-        Some(creds),
+        Some(creds.clone()),
     )
     .await;
     assert_eq!(login.status, 200, "{}", login.body);
@@ -377,7 +377,29 @@ async fn a_user_registered_at_a_logs_in_at_b_and_the_session_is_shared() {
         (replayed.status, replayed.code()),
         (401, "REFRESH_TOKEN_REUSED")
     );
+    // Issue 12 (items 6, 7): reuse ends the session, its access tokens included, at every
+    // instance. (Before that change this test went on to use the session's access token.)
+    let revoked = send(
+        &http,
+        Method::GET,
+        &url(&b, "/api/me"),
+        &[("authorization", &bearer)],
+        None,
+    )
+    .await;
+    assert_eq!((revoked.status, revoked.code()), (401, "TOKEN_REVOKED"));
 
+    // A new session, logged out everywhere at A, is refused at B.
+    let login = send(
+        &http,
+        Method::POST,
+        &url(&b, "/auth/login"),
+        &[],
+        Some(creds.clone()),
+    )
+    .await;
+    assert_eq!(login.status, 200, "{}", login.body);
+    let bearer = format!("Bearer {}", login.body["access_token"].as_str().unwrap());
     let logout = send(
         &http,
         Method::POST,

@@ -52,11 +52,14 @@
 //! `{"error":{"code":"...","message":"..."}}`.
 
 pub mod config;
+mod demo_tokens;
 pub mod issuers;
 pub mod keys;
 pub mod lifetimes;
 pub mod limits;
 pub mod login;
+mod me;
+pub mod mfa;
 pub mod orders;
 pub mod page;
 pub mod redis_users;
@@ -71,15 +74,13 @@ pub mod users;
 use std::sync::Arc;
 use std::time::Duration;
 
-use auth_axum_extractors::Principal;
 use auth_core::ConfigError;
 use auth_core::api_key::{ApiKeys, MemoryApiKeyStore};
 use auth_core::brute_force::{BruteForceLimiter, BruteForcePolicy};
 use auth_core::clock::{Clock, SystemClock};
 use auth_core::jwks::JwksSource;
-use auth_core::jwt::{
-    AccessGrant, JwtVerifier, KeyRing, KeySet, PublicJwkSet, StaticKeys, TokenIssuer,
-};
+use auth_core::jwt::{JwtVerifier, KeyRing, KeySet, PublicJwkSet, StaticKeys, TokenIssuer};
+use auth_core::mfa::{AuthContextStore, MemoryAuthContextStore, Mfa};
 use auth_core::refresh::{RefreshTokenStore, RefreshTokens};
 use auth_core::revocation::{MemoryRevocationStore, Revoker};
 use auth_tower::bearer::BearerLayer;
@@ -92,11 +93,14 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
-use crate::config::{Config, DEFAULT_KEY_ID};
+use crate::config::Config;
 use crate::issuers::AccountKeys;
 use crate::limits::Limits;
+use crate::mfa::MfaKeys;
 use crate::roles::Roles;
 use crate::users::{DEFAULT_DEMO_PASSWORD, DemoPassword, Users};
+
+pub use crate::demo_tokens::{demo_admin_token, demo_token, demo_token_for};
 
 /// How long clients may cache the demo's JWK Set (`Cache-Control: max-age`). A key added to
 /// the set must be published at least this long before it signs anything.
@@ -165,6 +169,15 @@ pub struct Demo {
     /// Whose records a principal may touch: the bare subject for the demo's own tokens, the
     /// issuer-qualified account key for another issuer's (see [`issuers`]).
     pub accounts: AccountKeys,
+    /// Second factors: TOTP, recovery codes, MFA login tokens and their throttle (see [`mfa`]);
+    /// in memory by default, in Redis with [`stores::Stores::apply_to`].
+    pub mfa: Mfa,
+    /// The authentication context (`amr`, `acr`, `auth_time`) of each session, by refresh
+    /// family: a refresh copies it into the new access token instead of stamping a new one.
+    pub auth_contexts: Arc<dyn AuthContextStore>,
+    /// The keys [`mfa`](Self::mfa) seals secrets and digests recovery codes with
+    /// (`AUTH_MFA_SEALING_KEY`, `AUTH_MFA_RECOVERY_KEY`; random per process when unset).
+    pub(crate) mfa_keys: MfaKeys,
 }
 
 /// The path of the cookie session's refresh endpoint.
@@ -189,7 +202,11 @@ impl Demo {
     pub fn new(verifier: JwtVerifier) -> Result<Self, ConfigError> {
         let clock = Arc::clone(verifier.clock());
         let revocations = MemoryRevocationStore::new().with_clock(Arc::clone(&clock));
+        let mfa_keys = MfaKeys::random()?;
         Ok(Self {
+            mfa: mfa::in_memory(&mfa_keys, &clock)?,
+            auth_contexts: Arc::new(MemoryAuthContextStore::new()),
+            mfa_keys,
             refresh: RefreshTokens::in_memory()
                 .clock(Arc::clone(&clock))
                 .build()?,
@@ -368,6 +385,8 @@ impl Demo {
             demo.refresh_tokens(Arc::clone(demo.refresh.store()), config.lifetimes.refresh)?;
         demo.trusted_proxies = config.trusted_proxies.clone();
         demo.allowed_origins.clone_from(&config.allowed_origins);
+        demo.mfa_keys = config.mfa_keys.clone();
+        demo.mfa = mfa::in_memory(&demo.mfa_keys, &clock)?;
         Ok((demo, oidc))
     }
 
@@ -452,20 +471,18 @@ pub fn app(verifier: JwtVerifier) -> Result<Router, ConfigError> {
 ///
 /// When a layer's configuration is invalid (for example an allowed origin).
 pub fn app_with(demo: Demo) -> Result<Router, ConfigError> {
-    let required = demo.bearer()?;
-    let optional = demo.optional_bearer()?;
     let router = Router::new()
         .route("/", get(page::index))
         .route("/app.js", get(page::script))
         .route("/health", get(health))
         .route("/.well-known/jwks.json", get(jwks_handler(&demo)))
-        .route("/api/me", get(me).layer(required))
-        .route("/api/hello", get(hello).layer(optional))
+        .merge(me::router(&demo)?)
         .merge(orders::router(&demo)?)
         .merge(keys::router(&demo)?)
         .merge(login::router(&demo)?)
         .merge(tokens::router(&demo)?)
-        .merge(session::router(&demo)?);
+        .merge(session::router(&demo)?)
+        .merge(mfa::router(&demo)?);
     Ok(router)
 }
 
@@ -496,85 +513,4 @@ fn jwks_handler(
 
 async fn health() -> Json<Value> {
     Json(json!({ "status": "ok" }))
-}
-
-async fn me(p: Principal) -> Json<Value> {
-    Json(json!({
-        "sub": p.subject(),
-        "roles": p.roles(),
-        "scopes": p.scopes(),
-        "auth_method": p.auth_method().as_str(),
-    }))
-}
-
-async fn hello(p: Option<Principal>) -> Json<Value> {
-    let who = p.as_ref().map_or("anonymous", |p| p.subject());
-    Json(json!({ "message": format!("hello {who}") }))
-}
-
-/// Signs a one-hour HS256 demo token for `demo-user` with role `user` and scope `read:orders`
-/// (issued by a [`TokenIssuer`]: `typ: at+jwt`, `kid` [`DEFAULT_KEY_ID`]).
-///
-/// # Errors
-///
-/// When the secret is too short, or signing or the OS random source fails.
-pub fn demo_token(secret: &[u8], issuer: &str, audience: &str) -> Result<String, ConfigError> {
-    demo_token_for(
-        secret,
-        issuer,
-        audience,
-        "demo-user",
-        &["user"],
-        "read:orders",
-    )
-}
-
-/// Signs a one-hour HS256 demo token for `demo-admin` with role `admin` and scopes
-/// `read:orders write:orders`.
-///
-/// # Errors
-///
-/// When the secret is too short, or signing or the OS random source fails.
-pub fn demo_admin_token(
-    secret: &[u8],
-    issuer: &str,
-    audience: &str,
-) -> Result<String, ConfigError> {
-    demo_token_for(
-        secret,
-        issuer,
-        audience,
-        "demo-admin",
-        &["admin"],
-        "read:orders write:orders",
-    )
-}
-
-/// Signs a one-hour HS256 token with the given subject, roles and space-delimited scopes.
-///
-/// # Errors
-///
-/// When the secret is too short, or signing or the OS random source fails.
-pub fn demo_token_for(
-    secret: &[u8],
-    issuer: &str,
-    audience: &str,
-    subject: &str,
-    roles: &[&str],
-    scope: &str,
-) -> Result<String, ConfigError> {
-    let key =
-        auth_core::jwt::SigningKey::hmac(auth_core::jwt::Algorithm::HS256, secret, DEFAULT_KEY_ID)?;
-    let issuer = TokenIssuer::builder(KeyRing::new(key))
-        .issuer(issuer)
-        .audience(audience)
-        .lifetime(DEMO_TOKEN_TTL)
-        .build()?;
-    let grant = AccessGrant::new(subject)
-        .roles(roles.iter().copied())
-        .scopes(scope.split_whitespace());
-    issuer
-        .issue(&grant)
-        .map(auth_core::jwt::AccessToken::into_string)
-        .map_err(|e| ConfigError::Input(format!("signing the demo token failed: {e}")))
 }

@@ -39,6 +39,8 @@
 use std::sync::Arc;
 
 use auth_core::brute_force::{ClientKey, LoginAttempt};
+use auth_core::clock::Clock as _;
+use auth_core::mfa::AuthContext;
 use auth_core::{AuthError, ConfigError};
 use auth_tower::brute_force::{BruteForceLayer, KeyExtractor, PeerIp};
 use axum::extract::State;
@@ -185,7 +187,14 @@ async fn login(
         Ok(ok) => ok,
         Err(res) => return *res,
     };
-    match tokens.start(&issuer, &account).await {
+    match crate::mfa::challenge(&tokens, &account, crate::mfa::API_LOGIN).await {
+        Ok(None) => {}
+        // The password was right: the brute-force layer forgets the account's failures.
+        Ok(Some(challenge)) => return (Extension(attempt), challenge).into_response(),
+        Err(e) => return rejection(e),
+    }
+    let context = AuthContext::password(tokens.clock.now());
+    match tokens.start(&issuer, &account, &context).await {
         Ok(pair) => (Extension(attempt), pair.response()).into_response(),
         Err(e) => rejection(e),
     }
