@@ -361,6 +361,33 @@ mod tests {
         assert!(s.memory_attempts().is_none());
     }
 
+    #[tokio::test]
+    async fn redis_stores_refuse_a_demo_whose_mfa_keys_are_random() {
+        let redis = Stores::from_config(&StoreConfig {
+            redis_url: Some("redis://127.0.0.1:1".into()),
+            ..StoreConfig::default()
+        })
+        .unwrap();
+        let demo = |vars: &[(&str, &str)]| {
+            let config = crate::config::Config::from_env(env(vars)).unwrap();
+            Demo::from_config(&config).unwrap().0
+        };
+        let err = redis.apply_to(&mut demo(&[])).unwrap_err().to_string();
+        assert!(
+            err.contains("AUTH_MFA_SEALING_KEY") && err.contains("AUTH_MFA_RECOVERY_KEY"),
+            "{err}"
+        );
+        let key = "base64:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+        let keyed = [
+            ("AUTH_MFA_SEALING_KEY", key),
+            ("AUTH_MFA_RECOVERY_KEY", key),
+        ];
+        assert!(redis.apply_to(&mut demo(&keyed)).is_ok());
+        // In memory, random keys are fine: the secrets die with the process anyway.
+        let memory = Stores::in_memory().unwrap();
+        assert!(memory.apply_to(&mut demo(&[])).is_ok());
+    }
+
     #[test]
     fn a_bad_timeout_names_the_variable() {
         let err = StoreConfig::from_env(env(&[("AUTH_REDIS_TIMEOUT_MS", "0")])).unwrap_err();
