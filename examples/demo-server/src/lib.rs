@@ -8,7 +8,7 @@
 //! | `GET /app.js` | none | that page's script |
 //! | `GET /health` | none | 200 `{"status":"ok"}` |
 //! | `GET /.well-known/jwks.json` | none | 200 JWK Set of the demo's public verification keys (`{"keys":[]}` for HS256), `Cache-Control: public, max-age=300` |
-//! | `GET /api/me` | bearer required | 200 `{"sub","roles","scopes","auth_method"}` |
+//! | `GET /api/me` | bearer required | 200 `{"sub","roles","scopes","auth_method","mfa":{"totp"},"amr"}`: `mfa.totp` whether the account has TOTP on, `amr` the token's (`[]` without) |
 //! | `GET /api/hello` | bearer optional | 200 `{"message":"hello <sub>"}` or `"hello anonymous"` |
 //! | `GET /api/orders` | scope `read:orders` | 200 `{"subject","orders":[..]}` |
 //! | `POST /api/orders/{id}/refund` | permission `orders:refund` | 200 `{"order_id","status","refunded_by"}` |
@@ -18,13 +18,18 @@
 //! | `DELETE /api/keys/{id}` | bearer required | 204; 404 unless the caller owns it |
 //! | `POST /api/keys/{id}/rotate` | bearer required | 201, the replacement, as on creation |
 //! | `POST /auth/register` | none; 5 per 10 minutes per client address | 201 `{"sub","email","roles","scopes"}`; 422 `INVALID_EMAIL` / `INVALID_PASSWORD`; 409 `EMAIL_TAKEN`; 429 `TOO_MANY_ATTEMPTS` + `Retry-After`; 503 `AUTH_BACKEND_UNAVAILABLE` + `Retry-After` when password hashing is busy |
-//! | `POST /auth/login` | none; brute-force protected | 200 `{"access_token","token_type":"Bearer","expires_in":900,"refresh_token","refresh_expires_in","scope"}`, 401 `INVALID_CREDENTIALS`, 429 `TOO_MANY_ATTEMPTS`, 503 `AUTH_BACKEND_UNAVAILABLE` + `Retry-After` when password hashing is busy |
+//! | `POST /auth/login` | none; brute-force protected | 200 `{"access_token","token_type":"Bearer","expires_in":900,"refresh_token","refresh_expires_in","scope"}`, 401 `INVALID_CREDENTIALS`, 401 `MFA_REQUIRED` + `{"mfa_token","methods"}` for an account with TOTP, 429 `TOO_MANY_ATTEMPTS`, 503 `AUTH_BACKEND_UNAVAILABLE` + `Retry-After` when password hashing is busy |
 //! | `POST /auth/refresh` | the refresh token (body) | 200, a new pair as on login; 401 `REFRESH_TOKEN_REUSED` / `REFRESH_TOKEN_EXPIRED` / `INVALID_REFRESH_TOKEN` |
 //! | `POST /auth/logout` | bearer required | 204; the access token and its refresh family are revoked |
 //! | `POST /auth/logout-all` | bearer required; body `{"revoke_api_keys":true}` optional | 204; every session and token of the user is revoked (API keys too with `revoke_api_keys`); 400/415/422 `INVALID_REQUEST` for a malformed body |
-//! | `POST /auth/session/login` | none; brute-force protected | 200 `{"sub","expires_in","refresh_expires_in","scope"}` + access, refresh and CSRF cookies |
+//! | `POST /auth/session/login` | none; brute-force protected | 200 `{"sub","expires_in","refresh_expires_in","scope"}` + access, refresh and CSRF cookies; 401 `MFA_REQUIRED` (no cookies) for an account with TOTP |
 //! | `POST /auth/session/refresh` | the refresh cookie + `X-CSRF-Token` | 200, new cookies; 401 as `/auth/refresh` (cookies cleared) |
 //! | `POST /auth/session/logout` | the access and/or refresh cookie + `X-CSRF-Token` | 204; session revoked (by the access token and by the refresh cookie, whatever the access cookie's state), cookies cleared |
+//! | `POST /auth/mfa/totp/enroll` | bearer, or session cookie + `X-CSRF-Token` | 200 `{"secret","otpauth_uri","qr_svg"}`; 409 `MFA_ALREADY_ENABLED` |
+//! | `POST /auth/mfa/totp/confirm` | as enroll; `{"code"}` | 200 `{"recovery_codes":[..10..]}`; 400 `INVALID_OTP` |
+//! | `POST /auth/mfa/verify` | none (the `mfa_token`); brute-force protected | `{"mfa_token","code"}` or `{"mfa_token","recovery_code"}`: what the password login would have answered; 401 `INVALID_OTP` / `INVALID_MFA_TOKEN`; 429 `TOO_MANY_ATTEMPTS` |
+//! | `POST /auth/mfa/totp/disable` | as enroll + step-up (`amr` `otp`, `auth_time` ≤ 5 min) | 204; 401 `INSUFFICIENT_USER_AUTHENTICATION` (RFC 9470 challenge); 409 `MFA_NOT_ENABLED` |
+//! | `POST /auth/mfa/recovery-codes` | as disable | 200 `{"recovery_codes":[..10..]}`; 401 `INSUFFICIENT_USER_AUTHENTICATION`; 409 `MFA_NOT_ENABLED` |
 //!
 //! `expires_in` is `AUTH_ACCESS_TOKEN_TTL` (default 900 s) and `refresh_expires_in`
 //! `AUTH_REFRESH_TOKEN_TTL` (default 2592000 s); see [`lifetimes`].
@@ -45,8 +50,12 @@
 //! (`AUTH_JWT_TYP`, `AUTH_OIDC_TYP`), and per-user records are keyed per issuer; see
 //! [`issuers`].
 //!
+//! Accounts with TOTP log in in two steps, and access tokens carry `amr`, `acr` and
+//! `auth_time` (kept unchanged by refreshes); see [`mfa`].
+//!
 //! State lives in memory by default; with `REDIS_URL` every store is in Redis, so several
-//! instances share lockouts, revocations, refresh families and API keys (see [`stores`]).
+//! instances share lockouts, revocations, refresh families, API keys and second factors (see
+//! [`stores`]).
 //!
 //! Failures are the layer's: 401 (400 for malformed headers) with `WWW-Authenticate` and
 //! `{"error":{"code":"...","message":"..."}}`.

@@ -2,7 +2,7 @@
 //!
 //! | route | request | answer |
 //! |---|---|---|
-//! | `POST /auth/session/login` | `{"email","password"}` (brute-force protected, as `/auth/login`) | 200 `{"sub","expires_in","refresh_expires_in","scope"}` and three cookies; 401 `INVALID_CREDENTIALS`; 429; 503 |
+//! | `POST /auth/session/login` | `{"email","password"}` (brute-force protected, as `/auth/login`) | 200 `{"sub","expires_in","refresh_expires_in","scope"}` and three cookies; 401 `INVALID_CREDENTIALS`; 401 `MFA_REQUIRED` without cookies for an account with TOTP (`POST /auth/mfa/verify` then answers as this route would have, see [`crate::mfa`]); 429; 503 |
 //! | `POST /auth/session/refresh` | the refresh cookie, `X-CSRF-Token` | 200 as login, with new cookies; 401 `REFRESH_TOKEN_REUSED` / `REFRESH_TOKEN_EXPIRED` / `INVALID_REFRESH_TOKEN` (and the cookies cleared); 403 `CSRF_REJECTED` |
 //! | `POST /auth/session/logout` | the access and/or refresh cookie, `X-CSRF-Token` | 204: the session is revoked (the access token and its refresh family, and the refresh cookie's family, whatever the access cookie's state: valid, expired, revoked or missing), all three cookies cleared; 403 `CSRF_REJECTED` |
 //!
