@@ -136,23 +136,6 @@ impl Tokens {
         self.pair(issuer, account, refresh, Some(context))
     }
 
-    /// Keeps `context` for `refresh`'s session as long as `refresh` lives.
-    async fn keep_context(
-        &self,
-        refresh: &IssuedRefreshToken,
-        context: &AuthContext,
-    ) -> Result<(), AuthError> {
-        self.auth_contexts
-            .save(
-                refresh.family().as_str(),
-                context,
-                refresh.expires_at(),
-                self.clock.now(),
-            )
-            .await
-            .map_err(|e| backend("auth context store", &e))
-    }
-
     /// Exchanges a refresh token for a new pair.
     pub(crate) async fn rotate(
         &self,
@@ -169,22 +152,8 @@ impl Tokens {
             }
             Err(e) => return Err(backend("user store", &e)),
         };
-        // The session's login context, unchanged: a refresh is not an authentication. A session
-        // without one (its context expired or was lost) gets tokens without `amr`/`auth_time`,
-        // which no step-up requirement accepts.
-        let context = self
-            .auth_contexts
-            .load(refresh.family().as_str(), self.clock.now())
-            .await
-            .map_err(|e| backend("auth context store", &e))?;
-        match &context {
-            Some(ctx) => self.keep_context(&refresh, ctx).await?,
-            None => tracing::warn!(
-                target: "demo::tokens",
-                subject = refresh.subject(),
-                "no authentication context for the session; refreshed without amr/auth_time"
-            ),
-        }
+        // The session's login context, unchanged: a refresh is not an authentication.
+        let context = self.refreshed_context(&refresh).await;
         self.pair(issuer, &account, refresh, context.as_ref())
     }
 
@@ -238,15 +207,6 @@ impl Tokens {
         tracing::info!(target: "demo::tokens", subject = principal.subject(), "logged out");
         Ok(())
     }
-
-    /// Drops the authentication context of an ended session.
-    pub(crate) async fn forget_context(&self, session: &FamilyId) -> Result<(), AuthError> {
-        self.auth_contexts
-            .remove(session.as_str())
-            .await
-            .map(drop)
-            .map_err(|e| backend("auth context store", &e))
-    }
 }
 
 /// The refresh family named by the token's `sid` claim.
@@ -259,7 +219,7 @@ pub(crate) fn session_id(principal: &auth_core::Principal) -> Option<FamilyId> {
         .map(FamilyId::new)
 }
 
-fn backend(what: &str, e: &dyn fmt::Display) -> AuthError {
+pub(crate) fn backend(what: &str, e: &dyn fmt::Display) -> AuthError {
     tracing::error!(target: "demo::tokens", error = %e, "{what} failed");
     AuthError::BackendUnavailable(format!("{what} failed"))
 }

@@ -131,3 +131,22 @@ async fn logging_out_forgets_the_sessions_authentication_context() {
     assert_eq!(r.status, 204);
     assert_eq!(e.demo.auth_contexts.load(&sid, now).await.unwrap(), None);
 }
+
+#[tokio::test]
+async fn a_session_whose_context_is_gone_refreshes_without_amr_and_never_passes_step_up() {
+    let e = demo();
+    let user = e.totp_user("gus@example.com").await;
+    let login = e.login_with_totp(&user).await;
+    let sid = jwt_parts(&login.str("access_token")).1["sid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(e.demo.auth_contexts.remove(&sid).await.unwrap());
+    let refreshed = e.refresh(&login.str("refresh_token")).await;
+    assert_eq!(refreshed.status, 200, "{}", refreshed.body);
+    let token = refreshed.str("access_token");
+    let (_, claims) = jwt_parts(&token);
+    assert!(claims.get("amr").is_none() && claims.get("auth_time").is_none());
+    assert_eq!(e.me(&token).await.body["amr"], json!([]));
+    assert_step_up_refused(&e, &token).await;
+}

@@ -56,6 +56,7 @@
 //! why Redis requires them). The secret is shown once, at enrolment; recovery codes once, at
 //! confirmation or regeneration.
 
+mod context;
 pub mod keys;
 mod routes;
 mod verify;
