@@ -7,6 +7,8 @@
 //! - a refresh token rotated at A and replayed at B is reuse, and the family dies everywhere;
 //! - an API key revoked at A is refused at B;
 //! - 100 concurrent refreshes of one token, spread over both instances, have exactly one winner.
+//! - a TOTP code accepted at A is refused at B, and so is a recovery code redeemed at A (issue
+//!   15: every MFA store is in Redis).
 //!
 //! Redis: `REDIS_URL`, or a private `redis-server`; without either the tests are skipped,
 //! except under `CI=true`, where they fail. Each test uses its own key prefix.
@@ -302,8 +304,8 @@ async fn a_hundred_concurrent_refreshes_over_both_instances_have_exactly_one_win
 }
 
 /// Through the demo's own routes: a user registered at A logs in at B (accounts in Redis), a
-/// refresh token rotated at B and replayed at A is reuse, and a logout at A rejects the access
-/// token at B.
+/// refresh token rotated at B and replayed at A is reuse (the session's access token is then
+/// refused at B too), and a logout at A rejects the access token of a new session at B.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_user_registered_at_a_logs_in_at_b_and_the_session_is_shared() {
     let Some((_redis, a, b)) = pair("accounts").await else {
@@ -337,7 +339,7 @@ async fn a_user_registered_at_a_logs_in_at_b_and_the_session_is_shared() {
         Method::POST,
         &url(&b, "/auth/login"),
         &[],
-        Some(creds),
+        Some(creds.clone()),
     )
     .await;
     assert_eq!(login.status, 200, "{}", login.body);
@@ -424,5 +426,109 @@ async fn a_user_registered_at_a_logs_in_at_b_and_the_session_is_shared() {
     )
     .await;
     assert_eq!((after.status, after.code()), (401, "TOKEN_REVOKED"));
+    cleanup(&a).await;
+}
+
+/// The TOTP code of `secret` (base32) for the step `ahead` steps after the current one, as an
+/// authenticator app computes it (the system clock: the instances read it too).
+fn totp(secret: &str, ahead: u64) -> String {
+    use auth_core::clock::{Clock as _, SystemClock};
+    let secret = auth_core::mfa::TotpSecret::from_base32(secret).unwrap();
+    let p = auth_core::mfa::TotpParams::DEFAULT;
+    p.format(p.code_at(secret.as_bytes(), p.step_at(SystemClock.now()) + ahead))
+}
+
+/// Issue 15: with `REDIS_URL` every MFA store is in Redis: an enrolment started at A is
+/// confirmed at B, a login started at A completes at B, and a code (or recovery code) accepted
+/// at one instance is refused at the other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_totp_code_accepted_at_a_is_refused_at_b() {
+    let Some((_redis, a, b)) = pair("mfa").await else {
+        return;
+    };
+    let http = client();
+    let url = |inst: &Instance, path: &str| format!("{}{path}", inst.base);
+    let creds = json!({"email": "mfa@example.com", "password": "a long enough password"});
+    // Each request from its own client address: the login routes' per-client rate limit is
+    // not what this test is about.
+    let next_ip = std::sync::atomic::AtomicU32::new(1);
+    let post = |u: String, bearer: Option<String>, body: Option<serde_json::Value>| {
+        let http = http.clone();
+        let n = next_ip.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        async move {
+            let ip = format!("198.18.{}.{}", n / 256, n % 256);
+            let auth = bearer.map(|t| format!("Bearer {t}"));
+            let mut headers: Vec<(&str, &str)> = vec![("x-forwarded-for", &ip)];
+            if let Some(v) = auth.as_deref() {
+                headers.push(("authorization", v));
+            }
+            send(&http, Method::POST, &u, &headers, body).await
+        }
+    };
+
+    let r = post(url(&a, "/auth/register"), None, Some(creds.clone())).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let login = post(url(&a, "/auth/login"), None, Some(creds.clone())).await;
+    assert_eq!(login.status, 200, "{}", login.body);
+    let access = login.body["access_token"].as_str().unwrap().to_owned();
+
+    // Enrolled at A, confirmed at B.
+    let enrol = post(url(&a, "/auth/mfa/totp/enroll"), Some(access.clone()), None).await;
+    assert_eq!(enrol.status, 200, "{}", enrol.body);
+    let secret = enrol.body["secret"].as_str().unwrap().to_owned();
+    let confirm = post(
+        url(&b, "/auth/mfa/totp/confirm"),
+        Some(access.clone()),
+        Some(json!({"code": totp(&secret, 0)})),
+    )
+    .await;
+    assert_eq!(confirm.status, 200, "{}", confirm.body);
+    let recovery = confirm.body["recovery_codes"][0]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // A login started at A completes at B with the next step's code (the confirmation used
+    // up the current one; the window accepts one step ahead).
+    let started = post(url(&a, "/auth/login"), None, Some(creds.clone())).await;
+    assert_eq!(started.code(), "MFA_REQUIRED", "{}", started.body);
+    let code = totp(&secret, 1);
+    let done = post(
+        url(&b, "/auth/mfa/verify"),
+        None,
+        Some(json!({"mfa_token": started.body["mfa_token"], "code": code})),
+    )
+    .await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert!(done.body["access_token"].is_string());
+
+    // The same code at A, in a login started at B: refused as a wrong code.
+    let started = post(url(&b, "/auth/login"), None, Some(creds.clone())).await;
+    assert_eq!(started.code(), "MFA_REQUIRED", "{}", started.body);
+    let token = started.body["mfa_token"].clone();
+    let replay = post(
+        url(&a, "/auth/mfa/verify"),
+        None,
+        Some(json!({"mfa_token": token, "code": code})),
+    )
+    .await;
+    assert_eq!((replay.status, replay.code()), (401, "INVALID_OTP"));
+
+    // A recovery code redeemed at A is refused at B.
+    let used = post(
+        url(&a, "/auth/mfa/verify"),
+        None,
+        Some(json!({"mfa_token": token, "recovery_code": recovery})),
+    )
+    .await;
+    assert_eq!(used.status, 200, "{}", used.body);
+    let started = post(url(&a, "/auth/login"), None, Some(creds)).await;
+    let again = post(
+        url(&b, "/auth/mfa/verify"),
+        None,
+        Some(json!({"mfa_token": started.body["mfa_token"], "recovery_code": recovery})),
+    )
+    .await;
+    assert_eq!((again.status, again.code()), (401, "INVALID_OTP"));
     cleanup(&a).await;
 }

@@ -24,6 +24,8 @@
 //! | `AUTH_ACCESS_TOKEN_TTL` | lifetime of issued access tokens, seconds, 1 to 86400 (see [`crate::lifetimes`]) | `900` |
 //! | `AUTH_REFRESH_TOKEN_TTL` | lifetime of refresh tokens, seconds, 1 to 31536000 and at least the access lifetime | `2592000` |
 //! | `AUTH_DEMO_REGISTER_LIMIT` | registrations per client address, `<count>/<seconds>` (429 + `Retry-After` beyond) | `5/600` |
+//! | `AUTH_MFA_SEALING_KEY` | `base64:` + 32 random bytes: seals TOTP secrets at rest (AES-256-GCM); with `AUTH_MFA_RECOVERY_KEY`, see [`crate::mfa::keys`] | (random per process; required with `REDIS_URL`) |
+//! | `AUTH_MFA_RECOVERY_KEY` | `base64:` + at least 32 random bytes: the HMAC key recovery codes are stored under | (random per process; required with `REDIS_URL`) |
 //!
 //! The Redis variables (`REDIS_URL`, `AUTH_REDIS_PREFIX`, `AUTH_REDIS_TIMEOUT_MS`) are read by
 //! [`crate::stores::StoreConfig`].
@@ -113,6 +115,8 @@ pub struct Config {
     pub limits: crate::limits::Limits,
     /// Token lifetimes (`AUTH_ACCESS_TOKEN_TTL`, `AUTH_REFRESH_TOKEN_TTL`).
     pub lifetimes: crate::lifetimes::TokenLifetimes,
+    /// The second factor's keys (`AUTH_MFA_SEALING_KEY`, `AUTH_MFA_RECOVERY_KEY`).
+    pub mfa_keys: crate::mfa::MfaKeys,
 }
 
 impl Config {
@@ -170,6 +174,7 @@ impl Config {
             None => Some(crate::issuers::DEFAULT_JWT_TYP.to_owned()),
         };
         let oidc = crate::issuers::oidc_from_env(&get, &issuer)?;
+        let mfa_keys = crate::mfa::MfaKeys::from_env(&get)?;
         Ok(Self {
             addr,
             key,
@@ -185,6 +190,7 @@ impl Config {
             oidc,
             limits,
             lifetimes,
+            mfa_keys,
         })
     }
 

@@ -8,7 +8,7 @@
 //! | `GET /app.js` | none | that page's script |
 //! | `GET /health` | none | 200 `{"status":"ok"}` |
 //! | `GET /.well-known/jwks.json` | none | 200 JWK Set of the demo's public verification keys (`{"keys":[]}` for HS256), `Cache-Control: public, max-age=300` |
-//! | `GET /api/me` | bearer required | 200 `{"sub","roles","scopes","auth_method"}` |
+//! | `GET /api/me` | bearer required | 200 `{"sub","roles","scopes","auth_method","mfa":{"totp"},"amr"}`: `mfa.totp` whether the account has TOTP on, `amr` the token's (`[]` without) |
 //! | `GET /api/hello` | bearer optional | 200 `{"message":"hello <sub>"}` or `"hello anonymous"` |
 //! | `GET /api/orders` | scope `read:orders` | 200 `{"subject","orders":[..]}` |
 //! | `POST /api/orders/{id}/refund` | permission `orders:refund` | 200 `{"order_id","status","refunded_by"}` |
@@ -18,13 +18,18 @@
 //! | `DELETE /api/keys/{id}` | bearer required | 204; 404 unless the caller owns it |
 //! | `POST /api/keys/{id}/rotate` | bearer required | 201, the replacement, as on creation |
 //! | `POST /auth/register` | none; 5 per 10 minutes per client address | 201 `{"sub","email","roles","scopes"}`; 422 `INVALID_EMAIL` / `INVALID_PASSWORD`; 409 `EMAIL_TAKEN`; 429 `TOO_MANY_ATTEMPTS` + `Retry-After`; 503 `AUTH_BACKEND_UNAVAILABLE` + `Retry-After` when password hashing is busy |
-//! | `POST /auth/login` | none; brute-force protected | 200 `{"access_token","token_type":"Bearer","expires_in":900,"refresh_token","refresh_expires_in","scope"}`, 401 `INVALID_CREDENTIALS`, 429 `TOO_MANY_ATTEMPTS`, 503 `AUTH_BACKEND_UNAVAILABLE` + `Retry-After` when password hashing is busy |
+//! | `POST /auth/login` | none; brute-force protected | 200 `{"access_token","token_type":"Bearer","expires_in":900,"refresh_token","refresh_expires_in","scope"}`, 401 `INVALID_CREDENTIALS`, 401 `MFA_REQUIRED` + `{"mfa_token","methods"}` for an account with TOTP, 429 `TOO_MANY_ATTEMPTS`, 503 `AUTH_BACKEND_UNAVAILABLE` + `Retry-After` when password hashing is busy |
 //! | `POST /auth/refresh` | the refresh token (body) | 200, a new pair as on login; 401 `REFRESH_TOKEN_REUSED` / `REFRESH_TOKEN_EXPIRED` / `INVALID_REFRESH_TOKEN` |
 //! | `POST /auth/logout` | bearer required | 204; the access token and its refresh family are revoked |
 //! | `POST /auth/logout-all` | bearer required; body `{"revoke_api_keys":true}` optional | 204; every session and token of the user is revoked (API keys too with `revoke_api_keys`); 400/415/422 `INVALID_REQUEST` for a malformed body |
-//! | `POST /auth/session/login` | none; brute-force protected | 200 `{"sub","expires_in","refresh_expires_in","scope"}` + access, refresh and CSRF cookies |
+//! | `POST /auth/session/login` | none; brute-force protected | 200 `{"sub","expires_in","refresh_expires_in","scope"}` + access, refresh and CSRF cookies; 401 `MFA_REQUIRED` (no cookies) for an account with TOTP |
 //! | `POST /auth/session/refresh` | the refresh cookie + `X-CSRF-Token` | 200, new cookies; 401 as `/auth/refresh` (cookies cleared) |
 //! | `POST /auth/session/logout` | the access and/or refresh cookie + `X-CSRF-Token` | 204; session revoked (by the access token and by the refresh cookie, whatever the access cookie's state), cookies cleared |
+//! | `POST /auth/mfa/totp/enroll` | bearer, or session cookie + `X-CSRF-Token` | 200 `{"secret","otpauth_uri","qr_svg"}`; 409 `MFA_ALREADY_ENABLED` |
+//! | `POST /auth/mfa/totp/confirm` | as enroll; `{"code"}` | 200 `{"recovery_codes":[..10..]}`; 400 `INVALID_OTP` |
+//! | `POST /auth/mfa/verify` | none (the `mfa_token`); brute-force protected | `{"mfa_token","code"}` or `{"mfa_token","recovery_code"}`: what the password login would have answered; 401 `INVALID_OTP` / `INVALID_MFA_TOKEN`; 429 `TOO_MANY_ATTEMPTS` |
+//! | `POST /auth/mfa/totp/disable` | as enroll + step-up (`amr` `otp`, `auth_time` ≤ 5 min) | 204; 401 `INSUFFICIENT_USER_AUTHENTICATION` (RFC 9470 challenge); 409 `MFA_NOT_ENABLED` |
+//! | `POST /auth/mfa/recovery-codes` | as disable | 200 `{"recovery_codes":[..10..]}`; 401 `INSUFFICIENT_USER_AUTHENTICATION`; 409 `MFA_NOT_ENABLED` |
 //!
 //! `expires_in` is `AUTH_ACCESS_TOKEN_TTL` (default 900 s) and `refresh_expires_in`
 //! `AUTH_REFRESH_TOKEN_TTL` (default 2592000 s); see [`lifetimes`].
@@ -45,18 +50,25 @@
 //! (`AUTH_JWT_TYP`, `AUTH_OIDC_TYP`), and per-user records are keyed per issuer; see
 //! [`issuers`].
 //!
+//! Accounts with TOTP log in in two steps, and access tokens carry `amr`, `acr` and
+//! `auth_time` (kept unchanged by refreshes); see [`mfa`].
+//!
 //! State lives in memory by default; with `REDIS_URL` every store is in Redis, so several
-//! instances share lockouts, revocations, refresh families and API keys (see [`stores`]).
+//! instances share lockouts, revocations, refresh families, API keys and second factors (see
+//! [`stores`]).
 //!
 //! Failures are the layer's: 401 (400 for malformed headers) with `WWW-Authenticate` and
 //! `{"error":{"code":"...","message":"..."}}`.
 
 pub mod config;
+mod demo_tokens;
 pub mod issuers;
 pub mod keys;
 pub mod lifetimes;
 pub mod limits;
 pub mod login;
+mod me;
+pub mod mfa;
 pub mod orders;
 pub mod page;
 pub mod redis_users;
@@ -71,15 +83,13 @@ pub mod users;
 use std::sync::Arc;
 use std::time::Duration;
 
-use auth_axum_extractors::Principal;
 use auth_core::ConfigError;
 use auth_core::api_key::{ApiKeys, MemoryApiKeyStore};
 use auth_core::brute_force::{BruteForceLimiter, BruteForcePolicy};
 use auth_core::clock::{Clock, SystemClock};
 use auth_core::jwks::JwksSource;
-use auth_core::jwt::{
-    AccessGrant, JwtVerifier, KeyRing, KeySet, PublicJwkSet, StaticKeys, TokenIssuer,
-};
+use auth_core::jwt::{JwtVerifier, KeyRing, KeySet, PublicJwkSet, StaticKeys, TokenIssuer};
+use auth_core::mfa::{AuthContextStore, MemoryAuthContextStore, Mfa};
 use auth_core::refresh::{RefreshTokenStore, RefreshTokens};
 use auth_core::revocation::{MemoryRevocationStore, Revoker};
 use auth_tower::bearer::BearerLayer;
@@ -92,11 +102,14 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
-use crate::config::{Config, DEFAULT_KEY_ID};
+use crate::config::Config;
 use crate::issuers::AccountKeys;
 use crate::limits::Limits;
+use crate::mfa::MfaKeys;
 use crate::roles::Roles;
 use crate::users::{DEFAULT_DEMO_PASSWORD, DemoPassword, Users};
+
+pub use crate::demo_tokens::{demo_admin_token, demo_token, demo_token_for};
 
 /// How long clients may cache the demo's JWK Set (`Cache-Control: max-age`). A key added to
 /// the set must be published at least this long before it signs anything.
@@ -165,6 +178,15 @@ pub struct Demo {
     /// Whose records a principal may touch: the bare subject for the demo's own tokens, the
     /// issuer-qualified account key for another issuer's (see [`issuers`]).
     pub accounts: AccountKeys,
+    /// Second factors: TOTP, recovery codes, MFA login tokens and their throttle (see [`mfa`]);
+    /// in memory by default, in Redis with [`stores::Stores::apply_to`].
+    pub mfa: Mfa,
+    /// The authentication context (`amr`, `acr`, `auth_time`) of each session, by refresh
+    /// family: a refresh copies it into the new access token instead of stamping a new one.
+    pub auth_contexts: Arc<dyn AuthContextStore>,
+    /// The keys [`mfa`](Self::mfa) seals secrets and digests recovery codes with
+    /// (`AUTH_MFA_SEALING_KEY`, `AUTH_MFA_RECOVERY_KEY`; random per process when unset).
+    pub(crate) mfa_keys: MfaKeys,
 }
 
 /// The path of the cookie session's refresh endpoint.
@@ -189,7 +211,11 @@ impl Demo {
     pub fn new(verifier: JwtVerifier) -> Result<Self, ConfigError> {
         let clock = Arc::clone(verifier.clock());
         let revocations = MemoryRevocationStore::new().with_clock(Arc::clone(&clock));
+        let mfa_keys = MfaKeys::random()?;
         Ok(Self {
+            mfa: mfa::in_memory(&mfa_keys, &clock)?,
+            auth_contexts: Arc::new(MemoryAuthContextStore::new()),
+            mfa_keys,
             refresh: RefreshTokens::in_memory()
                 .clock(Arc::clone(&clock))
                 .build()?,
@@ -368,6 +394,8 @@ impl Demo {
             demo.refresh_tokens(Arc::clone(demo.refresh.store()), config.lifetimes.refresh)?;
         demo.trusted_proxies = config.trusted_proxies.clone();
         demo.allowed_origins.clone_from(&config.allowed_origins);
+        demo.mfa_keys = config.mfa_keys.clone();
+        demo.mfa = mfa::in_memory(&demo.mfa_keys, &clock)?;
         Ok((demo, oidc))
     }
 
@@ -452,20 +480,18 @@ pub fn app(verifier: JwtVerifier) -> Result<Router, ConfigError> {
 ///
 /// When a layer's configuration is invalid (for example an allowed origin).
 pub fn app_with(demo: Demo) -> Result<Router, ConfigError> {
-    let required = demo.bearer()?;
-    let optional = demo.optional_bearer()?;
     let router = Router::new()
         .route("/", get(page::index))
         .route("/app.js", get(page::script))
         .route("/health", get(health))
         .route("/.well-known/jwks.json", get(jwks_handler(&demo)))
-        .route("/api/me", get(me).layer(required))
-        .route("/api/hello", get(hello).layer(optional))
+        .merge(me::router(&demo)?)
         .merge(orders::router(&demo)?)
         .merge(keys::router(&demo)?)
         .merge(login::router(&demo)?)
         .merge(tokens::router(&demo)?)
-        .merge(session::router(&demo)?);
+        .merge(session::router(&demo)?)
+        .merge(mfa::router(&demo)?);
     Ok(router)
 }
 
@@ -496,85 +522,4 @@ fn jwks_handler(
 
 async fn health() -> Json<Value> {
     Json(json!({ "status": "ok" }))
-}
-
-async fn me(p: Principal) -> Json<Value> {
-    Json(json!({
-        "sub": p.subject(),
-        "roles": p.roles(),
-        "scopes": p.scopes(),
-        "auth_method": p.auth_method().as_str(),
-    }))
-}
-
-async fn hello(p: Option<Principal>) -> Json<Value> {
-    let who = p.as_ref().map_or("anonymous", |p| p.subject());
-    Json(json!({ "message": format!("hello {who}") }))
-}
-
-/// Signs a one-hour HS256 demo token for `demo-user` with role `user` and scope `read:orders`
-/// (issued by a [`TokenIssuer`]: `typ: at+jwt`, `kid` [`DEFAULT_KEY_ID`]).
-///
-/// # Errors
-///
-/// When the secret is too short, or signing or the OS random source fails.
-pub fn demo_token(secret: &[u8], issuer: &str, audience: &str) -> Result<String, ConfigError> {
-    demo_token_for(
-        secret,
-        issuer,
-        audience,
-        "demo-user",
-        &["user"],
-        "read:orders",
-    )
-}
-
-/// Signs a one-hour HS256 demo token for `demo-admin` with role `admin` and scopes
-/// `read:orders write:orders`.
-///
-/// # Errors
-///
-/// When the secret is too short, or signing or the OS random source fails.
-pub fn demo_admin_token(
-    secret: &[u8],
-    issuer: &str,
-    audience: &str,
-) -> Result<String, ConfigError> {
-    demo_token_for(
-        secret,
-        issuer,
-        audience,
-        "demo-admin",
-        &["admin"],
-        "read:orders write:orders",
-    )
-}
-
-/// Signs a one-hour HS256 token with the given subject, roles and space-delimited scopes.
-///
-/// # Errors
-///
-/// When the secret is too short, or signing or the OS random source fails.
-pub fn demo_token_for(
-    secret: &[u8],
-    issuer: &str,
-    audience: &str,
-    subject: &str,
-    roles: &[&str],
-    scope: &str,
-) -> Result<String, ConfigError> {
-    let key =
-        auth_core::jwt::SigningKey::hmac(auth_core::jwt::Algorithm::HS256, secret, DEFAULT_KEY_ID)?;
-    let issuer = TokenIssuer::builder(KeyRing::new(key))
-        .issuer(issuer)
-        .audience(audience)
-        .lifetime(DEMO_TOKEN_TTL)
-        .build()?;
-    let grant = AccessGrant::new(subject)
-        .roles(roles.iter().copied())
-        .scopes(scope.split_whitespace());
-    issuer
-        .issue(&grant)
-        .map(auth_core::jwt::AccessToken::into_string)
-        .map_err(|e| ConfigError::Input(format!("signing the demo token failed: {e}")))
 }

@@ -9,6 +9,7 @@
 //! | | 409 `EMAIL_TAKEN` | an account with this email exists, or it is a seeded account's (`demo@example.com`, `AUTH_DEMO_ADMIN_EMAIL`); answered after the same Argon2 hash as a new email, so its timing tells nothing more than its status |
 //! | `POST /auth/login` | 200 `{"access_token","token_type":"Bearer","expires_in":900,"refresh_token","refresh_expires_in","scope"}` | right email and password |
 //! | | 401 `INVALID_CREDENTIALS` | wrong password **or** unknown email (the same body, and the same Argon2 work) |
+//! | | 401 `MFA_REQUIRED` + `{"mfa_token","methods":["totp","recovery_code"]}` | right password for an account with TOTP: no tokens; `POST /auth/mfa/verify` finishes the login (see [`crate::mfa`]) |
 //! | | 429 `TOO_MANY_ATTEMPTS` + `Retry-After` | the brute-force policy refused the attempt |
 //! | both | 400 / 415 / 422 `INVALID_REQUEST` | not a JSON `{"email","password"}` body sent as `application/json` (not counted as a login failure) |
 //! | both | 503 `AUTH_BACKEND_UNAVAILABLE` + `Retry-After: 1` | password hashing is busy: every slot (`AUTH_PASSWORD_MAX_CONCURRENT`) stayed taken for `AUTH_PASSWORD_MAX_WAIT_MS` |
@@ -28,7 +29,9 @@
 //! [`RegistrationKey`]; trusted proxies as for login). Emails are trimmed and lower-cased. An unknown email still costs one
 //! Argon2 verification against a dummy hash, so timing does not tell it from a wrong password.
 //! The login handler reports every attempt to `BruteForceLayer` as a [`LoginAttempt`] response
-//! extension, for unknown emails too. Neither passwords nor hashes nor tokens are ever logged
+//! extension, for unknown emails too. A right password is a success even when the second factor
+//! is still to come (`MFA_REQUIRED`): the password limiter guards the password, which was right,
+//! and the second factor has a throttle of its own (per account, every client). Neither passwords nor hashes nor tokens are ever logged
 //! or echoed in an error.
 //!
 //! One account is seeded: `demo@example.com` (subject `demo-user`) with the password from
@@ -39,6 +42,8 @@
 use std::sync::Arc;
 
 use auth_core::brute_force::{ClientKey, LoginAttempt};
+use auth_core::clock::Clock as _;
+use auth_core::mfa::AuthContext;
 use auth_core::{AuthError, ConfigError};
 use auth_tower::brute_force::{BruteForceLayer, KeyExtractor, PeerIp};
 use axum::extract::State;
@@ -185,7 +190,14 @@ async fn login(
         Ok(ok) => ok,
         Err(res) => return *res,
     };
-    match tokens.start(&issuer, &account).await {
+    match crate::mfa::challenge(&tokens, &account, crate::mfa::API_LOGIN).await {
+        Ok(None) => {}
+        // The password was right: the brute-force layer forgets the account's failures.
+        Ok(Some(challenge)) => return (Extension(attempt), challenge).into_response(),
+        Err(e) => return rejection(e),
+    }
+    let context = AuthContext::password(tokens.clock.now());
+    match tokens.start(&issuer, &account, &context).await {
         Ok(pair) => (Extension(attempt), pair.response()).into_response(),
         Err(e) => rejection(e),
     }

@@ -1,9 +1,14 @@
 //! `GET /` and `GET /app.js`: a minimal page for the cookie session.
 //!
-//! A login form (`POST /auth/session/login`), a "who am I" button (`GET /api/me` with the
-//! access cookie), a protected `POST` (`POST /api/keys`, creating an API key) sent with the
-//! `X-CSRF-Token` header and once without it (to see the 403), refresh and logout. The script
-//! is served from `/app.js` so the page's `Content-Security-Policy` can forbid inline script.
+//! A login form (`POST /auth/session/login`) with its second step when the account has TOTP
+//! (`POST /auth/mfa/verify` with a code or a recovery code), a "who am I" button (`GET /api/me`
+//! with the access cookie), a protected `POST` (`POST /api/keys`, creating an API key) sent
+//! with the `X-CSRF-Token` header and once without it (to see the 403), refresh and logout;
+//! and two-factor set-up: enrolment with the QR code shown as a picture and the secret as text,
+//! confirmation, the recovery codes (shown once), new recovery codes and turning TOTP off (both
+//! need a second factor entered in the last five minutes). The script is served from `/app.js`
+//! so the page's `Content-Security-Policy` can forbid inline script; images are allowed only
+//! as `data:` URLs (the QR code, an SVG document from the server).
 
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -11,8 +16,8 @@ use axum::response::{IntoResponse, Response};
 /// The page's `Content-Security-Policy`: scripts and requests only to this origin, no
 /// framing, no plugins.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; \
-     connect-src 'self'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; \
-     base-uri 'none'";
+     connect-src 'self'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; \
+     frame-ancestors 'none'; base-uri 'none'";
 
 const INDEX: &str = r#"<!doctype html>
 <html lang="en">
@@ -39,6 +44,14 @@ unsafe requests echo the readable <code>csrf_token</code> cookie in <code>X-CSRF
     <button id="login-button" type="submit">Log in</button>
   </fieldset>
 </form>
+<form id="mfa-login" hidden>
+  <fieldset>
+    <legend>Second step: the code from your authenticator app</legend>
+    <label>Code <input id="mfa-code" name="code" autocomplete="one-time-code" required></label>
+    <label><input id="mfa-use-recovery" type="checkbox"> This is one of my recovery codes</label>
+    <button id="mfa-verify-button" type="submit">Verify</button>
+  </fieldset>
+</form>
 <fieldset>
   <legend>Session</legend>
   <button id="whoami" type="button">Who am I? (GET /api/me)</button>
@@ -46,6 +59,26 @@ unsafe requests echo the readable <code>csrf_token</code> cookie in <code>X-CSRF
   <button id="protected-post-no-csrf" type="button">Same POST without the header</button>
   <button id="refresh" type="button">Refresh the session</button>
   <button id="logout" type="button">Log out</button>
+</fieldset>
+<fieldset>
+  <legend>Two-factor authentication (TOTP)</legend>
+  <button id="mfa-enroll" type="button">Set up an authenticator app</button>
+  <div id="mfa-enrolment" hidden>
+    <p>Scan the QR code with your authenticator app (or type in the secret), then enter the code
+    it shows.</p>
+    <img id="mfa-qr" alt="QR code of the authenticator set-up URI" width="220" height="220">
+    <p>Secret: <code id="mfa-secret"></code></p>
+    <form id="mfa-confirm">
+      <label>Code <input id="mfa-confirm-code" name="code" autocomplete="one-time-code" required></label>
+      <button id="mfa-confirm-button" type="submit">Confirm</button>
+    </form>
+  </div>
+  <div id="mfa-recovery" hidden>
+    <p>Recovery codes, shown once: keep them safe; each one logs in once without the app.</p>
+    <ul id="mfa-recovery-codes"></ul>
+  </div>
+  <button id="mfa-regenerate" type="button">New recovery codes</button>
+  <button id="mfa-disable" type="button">Turn off</button>
 </fieldset>
 <p>Last answer: <strong id="status">none yet</strong></p>
 <pre id="output"></pre>
@@ -61,8 +94,9 @@ function csrfToken() {
   return entry ? entry.slice('csrf_token='.length) : '';
 }
 
-// Shows an answer; `data-answers` on <body> counts them (tests wait on it).
-async function show(promise) {
+// Shows an answer and hands its status and JSON body to `then`; `data-answers` on <body>
+// counts the answers (tests wait on it), after `then` has updated the page.
+async function show(promise, then) {
   const status = document.getElementById('status');
   const output = document.getElementById('output');
   try {
@@ -70,11 +104,41 @@ async function show(promise) {
     const text = await res.text();
     status.textContent = String(res.status);
     output.textContent = text;
+    if (then) {
+      let body = null;
+      try { body = JSON.parse(text); } catch (_) { /* not JSON */ }
+      then(res.status, body);
+    }
   } catch (e) {
     status.textContent = 'network error';
     output.textContent = String(e);
   }
   document.body.dataset.answers = String(Number(document.body.dataset.answers || 0) + 1);
+}
+
+const byId = (id) => document.getElementById(id);
+
+// The pending two-step login's token, between the password and the code.
+let mfaToken = '';
+
+// A password login for an account with TOTP answers 401 MFA_REQUIRED: ask for the code.
+function loginAnswered(status, body) {
+  if (status === 401 && body && body.error && body.error.code === 'MFA_REQUIRED') {
+    mfaToken = body.mfa_token;
+    byId('mfa-login').hidden = false;
+    byId('mfa-code').focus();
+  }
+}
+
+function showRecoveryCodes(status, body) {
+  if (status !== 200 || !body || !Array.isArray(body.recovery_codes)) return;
+  const list = byId('mfa-recovery-codes');
+  list.replaceChildren(...body.recovery_codes.map((c) => {
+    const li = document.createElement('li');
+    li.textContent = c;
+    return li;
+  }));
+  byId('mfa-recovery').hidden = false;
 }
 
 function post(path, body, withCsrf) {
@@ -93,8 +157,46 @@ document.getElementById('login').addEventListener('submit', (ev) => {
   ev.preventDefault();
   const email = document.getElementById('email').value;
   const password = document.getElementById('password').value;
-  show(post('/auth/session/login', { email, password }, false));
+  show(post('/auth/session/login', { email, password }, false), loginAnswered);
 });
+byId('mfa-login').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  const code = byId('mfa-code').value.trim();
+  const body = byId('mfa-use-recovery').checked
+    ? { mfa_token: mfaToken, recovery_code: code }
+    : { mfa_token: mfaToken, code };
+  show(post('/auth/mfa/verify', body, false), (status, answer) => {
+    if (status === 200 || (answer && answer.error && answer.error.code === 'INVALID_MFA_TOKEN')) {
+      mfaToken = '';
+      byId('mfa-login').hidden = true;
+      byId('mfa-code').value = '';
+    }
+  });
+});
+byId('mfa-enroll').addEventListener('click', () =>
+  show(post('/auth/mfa/totp/enroll', undefined, true), (status, body) => {
+    if (status !== 200 || !body) return;
+    // The QR code is an SVG document from the server, shown as an image (no script runs in it).
+    byId('mfa-qr').src = 'data:image/svg+xml;charset=utf-8,' + encodeURIComponent(body.qr_svg);
+    byId('mfa-secret').textContent = body.secret;
+    byId('mfa-recovery').hidden = true;
+    byId('mfa-enrolment').hidden = false;
+  }));
+byId('mfa-confirm').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  const code = byId('mfa-confirm-code').value.trim();
+  show(post('/auth/mfa/totp/confirm', { code }, true), (status, body) => {
+    if (status !== 200) return;
+    byId('mfa-enrolment').hidden = true;
+    byId('mfa-secret').textContent = '';
+    byId('mfa-qr').removeAttribute('src');
+    showRecoveryCodes(status, body);
+  });
+});
+byId('mfa-regenerate').addEventListener('click', () =>
+  show(post('/auth/mfa/recovery-codes', undefined, true), showRecoveryCodes));
+byId('mfa-disable').addEventListener('click', () =>
+  show(post('/auth/mfa/totp/disable', undefined, true)));
 document.getElementById('whoami').addEventListener('click', () =>
   show(fetch('/api/me', { credentials: 'same-origin' })));
 document.getElementById('protected-post').addEventListener('click', () =>

@@ -2,7 +2,7 @@
 //!
 //! | route | request | answer |
 //! |---|---|---|
-//! | `POST /auth/session/login` | `{"email","password"}` (brute-force protected, as `/auth/login`) | 200 `{"sub","expires_in","refresh_expires_in","scope"}` and three cookies; 401 `INVALID_CREDENTIALS`; 429; 503 |
+//! | `POST /auth/session/login` | `{"email","password"}` (brute-force protected, as `/auth/login`) | 200 `{"sub","expires_in","refresh_expires_in","scope"}` and three cookies; 401 `INVALID_CREDENTIALS`; 401 `MFA_REQUIRED` without cookies for an account with TOTP (`POST /auth/mfa/verify` then answers as this route would have, see [`crate::mfa`]); 429; 503 |
 //! | `POST /auth/session/refresh` | the refresh cookie, `X-CSRF-Token` | 200 as login, with new cookies; 401 `REFRESH_TOKEN_REUSED` / `REFRESH_TOKEN_EXPIRED` / `INVALID_REFRESH_TOKEN` (and the cookies cleared); 403 `CSRF_REJECTED` |
 //! | `POST /auth/session/logout` | the access and/or refresh cookie, `X-CSRF-Token` | 204: the session is revoked (the access token and its refresh family, and the refresh cookie's family, whatever the access cookie's state: valid, expired, revoked or missing), all three cookies cleared; 403 `CSRF_REJECTED` |
 //!
@@ -44,6 +44,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use auth_core::clock::Clock as _;
+use auth_core::mfa::AuthContext;
 use auth_core::{AuthError, ConfigError};
 use auth_tower::cookies::SessionCookies;
 use auth_tower::csrf::generate_token;
@@ -61,9 +63,24 @@ use crate::{Demo, LEGACY_REFRESH_COOKIE_PATH, SESSION_REFRESH_PATH};
 /// What the session routes share: the token routes' state, and the `Set-Cookie` that clears a
 /// refresh cookie left on [`LEGACY_REFRESH_COOKIE_PATH`].
 #[derive(Clone, Debug)]
-struct Session {
-    tokens: Arc<Tokens>,
+pub(crate) struct Session {
+    pub(crate) tokens: Arc<Tokens>,
     clear_legacy_refresh: HeaderValue,
+}
+
+impl Session {
+    pub(crate) fn of(demo: &Demo) -> Result<Self, ConfigError> {
+        let legacy = SessionCookies::builder()
+            .access_name(demo.cookies.access_name())
+            .refresh_name(demo.cookies.refresh_name())
+            .csrf_name(demo.cookies.csrf_name())
+            .refresh_path(LEGACY_REFRESH_COOKIE_PATH)
+            .build()?;
+        Ok(Self {
+            tokens: Arc::new(Tokens::of(demo)),
+            clear_legacy_refresh: legacy.clear_refresh(),
+        })
+    }
 }
 
 /// `POST /auth/session/login`, `/auth/session/refresh` and `/auth/session/logout`.
@@ -72,16 +89,7 @@ struct Session {
 ///
 /// When a layer's configuration is invalid.
 pub fn router(demo: &Demo) -> Result<Router, ConfigError> {
-    let legacy = SessionCookies::builder()
-        .access_name(demo.cookies.access_name())
-        .refresh_name(demo.cookies.refresh_name())
-        .csrf_name(demo.cookies.csrf_name())
-        .refresh_path(LEGACY_REFRESH_COOKIE_PATH)
-        .build()?;
-    let state = Session {
-        tokens: Arc::new(Tokens::of(demo)),
-        clear_legacy_refresh: legacy.clear_refresh(),
-    };
+    let state = Session::of(demo)?;
     Ok(Router::new()
         .route(
             "/auth/session/login",
@@ -125,7 +133,7 @@ fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
 
 /// The answer that carries a pair in cookies: the session body and three `Set-Cookie`s (and
 /// the clearing of a refresh cookie on the old path).
-fn with_cookies(session: &Session, pair: &TokenPair, csrf: &str) -> Response {
+pub(crate) fn with_cookies(session: &Session, pair: &TokenPair, csrf: &str) -> Response {
     let c = &session.tokens.cookies;
     let refresh_life = pair.refresh.lifetime();
     let set = [
@@ -160,7 +168,7 @@ fn clearing(session: &Session, mut res: Response) -> Response {
     res
 }
 
-fn new_csrf_token() -> Result<String, Box<Response>> {
+pub(crate) fn new_csrf_token() -> Result<String, Box<Response>> {
     generate_token().map_err(|e| {
         tracing::error!(target: "demo::session", error = %e, "csrf token generation failed");
         Box::new(rejection(AuthError::BackendUnavailable(
@@ -182,11 +190,18 @@ async fn login(
         Ok(ok) => ok,
         Err(res) => return *res,
     };
+    match crate::mfa::challenge(tokens, &account, crate::mfa::SESSION_LOGIN).await {
+        Ok(None) => {}
+        // The password was right: the brute-force layer forgets the account's failures.
+        Ok(Some(challenge)) => return (Extension(attempt), challenge).into_response(),
+        Err(e) => return rejection(e),
+    }
     let csrf = match new_csrf_token() {
         Ok(t) => t,
         Err(res) => return *res,
     };
-    match tokens.start(&issuer, &account).await {
+    let context = AuthContext::password(tokens.clock.now());
+    match tokens.start(&issuer, &account, &context).await {
         Ok(pair) => (Extension(attempt), with_cookies(&session, &pair, &csrf)).into_response(),
         Err(e) => rejection(e),
     }
@@ -233,13 +248,20 @@ async fn logout(State(session): State<Session>, headers: HeaderMap) -> Response 
     };
     let ended = match (&principal, refresh) {
         (Some(principal), refresh) => tokens.end_session(principal, refresh).await,
-        (None, Some(refresh)) => tokens.refresh.revoke(refresh).await.map(|family| {
-            tracing::info!(
-                target: "demo::session",
-                session_found = family.is_some(),
-                "logged out by the refresh cookie"
-            );
-        }),
+        (None, Some(refresh)) => match tokens.refresh.revoke(refresh).await {
+            Ok(family) => {
+                tracing::info!(
+                    target: "demo::session",
+                    session_found = family.is_some(),
+                    "logged out by the refresh cookie"
+                );
+                match family {
+                    Some(family) => tokens.forget_context(&family).await,
+                    None => Ok(()),
+                }
+            }
+            Err(e) => Err(e),
+        },
         (None, None) => Ok(()),
     };
     match ended {

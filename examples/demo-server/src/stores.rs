@@ -12,12 +12,18 @@
 //! | `AUTH_REDIS_PREFIX` | prefix of every Redis key | `auth-demo:` |
 //! | `AUTH_REDIS_TIMEOUT_MS` | limit of one Redis operation (ms); past it the request gets 503 | `100` |
 //!
-//! [`Stores`] builds the API-key store, the brute-force limiters (login and registration share
-//! one attempt store, with their clients keyed apart), the revocation store, the
-//! refresh-token store and the user-account store from that configuration, and
-//! [`Stores::apply_to`] hands all of them to a [`Demo`]: with `REDIS_URL`, a user registered
-//! through one instance logs in through another. (The seeded `demo@example.com` account comes
-//! from configuration, the same on every instance.)
+//! [`Stores`] builds the API-key store, the brute-force limiters (login, registration and
+//! second-factor attempts share one attempt store, with their keys apart), the revocation
+//! store, the refresh-token store, the user-account store and the MFA stores (TOTP
+//! credentials, recovery codes, MFA login tokens, session authentication contexts) from that
+//! configuration, and [`Stores::apply_to`] hands all of them to a [`Demo`]: with `REDIS_URL`, a
+//! user registered through one instance logs in through another, and a TOTP code accepted at
+//! one instance is refused at every other. (The seeded `demo@example.com` account comes from
+//! configuration, the same on every instance.)
+//!
+//! With `REDIS_URL`, `AUTH_MFA_SEALING_KEY` and `AUTH_MFA_RECOVERY_KEY` are required (every
+//! instance must open the TOTP secrets and check the recovery codes the others stored):
+//! [`Stores::apply_to`] refuses a demo whose MFA keys are random.
 //!
 //! ```no_run
 //! # #[tokio::main(flavor = "current_thread")]
@@ -38,10 +44,15 @@ use auth_core::ConfigError;
 use auth_core::api_key::{ApiKeyStore, ApiKeys, MemoryApiKeyStore};
 use auth_core::brute_force::{BruteForceLimiter, BruteForcePolicy, MemoryAttemptStore};
 use auth_core::clock::Clock;
+use auth_core::mfa::{
+    AuthContextStore, MemoryAuthContextStore, MemoryMfaTokenStore, MemoryRecoveryCodeStore,
+    MemoryTotpStore, MfaTokenStore, RecoveryCodeStore, TotpStore, default_mfa_policy,
+};
 use auth_core::refresh::{MemoryRefreshStore, RefreshTokenStore};
 use auth_core::revocation::{MemoryRevocationStore, RevocationStore};
 use auth_redis::{
-    RedisApiKeyStore, RedisAttemptStore, RedisBackend, RedisRefreshStore, RedisRevocationStore,
+    RedisApiKeyStore, RedisAttemptStore, RedisAuthContextStore, RedisBackend, RedisMfaTokenStore,
+    RedisRecoveryCodeStore, RedisRefreshStore, RedisRevocationStore, RedisTotpStore,
 };
 
 use crate::Demo;
@@ -126,6 +137,14 @@ pub struct Stores {
     /// Registered user accounts: in memory, or in Redis with [`Stores::from_config`] and
     /// `REDIS_URL` (see [`RedisUserStore`]).
     pub users: Arc<dyn UserStore>,
+    /// TOTP credentials (sealed secrets, the last accepted step).
+    pub totp: Arc<dyn TotpStore>,
+    /// Recovery-code digests.
+    pub recovery_codes: Arc<dyn RecoveryCodeStore>,
+    /// Pending two-step logins, by `mfa_token` digest.
+    pub mfa_tokens: Arc<dyn MfaTokenStore>,
+    /// The authentication context of each session, by refresh family.
+    pub auth_contexts: Arc<dyn AuthContextStore>,
     backend: Backend,
 }
 
@@ -151,6 +170,10 @@ impl Stores {
             revocations: Arc::new(MemoryRevocationStore::new()),
             refresh: Arc::new(MemoryRefreshStore::new()),
             users: Arc::new(MemoryUserStore::new()),
+            totp: Arc::new(MemoryTotpStore::new()),
+            recovery_codes: Arc::new(MemoryRecoveryCodeStore::new()),
+            mfa_tokens: Arc::new(MemoryMfaTokenStore::new()),
+            auth_contexts: Arc::new(MemoryAuthContextStore::new()),
             backend: Backend::Memory { attempts },
         })
     }
@@ -170,6 +193,10 @@ impl Stores {
             refresh: Arc::new(RedisRefreshStore::new(redis.clone())),
             // A backend alone does not say where accounts go; `from_config` puts them in Redis.
             users: Arc::new(MemoryUserStore::new()),
+            totp: Arc::new(RedisTotpStore::new(redis.clone())),
+            recovery_codes: Arc::new(RedisRecoveryCodeStore::new(redis.clone())),
+            mfa_tokens: Arc::new(RedisMfaTokenStore::new(redis.clone())),
+            auth_contexts: Arc::new(RedisAuthContextStore::new(redis.clone())),
             backend: Backend::Redis(redis.clone()),
         })
     }
@@ -249,12 +276,24 @@ impl Stores {
     /// Gives `demo` every store: API keys (prefix `demo_live`), the brute-force limiter and the
     /// registration limiter (its policy kept, over the same attempt store), revocations (read
     /// by every `BearerLayer`; kept for [`Demo::max_token_lifetime`]), refresh-token families
-    /// (the demo's refresh lifetime kept) and user accounts.
+    /// (the demo's refresh lifetime kept), user accounts, and the second factor: its stores,
+    /// its limiter (`auth_core::mfa::default_mfa_policy`, over the same attempt store) and the
+    /// session authentication contexts.
     ///
     /// # Errors
     ///
-    /// Never in practice (the demo's key prefix is valid).
+    /// [`ConfigError::Input`] for Redis stores when the demo's MFA keys are random (neither
+    /// `AUTH_MFA_SEALING_KEY` nor `AUTH_MFA_RECOVERY_KEY` set): another instance could open
+    /// none of this one's TOTP secrets.
     pub fn apply_to(&self, demo: &mut Demo) -> Result<(), ConfigError> {
+        if matches!(self.backend, Backend::Redis(_)) && !demo.mfa_keys.is_configured() {
+            return Err(ConfigError::Input(format!(
+                "REDIS_URL is set, so every instance must share the second factor's keys: set \
+                 {} and {} (each `base64:` + 32 random bytes, the same on every instance)",
+                crate::mfa::keys::SEALING_KEY_VAR,
+                crate::mfa::keys::RECOVERY_KEY_VAR,
+            )));
+        }
         let clock = Arc::clone(&demo.clock);
         demo.api_keys = ApiKeys::builder_shared(Arc::clone(&self.api_keys))
             .prefix(crate::keys::DEMO_KEY_PREFIX.as_str())
@@ -269,6 +308,15 @@ impl Stores {
             .build()?;
         demo.refresh = demo.refresh_tokens(Arc::clone(&self.refresh), demo.refresh.lifetime())?;
         demo.users = demo.users.with_store(Arc::clone(&self.users));
+        demo.mfa = crate::mfa::service(
+            &demo.mfa_keys,
+            Arc::clone(&self.totp),
+            Arc::clone(&self.recovery_codes),
+            Arc::clone(&self.mfa_tokens),
+            self.limiter(default_mfa_policy()?, Arc::clone(&clock))?,
+            &clock,
+        )?;
+        demo.auth_contexts = Arc::clone(&self.auth_contexts);
         Ok(())
     }
 }
@@ -311,6 +359,33 @@ mod tests {
         let redis = s.redis().unwrap();
         assert_eq!(redis.prefix(), "demo-test:");
         assert!(s.memory_attempts().is_none());
+    }
+
+    #[tokio::test]
+    async fn redis_stores_refuse_a_demo_whose_mfa_keys_are_random() {
+        let redis = Stores::from_config(&StoreConfig {
+            redis_url: Some("redis://127.0.0.1:1".into()),
+            ..StoreConfig::default()
+        })
+        .unwrap();
+        let demo = |vars: &[(&str, &str)]| {
+            let config = crate::config::Config::from_env(env(vars)).unwrap();
+            Demo::from_config(&config).unwrap().0
+        };
+        let err = redis.apply_to(&mut demo(&[])).unwrap_err().to_string();
+        assert!(
+            err.contains("AUTH_MFA_SEALING_KEY") && err.contains("AUTH_MFA_RECOVERY_KEY"),
+            "{err}"
+        );
+        let key = "base64:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+        let keyed = [
+            ("AUTH_MFA_SEALING_KEY", key),
+            ("AUTH_MFA_RECOVERY_KEY", key),
+        ];
+        assert!(redis.apply_to(&mut demo(&keyed)).is_ok());
+        // In memory, random keys are fine: the secrets die with the process anyway.
+        let memory = Stores::in_memory().unwrap();
+        assert!(memory.apply_to(&mut demo(&[])).is_ok());
     }
 
     #[test]

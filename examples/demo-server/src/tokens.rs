@@ -16,7 +16,10 @@
 //!
 //! The access token is a JWT (`typ: at+jwt`, the key's `kid`; claims `sub`, `iat`, `exp`,
 //! `jti`, `iss`, `aud`, `roles`, `scope` and `sid`, the refresh family it belongs to, so a
-//! logout can end the session with the access token alone). The refresh token is opaque (256
+//! logout can end the session with the access token alone; and how the session's login
+//! authenticated: `amr` (`["pwd"]`, or `["pwd","otp","mfa"]` after a second factor), `acr`
+//! (`aal2` after a second factor) and `auth_time`, see [`crate::mfa`]). A refresh copies
+//! `amr`, `acr` and `auth_time` from the session's login, unchanged. The refresh token is opaque (256
 //! random bits; the server keeps a SHA-256 digest), lives 30 days (`AUTH_REFRESH_TOKEN_TTL`;
 //! access tokens: `AUTH_ACCESS_TOKEN_TTL`, 900 s) and is replaced at every
 //! refresh; presenting a replaced one again is reuse: the whole session is revoked.
@@ -35,7 +38,9 @@ use std::fmt;
 use std::sync::Arc;
 
 use auth_axum_extractors::Principal;
+use auth_core::clock::Clock;
 use auth_core::jwt::{AccessGrant, AccessToken, TokenIssuer};
+use auth_core::mfa::{AuthContext, AuthContextStore, Mfa};
 use auth_core::refresh::{FamilyId, IssuedRefreshToken, RefreshTokens};
 use auth_core::revocation::Revoker;
 use auth_core::{AuthError, ConfigError};
@@ -69,6 +74,9 @@ pub(crate) struct Tokens {
     pub(crate) verifier: auth_core::jwt::JwtVerifier,
     pub(crate) api_keys: auth_core::api_key::ApiKeys,
     pub(crate) accounts: crate::issuers::AccountKeys,
+    pub(crate) mfa: Mfa,
+    pub(crate) auth_contexts: Arc<dyn AuthContextStore>,
+    pub(crate) clock: Arc<dyn Clock>,
 }
 
 impl fmt::Debug for Tokens {
@@ -91,6 +99,9 @@ impl Tokens {
             verifier: demo.verifier.clone(),
             api_keys: demo.api_keys.clone(),
             accounts: demo.accounts.clone(),
+            mfa: demo.mfa.clone(),
+            auth_contexts: Arc::clone(&demo.auth_contexts),
+            clock: Arc::clone(&demo.clock),
         }
     }
 
@@ -112,14 +123,17 @@ impl Tokens {
         })
     }
 
-    /// Starts a session for `account`: a refresh family and an access token naming it.
+    /// Starts a session for `account`, authenticated as `context` says: a refresh family, the
+    /// context kept for it, and an access token naming the family and carrying the context.
     pub(crate) async fn start(
         &self,
         issuer: &TokenIssuer,
         account: &Account,
+        context: &AuthContext,
     ) -> Result<TokenPair, AuthError> {
         let refresh = self.refresh.issue(&account.subject).await?;
-        self.pair(issuer, account, refresh)
+        self.keep_context(&refresh, context).await?;
+        self.pair(issuer, account, refresh, Some(context))
     }
 
     /// Exchanges a refresh token for a new pair.
@@ -138,7 +152,9 @@ impl Tokens {
             }
             Err(e) => return Err(backend("user store", &e)),
         };
-        self.pair(issuer, &account, refresh)
+        // The session's login context, unchanged: a refresh is not an authentication.
+        let context = self.refreshed_context(&refresh).await;
+        self.pair(issuer, &account, refresh, context.as_ref())
     }
 
     fn pair(
@@ -146,12 +162,17 @@ impl Tokens {
         issuer: &TokenIssuer,
         account: &Account,
         refresh: IssuedRefreshToken,
+        context: Option<&AuthContext>,
     ) -> Result<TokenPair, AuthError> {
         let role = self.roles.role_of(&account.subject);
         let grant = AccessGrant::new(account.subject.clone())
             .role(role.as_str())
             .scopes(role.default_scopes().iter().copied())
             .claim(SESSION_CLAIM, refresh.family().as_str());
+        let grant = match context {
+            Some(ctx) => ctx.apply(grant),
+            None => grant,
+        };
         let access = issuer
             .issue(&grant)
             .map_err(|e| backend("token issuer", &e))?;
@@ -176,9 +197,12 @@ impl Tokens {
         // access token of the session.
         if let Some(sid) = session_id(principal).filter(|_| self.accounts.is_local(principal)) {
             self.refresh.revoke_family(&sid).await?;
+            self.forget_context(&sid).await?;
         }
-        if let Some(token) = refresh_token {
-            self.refresh.revoke(token).await?;
+        if let Some(token) = refresh_token
+            && let Some(family) = self.refresh.revoke(token).await?
+        {
+            self.forget_context(&family).await?;
         }
         tracing::info!(target: "demo::tokens", subject = principal.subject(), "logged out");
         Ok(())
@@ -195,7 +219,7 @@ pub(crate) fn session_id(principal: &auth_core::Principal) -> Option<FamilyId> {
         .map(FamilyId::new)
 }
 
-fn backend(what: &str, e: &dyn fmt::Display) -> AuthError {
+pub(crate) fn backend(what: &str, e: &dyn fmt::Display) -> AuthError {
     tracing::error!(target: "demo::tokens", error = %e, "{what} failed");
     AuthError::BackendUnavailable(format!("{what} failed"))
 }

@@ -1,6 +1,8 @@
 //! The cookie session in a real browser: the demo binary on a free loopback port, a page on a
 //! second loopback origin that attacks it, and headless Chromium (Debian's `/usr/bin/chromium`)
-//! driven by npm `playwright-core` through `tests/browser/session.mjs`.
+//! driven by npm `playwright-core` through `tests/browser/session.mjs`. It ends with two-factor
+//! authentication: enrolment on the page (the secret read from the page, the TOTP codes computed
+//! by the script from RFC 6238), logout, and a login with password + code.
 //!
 //! Needs `bash tests/interop/install.sh` (it installs `chromium` with apt-get and runs `npm ci`
 //! in `tests/browser`); without them this test fails and says so, it never passes silently.
@@ -238,4 +240,58 @@ async fn the_cookie_session_works_in_chromium_and_resists_another_origin() {
             .contains("INVALID_REFRESH_TOKEN"),
         "{out}"
     );
+
+    // Issue 15: enrolment on the page (QR code as a picture, the secret as text), confirmation
+    // with the app's code, the recovery codes; after logout, password + code log in.
+    assert_eq!(out["mfaPasswordLogin"]["status"], "200", "{out}");
+    assert_eq!(out["mfaEnroll"]["status"], "200", "{out}");
+    let secret = out["mfaSecret"].as_str().unwrap();
+    assert!(
+        secret.len() == 32
+            && secret
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || (b'2'..=b'7').contains(&b)),
+        "a base32 secret of 20 bytes: {secret:?}"
+    );
+    assert_eq!(
+        out["mfaQr"],
+        serde_json::json!({"complete": true, "naturalWidth": out["mfaQr"]["naturalWidth"],
+            "visible": true, "src": "data:image/svg+xml"}),
+        "{out}"
+    );
+    assert!(
+        out["mfaQr"]["naturalWidth"].as_u64().unwrap() > 0,
+        "the QR code rendered (the page's CSP allows data: images): {out}"
+    );
+    assert_eq!(out["mfaConfirm"]["status"], "200", "{out}");
+    assert_eq!(out["mfaRecoveryCodes"], 10, "{out}");
+    assert_eq!(
+        out["mfaSecretAfterConfirm"], "",
+        "the secret leaves the page"
+    );
+    assert_eq!(out["mfaLogout"]["status"], "204", "{out}");
+
+    assert_eq!(out["mfaLoginStep1"]["status"], "401", "{out}");
+    assert!(
+        out["mfaLoginStep1"]["body"]
+            .as_str()
+            .unwrap()
+            .contains("MFA_REQUIRED"),
+        "{out}"
+    );
+    assert_eq!(out["mfaFormVisible"], true, "{out}");
+    assert!(
+        out["cookiesAfterStep1"].get("access_token").is_none(),
+        "no session before the second factor: {out}"
+    );
+    assert_eq!(out["mfaVerify"]["status"], "200", "{out}");
+    assert_eq!(out["mfaFormVisibleAfterVerify"], false, "{out}");
+    assert!(
+        out["cookiesAfterMfa"].get("access_token").is_some(),
+        "{out}"
+    );
+    assert_eq!(out["whoamiAfterMfa"]["status"], "200", "{out}");
+    let me: Value = serde_json::from_str(out["whoamiAfterMfa"]["body"].as_str().unwrap()).unwrap();
+    assert_eq!(me["amr"], serde_json::json!(["pwd", "otp", "mfa"]), "{me}");
+    assert_eq!(me["mfa"], serde_json::json!({"totp": true}), "{me}");
 }

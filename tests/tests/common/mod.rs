@@ -45,6 +45,12 @@ use serde_json::{Value, json};
 /// The HS256 secret every instance shares (as a real deployment shares its signing key).
 pub(crate) const SECRET: &str = "a shared multi-instance secret of at least 32 bytes";
 
+/// The key that seals TOTP secrets, shared by every instance (32 bytes).
+pub(crate) const MFA_SEALING_KEY: &str = "base64:bXVsdGktaW5zdGFuY2Ugc2VhbGluZyBrZXkgMzIgQiE=";
+
+/// The key recovery codes are digested under, shared by every instance (32 bytes).
+pub(crate) const MFA_RECOVERY_KEY: &str = "base64:bXVsdGktaW5zdGFuY2UgcmVjb3Zlcnkga2V5IDMyQiE=";
+
 /// A running instance.
 pub(crate) struct Instance {
     pub(crate) base: String,
@@ -63,6 +69,9 @@ pub(crate) async fn instance(redis_url: &str, prefix: &str, timeout: Duration) -
     let env = [
         ("AUTH_JWT_SECRET", SECRET),
         ("AUTH_DEMO_TRUSTED_PROXIES", "127.0.0.1/32"),
+        // With Redis the demo requires the second factor's keys, shared by every instance.
+        ("AUTH_MFA_SEALING_KEY", MFA_SEALING_KEY),
+        ("AUTH_MFA_RECOVERY_KEY", MFA_RECOVERY_KEY),
     ];
     let config = Config::from_env(|k| {
         env.iter()

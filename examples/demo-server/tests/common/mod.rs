@@ -361,3 +361,80 @@ impl Drop for DemoProcess {
         let _ = self.child.wait();
     }
 }
+
+/// The TOTP code of `secret` (base32, as the enrolment shows it) at the demo's clock.
+pub(crate) fn totp_code(demo: &Demo, secret: &str) -> String {
+    use auth_core::clock::Clock as _;
+    let secret = auth_core::mfa::TotpSecret::from_base32(secret).unwrap();
+    let p = demo.mfa.totp_params();
+    p.format(p.code_at(secret.as_bytes(), p.step_at(demo.clock.now())))
+}
+
+/// A TOTP account: its email, password, secret and recovery codes.
+pub(crate) struct TotpUser {
+    pub(crate) email: String,
+    pub(crate) password: String,
+    pub(crate) secret: String,
+    pub(crate) recovery_codes: Vec<String>,
+}
+
+impl Env {
+    /// Registers `email`, logs in, enrols and confirms TOTP; then moves the clock one TOTP step
+    /// on, so the confirmation code is behind.
+    pub(crate) async fn totp_user(&self, email: &str) -> TotpUser {
+        let login = self.user(email).await;
+        let access = login.str("access_token");
+        let enrol = self
+            .call("POST", "/auth/mfa/totp/enroll", Auth::Bearer(&access), None)
+            .await;
+        assert_eq!(enrol.status, 200, "{}", enrol.body);
+        let secret = enrol.str("secret");
+        let code = totp_code(&self.demo, &secret);
+        let confirm = self
+            .call(
+                "POST",
+                "/auth/mfa/totp/confirm",
+                Auth::Bearer(&access),
+                Some(json!({ "code": code })),
+            )
+            .await;
+        assert_eq!(confirm.status, 200, "{}", confirm.body);
+        let recovery_codes = confirm.body["recovery_codes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap().to_owned())
+            .collect();
+        self.next_step();
+        TotpUser {
+            email: email.to_owned(),
+            password: "a good password".to_owned(),
+            secret,
+            recovery_codes,
+        }
+    }
+
+    /// Moves the clock to the next TOTP step (30 s).
+    pub(crate) fn next_step(&self) {
+        self.clock.advance(std::time::Duration::from_secs(30));
+    }
+
+    /// `POST /auth/mfa/verify` with `body`.
+    pub(crate) async fn mfa_verify(&self, body: Value) -> Reply {
+        self.call("POST", "/auth/mfa/verify", Auth::None, Some(body))
+            .await
+    }
+
+    /// Logs `user` in with password and the current TOTP code; returns the token pair reply.
+    pub(crate) async fn login_with_totp(&self, user: &TotpUser) -> Reply {
+        let first = self.login(&user.email, &user.password).await;
+        assert_eq!(first.status, 401, "{}", first.body);
+        assert_eq!(first.code(), "MFA_REQUIRED");
+        let code = totp_code(&self.demo, &user.secret);
+        let done = self
+            .mfa_verify(json!({"mfa_token": first.str("mfa_token"), "code": code}))
+            .await;
+        assert_eq!(done.status, 200, "{}", done.body);
+        done
+    }
+}
