@@ -20,6 +20,9 @@
 //! - [`jwks`] (feature `jwks`): keys from identity providers (JWK Sets over HTTP, OpenID
 //!   Connect discovery), cached, refreshed ahead of expiry, with a fetch cooldown and
 //!   single-flight; feature `jwks-reqwest` adds the default HTTP client.
+//! - `oidc_login` (feature `oidc-login`): sign in with an OpenID Provider (authorization code
+//!   with PKCE, a sealed per-attempt login transaction, ID-token validation) and the
+//!   `(issuer, subject)` identity store that links providers to local accounts.
 //!
 //! This crate has no HTTP or tower dependency; `auth-tower` turns it into middleware and
 //! `auth-axum-extractors` into axum extractors.
@@ -63,6 +66,9 @@ pub mod jwt;
 #[cfg(feature = "mfa")]
 #[cfg_attr(docsrs, doc(cfg(feature = "mfa")))]
 pub mod mfa;
+#[cfg(feature = "oidc-login")]
+#[cfg_attr(docsrs, doc(cfg(feature = "oidc-login")))]
+pub mod oidc_login;
 #[cfg(feature = "password")]
 #[cfg_attr(docsrs, doc(cfg(feature = "password")))]
 pub mod password;
@@ -74,6 +80,9 @@ pub mod refresh;
 #[cfg_attr(docsrs, doc(cfg(feature = "revocation")))]
 pub mod revocation;
 pub mod scope;
+#[cfg(any(feature = "mfa", feature = "oidc-login"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "mfa", feature = "oidc-login"))))]
+pub mod seal;
 pub mod store;
 
 pub use error::{AuthError, ConfigError, CsrfFailure, ErrorCode, InvalidRequest, InvalidToken};

@@ -118,7 +118,7 @@
 //!   wrong for you.
 
 mod cache_control;
-mod discovery;
+pub(crate) mod discovery;
 mod document;
 mod error;
 mod http;
@@ -126,7 +126,7 @@ mod http;
 #[cfg_attr(docsrs, doc(cfg(feature = "jwks-reqwest")))]
 mod reqwest;
 mod source;
-mod url;
+pub(crate) mod url;
 
 pub use discovery::{ProviderMetadata, discover};
 pub use error::FetchError;
