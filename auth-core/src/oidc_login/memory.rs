@@ -122,6 +122,10 @@ impl UsedStateStore for MemoryUsedStateStore {
         if self.purge.due(now) {
             self.purge_expired(now);
         }
+        if now >= expires_at {
+            // An expired transaction never completes; nothing to remember.
+            return Ok(false);
+        }
         match self.used.entry(state_id.to_owned()) {
             Entry::Occupied(mut e) => {
                 if now < *e.get() {
