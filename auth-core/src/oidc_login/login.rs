@@ -112,6 +112,53 @@ impl BeginOptions {
     }
 }
 
+/// What a begin route's query asks for: `return_to` (one value, else none) and `link=true`.
+///
+/// ```
+/// use auth_core::oidc_login::BeginQuery;
+///
+/// let q = BeginQuery::parse("return_to=%2Forders&link=true");
+/// assert_eq!(q.return_to(), Some("/orders"));
+/// assert!(q.link());
+/// let twice = BeginQuery::parse("return_to=/a&return_to=/b&link=1");
+/// assert_eq!(twice.return_to(), None);
+/// assert!(!twice.link());
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BeginQuery {
+    return_to: Option<String>,
+    link: bool,
+}
+
+impl BeginQuery {
+    /// Parses a query string (without `?`); a malformed or duplicated parameter counts as
+    /// absent.
+    #[must_use]
+    pub fn parse(query: &str) -> Self {
+        let params = Params::parse(query).unwrap_or_default();
+        let once = |name| match params.get(name) {
+            Param::Once(v) => Some(v.to_owned()),
+            Param::Missing | Param::Duplicated => None,
+        };
+        Self {
+            return_to: once("return_to"),
+            link: once("link").as_deref() == Some("true"),
+        }
+    }
+
+    /// The raw `return_to` (sanitised later, by [`BeginOptions::return_to`]).
+    #[must_use]
+    pub fn return_to(&self) -> Option<&str> {
+        self.return_to.as_deref()
+    }
+
+    /// Whether `link=true` was asked for.
+    #[must_use]
+    pub fn link(&self) -> bool {
+        self.link
+    }
+}
+
 /// The answer to [`OidcLogin::begin`]: redirect the browser (303) to
 /// [`authorization_url`](Self::authorization_url) and set [`cookie`](Self::cookie).
 #[derive(Clone, Debug)]

@@ -153,8 +153,8 @@ pub use identity::{
 };
 pub use link::{LinkError, SignIn, link_identity, sign_in};
 pub use login::{
-    BeginOptions, Callback, DEFAULT_PROVIDER_TIMEOUT, DEFAULT_TRANSACTION_LIFETIME, LoginStart,
-    MAX_TRANSACTION_LIFETIME, OidcLogin, OidcLoginBuilder,
+    BeginOptions, BeginQuery, Callback, DEFAULT_PROVIDER_TIMEOUT, DEFAULT_TRANSACTION_LIFETIME,
+    LoginStart, MAX_TRANSACTION_LIFETIME, OidcLogin, OidcLoginBuilder,
 };
 pub use memory::{MemoryIdentityStore, MemoryUsedStateStore};
 pub use provider::{DEFAULT_SCOPES, MAX_PROVIDER_NAME_LEN, ProviderConfig};
