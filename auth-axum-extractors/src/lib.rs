@@ -5,6 +5,8 @@
 //! - [`Claims<C>`]: the verified token's claims as your own type.
 //! - [`RequireScope<S>`]: the principal, only if it holds the scopes that the marker type `S`
 //!   declares (see [`scopes!`]), so a handler's requirement shows in its signature.
+//! - `oidc_login` (feature `oidc-login`): the sign-in routes for OpenID Providers (begin and
+//!   callback) over `auth_core::oidc_login`, mounted with one `nest_service`.
 //!
 //! The extractors read request extensions only (never the body). Their rejections render like
 //! the layers' (same JSON codes and `WWW-Authenticate`), except that a route without any auth
@@ -42,6 +44,8 @@
 mod macros;
 
 mod claims;
+#[cfg(feature = "oidc-login")]
+pub mod oidc_login;
 mod principal;
 pub mod rejection;
 mod require;

@@ -87,6 +87,18 @@ pub enum ErrorCode {
     MfaAlreadyEnabled,
     /// The account has no active TOTP credential.
     MfaNotEnabled,
+    /// An OpenID login callback's `state` is missing, duplicated, unknown, expired, already
+    /// used or belongs to another provider: no login transaction of this browser matches it.
+    LoginStateInvalid,
+    /// An OpenID login failed at the provider: it answered with an `error` (e.g.
+    /// `access_denied`), the authorization response came from another issuer, or the code
+    /// could not be exchanged.
+    LoginFailed,
+    /// The provider's ID token failed validation (signature, algorithm, `iss`, `aud`, `azp`,
+    /// `exp`, `iat`, `nonce`).
+    InvalidIdToken,
+    /// The provider identity is already linked to another local account.
+    IdentityAlreadyLinked,
 }
 
 impl ErrorCode {
@@ -120,6 +132,10 @@ impl ErrorCode {
             Self::InvalidMfaToken => "INVALID_MFA_TOKEN",
             Self::MfaAlreadyEnabled => "MFA_ALREADY_ENABLED",
             Self::MfaNotEnabled => "MFA_NOT_ENABLED",
+            Self::LoginStateInvalid => "LOGIN_STATE_INVALID",
+            Self::LoginFailed => "LOGIN_FAILED",
+            Self::InvalidIdToken => "INVALID_ID_TOKEN",
+            Self::IdentityAlreadyLinked => "IDENTITY_ALREADY_LINKED",
         }
     }
 
@@ -152,6 +168,10 @@ impl ErrorCode {
             | Self::InvalidOtp
             | Self::InvalidMfaToken => 401,
             Self::MfaAlreadyEnabled | Self::MfaNotEnabled => 409,
+            // A browser's login callback that cannot complete: a client error, not a missing
+            // credential (there is no challenge to answer).
+            Self::LoginStateInvalid | Self::LoginFailed | Self::InvalidIdToken => 400,
+            Self::IdentityAlreadyLinked => 409,
         }
     }
 
@@ -194,6 +214,12 @@ impl ErrorCode {
             Self::MfaAlreadyEnabled => 6,
             // FAILED_PRECONDITION
             Self::MfaNotEnabled => 9,
+            // INVALID_ARGUMENT
+            Self::LoginStateInvalid => 3,
+            // UNAUTHENTICATED
+            Self::LoginFailed | Self::InvalidIdToken => 16,
+            // ALREADY_EXISTS
+            Self::IdentityAlreadyLinked => 6,
         }
     }
 
@@ -233,6 +259,11 @@ impl ErrorCode {
             | Self::InvalidMfaToken
             | Self::MfaAlreadyEnabled
             | Self::MfaNotEnabled => None,
+            // OpenID login callbacks answer a browser, not a protected resource.
+            Self::LoginStateInvalid
+            | Self::LoginFailed
+            | Self::InvalidIdToken
+            | Self::IdentityAlreadyLinked => None,
         }
     }
 
@@ -249,6 +280,10 @@ impl ErrorCode {
     /// The MFA login codes (`MFA_REQUIRED`, `INVALID_OTP`, `INVALID_MFA_TOKEN`) answer login
     /// endpoints like `INVALID_CREDENTIALS` and carry none; `INSUFFICIENT_USER_AUTHENTICATION`
     /// is a protected resource's answer and carries the RFC 9470 challenge.
+    ///
+    /// The OpenID login codes (`LOGIN_STATE_INVALID`, `LOGIN_FAILED`, `INVALID_ID_TOKEN`) answer
+    /// a browser's redirect back from a provider; no bearer credential was involved, so none
+    /// carries a challenge.
     #[must_use]
     pub const fn has_challenge(self) -> bool {
         matches!(self.http_status(), 400 | 401 | 403)
@@ -262,6 +297,9 @@ impl ErrorCode {
                     | Self::MfaRequired
                     | Self::InvalidOtp
                     | Self::InvalidMfaToken
+                    | Self::LoginStateInvalid
+                    | Self::LoginFailed
+                    | Self::InvalidIdToken
             )
     }
 
@@ -299,6 +337,14 @@ impl ErrorCode {
             Self::InvalidMfaToken => "the mfa token is invalid or has expired",
             Self::MfaAlreadyEnabled => "two-factor authentication is already enabled",
             Self::MfaNotEnabled => "two-factor authentication is not enabled",
+            Self::LoginStateInvalid => {
+                "the sign-in attempt is unknown, expired or already used; start again"
+            }
+            Self::LoginFailed => "the sign-in with the identity provider failed",
+            Self::InvalidIdToken => "the identity provider's id token is invalid",
+            Self::IdentityAlreadyLinked => {
+                "this identity provider account is already linked to another account"
+            }
         }
     }
 }
@@ -808,7 +854,7 @@ impl StdError for ConfigError {}
 mod tests {
     use super::*;
 
-    const ALL: [ErrorCode; 26] = [
+    const ALL: [ErrorCode; 30] = [
         ErrorCode::InvalidApiKey,
         ErrorCode::ApiKeyExpired,
         ErrorCode::ApiKeyRevoked,
@@ -835,6 +881,10 @@ mod tests {
         ErrorCode::InvalidMfaToken,
         ErrorCode::MfaAlreadyEnabled,
         ErrorCode::MfaNotEnabled,
+        ErrorCode::LoginStateInvalid,
+        ErrorCode::LoginFailed,
+        ErrorCode::InvalidIdToken,
+        ErrorCode::IdentityAlreadyLinked,
     ];
 
     #[test]
@@ -925,5 +975,27 @@ mod tests {
             e.to_string(),
             "insufficient user authentication: requires acr in [aal2] auth_time within 300s"
         );
+    }
+
+    // Issue 14: the OpenID login codes answer the browser's callback with 400 (409 for a
+    // conflicting link), never with a bearer challenge.
+    #[test]
+    fn login_codes_answer_the_callback_without_a_challenge() {
+        for (c, s, g) in [
+            (ErrorCode::LoginStateInvalid, "LOGIN_STATE_INVALID", 3),
+            (ErrorCode::LoginFailed, "LOGIN_FAILED", 16),
+            (ErrorCode::InvalidIdToken, "INVALID_ID_TOKEN", 16),
+        ] {
+            assert_eq!(c.as_str(), s);
+            assert_eq!(c.http_status(), 400, "{c}");
+            assert_eq!(c.grpc_code(), g, "{c}");
+            assert_eq!(c.bearer_error(), None, "{c}");
+            assert!(!c.has_challenge(), "{c}");
+        }
+        let c = ErrorCode::IdentityAlreadyLinked;
+        assert_eq!(c.as_str(), "IDENTITY_ALREADY_LINKED");
+        assert_eq!(c.http_status(), 409);
+        assert_eq!(c.grpc_code(), 6);
+        assert!(!c.has_challenge());
     }
 }

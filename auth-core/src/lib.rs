@@ -22,6 +22,9 @@
 //!   single-flight; feature `jwks-reqwest` adds the default HTTP client.
 //! - [`oauth_client`] (feature `oauth-client`): OAuth 2.0 client credentials for outbound
 //!   calls: a token manager that caches tokens and renews them ahead of expiry, in one flight.
+//! - `oidc_login` (feature `oidc-login`): sign in with an OpenID Provider (authorization code
+//!   with PKCE, a sealed per-attempt login transaction, ID-token validation) and the
+//!   `(issuer, subject)` identity store that links providers to local accounts.
 //!
 //! This crate has no HTTP or tower dependency; `auth-tower` turns it into middleware and
 //! `auth-axum-extractors` into axum extractors.
@@ -68,6 +71,9 @@ pub mod mfa;
 #[cfg(feature = "oauth-client")]
 #[cfg_attr(docsrs, doc(cfg(feature = "oauth-client")))]
 pub mod oauth_client;
+#[cfg(feature = "oidc-login")]
+#[cfg_attr(docsrs, doc(cfg(feature = "oidc-login")))]
+pub mod oidc_login;
 #[cfg(feature = "password")]
 #[cfg_attr(docsrs, doc(cfg(feature = "password")))]
 pub mod password;
@@ -79,6 +85,9 @@ pub mod refresh;
 #[cfg_attr(docsrs, doc(cfg(feature = "revocation")))]
 pub mod revocation;
 pub mod scope;
+#[cfg(any(feature = "mfa", feature = "oidc-login"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "mfa", feature = "oidc-login"))))]
+pub mod seal;
 pub mod store;
 
 pub use error::{AuthError, ConfigError, CsrfFailure, ErrorCode, InvalidRequest, InvalidToken};

@@ -31,10 +31,20 @@ use crate::error::AuthError;
 
 /// The attribute the store traits are declared with, re-exported so implementations need no
 /// direct dependency on `async-trait`: write `#[auth_core::store::async_trait]` on the `impl`.
-#[cfg(any(feature = "refresh", feature = "revocation", feature = "mfa"))]
+#[cfg(any(
+    feature = "refresh",
+    feature = "revocation",
+    feature = "mfa",
+    feature = "oidc-login"
+))]
 #[cfg_attr(
     docsrs,
-    doc(cfg(any(feature = "refresh", feature = "revocation", feature = "mfa")))
+    doc(cfg(any(
+        feature = "refresh",
+        feature = "revocation",
+        feature = "mfa",
+        feature = "oidc-login"
+    )))
 )]
 pub use async_trait::async_trait;
 
@@ -150,6 +160,7 @@ pub trait Housekeeping {
 #[cfg(any(
     feature = "refresh",
     feature = "revocation",
+    feature = "oidc-login",
     all(feature = "mfa", feature = "memory-store")
 ))]
 #[derive(Debug)]
@@ -161,6 +172,7 @@ pub(crate) struct LazyPurge {
 #[cfg(any(
     feature = "refresh",
     feature = "revocation",
+    feature = "oidc-login",
     all(feature = "mfa", feature = "memory-store")
 ))]
 impl LazyPurge {

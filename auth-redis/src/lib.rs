@@ -18,6 +18,8 @@
 //! | `RedisRecoveryCodeStore` (feature `mfa`) | `auth_core::mfa::RecoveryCodeStore` | one `SREM` per recovery code |
 //! | `RedisMfaTokenStore` (feature `mfa`) | `auth_core::mfa::MfaTokenStore` | one `HMGET` and one script per MFA login |
 //! | `RedisAuthContextStore` (feature `mfa`) | `auth_core::mfa::AuthContextStore` | one `HMGET` per refresh |
+//! | `RedisIdentityStore` (feature `identities`) | `auth_core::oidc_login::IdentityStore` | one `HMGET` per provider sign-in, one script for a first sign-in or a link |
+//! | `RedisUsedStateStore` (feature `identities`) | `auth_core::oidc_login::UsedStateStore` | one `SET NX PX` per provider sign-in |
 //!
 //! # Example
 //!
@@ -148,7 +150,9 @@
 //!
 //! `api-key`, `brute-force`, `refresh`, `revocation` (all on by default) select the stores;
 //! `mfa` (off by default) adds the stores of `auth_core::mfa` (use `brute-force` too, for the
-//! second factor's attempt counts); `test-util` adds [`test_util`], a private `redis-server`
+//! second factor's attempt counts); `identities` (off by default) adds the stores of
+//! `auth_core::oidc_login` (provider identities linked to accounts, used login states);
+//! `test-util` adds [`test_util`], a private `redis-server`
 //! for failure tests.
 
 #![forbid(unsafe_code)]
@@ -179,6 +183,8 @@ mod backend;
     allow(dead_code)
 )]
 mod codec;
+#[cfg(feature = "identities")]
+mod identities;
 #[cfg(feature = "mfa")]
 mod mfa;
 #[cfg(feature = "refresh")]
@@ -204,6 +210,9 @@ pub use backend::{
     ConfigError, DEFAULT_CONNECT_TIMEOUT, DEFAULT_PREFIX, DEFAULT_RECONNECT_MAX_DELAY,
     DEFAULT_TIMEOUT, Error, ErrorKind, MAX_PREFIX_LEN, RedisBackend, RedisBackendBuilder,
 };
+#[cfg(feature = "identities")]
+#[cfg_attr(docsrs, doc(cfg(feature = "identities")))]
+pub use identities::{RedisIdentityStore, RedisUsedStateStore};
 #[cfg(feature = "mfa")]
 #[cfg_attr(docsrs, doc(cfg(feature = "mfa")))]
 pub use mfa::{RedisAuthContextStore, RedisMfaTokenStore, RedisRecoveryCodeStore, RedisTotpStore};

@@ -15,6 +15,10 @@ mod conformance;
 #[macro_use]
 #[path = "conformance/mfa.rs"]
 mod mfa_conformance;
+#[cfg(feature = "identities")]
+#[macro_use]
+#[path = "conformance/identities.rs"]
+mod identity_conformance;
 
 use std::sync::Arc;
 
@@ -63,3 +67,16 @@ async fn make_mfa(clock: ManualClock) -> Option<mfa_conformance::MfaStores> {
 
 #[cfg(feature = "mfa")]
 mfa_conformance_tests!(make_mfa);
+
+#[cfg(feature = "identities")]
+async fn make_identities() -> Option<identity_conformance::IdentityStores> {
+    use auth_core::oidc_login::{MemoryIdentityStore, MemoryUsedStateStore};
+    Some(identity_conformance::IdentityStores {
+        identities: Arc::new(MemoryIdentityStore::new()),
+        used: Arc::new(MemoryUsedStateStore::new()),
+        cleanup: None,
+    })
+}
+
+#[cfg(feature = "identities")]
+identity_conformance_tests!(make_identities);

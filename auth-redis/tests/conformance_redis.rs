@@ -16,6 +16,10 @@ mod conformance;
 #[macro_use]
 #[path = "conformance/mfa.rs"]
 mod mfa_conformance;
+#[cfg(feature = "identities")]
+#[macro_use]
+#[path = "conformance/identities.rs"]
+mod identity_conformance;
 
 use std::sync::Arc;
 
@@ -94,3 +98,29 @@ async fn make_mfa(clock: ManualClock) -> Option<mfa_conformance::MfaStores> {
 
 #[cfg(feature = "mfa")]
 mfa_conformance_tests!(make_mfa);
+
+#[cfg(feature = "identities")]
+async fn make_identities() -> Option<identity_conformance::IdentityStores> {
+    use auth_redis::{RedisIdentityStore, RedisUsedStateStore};
+    let server = redis_for_tests().expect("a Redis for the conformance tests")?;
+    let redis = RedisBackend::builder(server.url())
+        .prefix(unique_prefix("conformance-identities"))
+        .timeout(Duration::from_secs(5))
+        .build()
+        .expect("a valid backend");
+    redis.ping().await.expect("redis answers");
+    let cleanup_redis = redis.clone();
+    Some(identity_conformance::IdentityStores {
+        identities: Arc::new(RedisIdentityStore::new(redis.clone())),
+        used: Arc::new(RedisUsedStateStore::new(redis)),
+        cleanup: Some(Box::new(move || {
+            Box::pin(async move {
+                delete_prefix(&cleanup_redis).await.expect("cleanup");
+                drop(server);
+            })
+        })),
+    })
+}
+
+#[cfg(feature = "identities")]
+identity_conformance_tests!(make_identities);

@@ -2,6 +2,8 @@
 //!
 //! - [`oidc`]: runs a real OpenID Provider (npm `oidc-provider`) on loopback for the JWKS and
 //!   discovery tests.
+//! - [`oidc_login`]: a second `oidc-provider` with authorization-code clients for the sign-in
+//!   tests, and a cookie-keeping HTTP browser that signs in on its development pages.
 //! - [`interop`]: runs the token signers in `tests/interop/` (npm `jose`, PyPI `pyjwt`) and
 //!   turns what they print into verification keys and verifiers.
 
@@ -529,3 +531,5 @@ pub mod interop {
 pub mod keys;
 
 pub mod oidc;
+
+pub mod oidc_login;

@@ -2,83 +2,17 @@
 //! the credential.
 
 use std::fmt;
-use std::sync::Arc;
 
-use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use data_encoding::BASE64URL_NOPAD;
 
-use super::secret::{CredentialId, TotpSecret, fill_random};
+use super::secret::{CredentialId, TotpSecret};
 use crate::ConfigError;
+use crate::seal::Keys;
+pub use crate::seal::SealingKey;
 use crate::store::StoreError;
 
-/// Format version of a [`SealedSecret`].
-const VERSION: u8 = 1;
 /// Domain separation of the associated data.
 const AAD_DOMAIN: &[u8] = b"auth-core/mfa/totp-secret/v1\0";
-
-/// An AES-256-GCM key that seals TOTP secrets, with a one-byte id so keys can be rotated.
-///
-/// Keep it outside the credential store (environment, secret manager): a dump of the store
-/// then reveals no secret. `Debug` shows only the id.
-///
-/// ```
-/// use auth_core::mfa::SealingKey;
-///
-/// let key = SealingKey::new(1, &[7u8; 32])?;
-/// assert_eq!(key.id(), 1);
-/// assert_eq!(format!("{key:?}"), "SealingKey { id: 1, key: \"REDACTED\" }");
-/// assert!(SealingKey::new(1, &[7u8; 16]).is_err());
-/// # Ok::<(), auth_core::ConfigError>(())
-/// ```
-#[derive(Clone)]
-pub struct SealingKey {
-    id: u8,
-    key: Arc<LessSafeKey>,
-}
-
-impl SealingKey {
-    /// The key length: 32 bytes.
-    pub const LEN: usize = 32;
-
-    /// A key with id `id` from 32 bytes of key material (e.g. 32 random bytes, base64 in the
-    /// environment).
-    ///
-    /// # Errors
-    ///
-    /// [`ConfigError::InvalidKey`] when `bytes` is not 32 bytes long.
-    pub fn new(id: u8, bytes: &[u8]) -> Result<Self, ConfigError> {
-        if bytes.len() != Self::LEN {
-            return Err(ConfigError::InvalidKey {
-                alg: "AES-256-GCM",
-                reason: format!("a sealing key is 32 bytes, not {}", bytes.len()),
-            });
-        }
-        let unbound =
-            UnboundKey::new(&AES_256_GCM, bytes).map_err(|_| ConfigError::InvalidKey {
-                alg: "AES-256-GCM",
-                reason: "rejected by the aead implementation".to_owned(),
-            })?;
-        Ok(Self {
-            id,
-            key: Arc::new(LessSafeKey::new(unbound)),
-        })
-    }
-
-    /// The key's id, written into every secret it seals.
-    #[must_use]
-    pub const fn id(&self) -> u8 {
-        self.id
-    }
-}
-
-impl fmt::Debug for SealingKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SealingKey")
-            .field("id", &self.id)
-            .field("key", &"REDACTED")
-            .finish()
-    }
-}
 
 /// A TOTP secret as stored: version, key id, a random 96-bit nonce, the AES-256-GCM
 /// ciphertext and tag. Its associated data is the account and the credential id, so it opens
@@ -155,8 +89,7 @@ impl fmt::Debug for SealedSecret {
 /// ```
 #[derive(Clone, Debug)]
 pub struct SecretSealer {
-    current: SealingKey,
-    previous: Vec<SealingKey>,
+    keys: Keys,
 }
 
 impl SecretSealer {
@@ -164,8 +97,7 @@ impl SecretSealer {
     #[must_use]
     pub fn new(current: SealingKey) -> Self {
         Self {
-            current,
-            previous: Vec::new(),
+            keys: Keys::new(current),
         }
     }
 
@@ -174,21 +106,16 @@ impl SecretSealer {
     /// # Errors
     ///
     /// [`ConfigError::DuplicateKeyId`] when a key with the same id is already configured.
-    pub fn with_previous(mut self, key: SealingKey) -> Result<Self, ConfigError> {
-        if key.id == self.current.id || self.previous.iter().any(|k| k.id == key.id) {
-            return Err(ConfigError::DuplicateKeyId(format!(
-                "sealing key {}",
-                key.id
-            )));
-        }
-        self.previous.push(key);
-        Ok(self)
+    pub fn with_previous(self, key: SealingKey) -> Result<Self, ConfigError> {
+        Ok(Self {
+            keys: self.keys.with_previous(key)?,
+        })
     }
 
     /// The key new secrets are sealed with.
     #[must_use]
     pub fn current(&self) -> &SealingKey {
-        &self.current
+        self.keys.current()
     }
 
     /// Seals `secret` for credential `id` of `account` under a fresh random nonce.
@@ -202,23 +129,11 @@ impl SecretSealer {
         id: &CredentialId,
         secret: &TotpSecret,
     ) -> Result<SealedSecret, StoreError> {
-        let mut nonce = [0u8; NONCE_LEN];
-        fill_random(&mut nonce)?;
-        let mut in_out = secret.as_bytes().to_vec();
-        self.current
-            .key
-            .seal_in_place_append_tag(
-                Nonce::assume_unique_for_key(nonce),
-                Aad::from(aad(account, id)),
-                &mut in_out,
-            )
+        let sealed = self
+            .keys
+            .seal(&aad(account, id), secret.as_bytes())
             .map_err(|_| StoreError::new("sealing the totp secret failed"))?;
-        let mut out = Vec::with_capacity(2 + NONCE_LEN + in_out.len());
-        out.push(VERSION);
-        out.push(self.current.id);
-        out.extend_from_slice(&nonce);
-        out.extend_from_slice(&in_out);
-        Ok(SealedSecret(out.into_boxed_slice()))
+        Ok(SealedSecret(sealed.into_boxed_slice()))
     }
 
     /// Opens `sealed` for credential `id` of `account`; `None` when it was sealed for another
@@ -230,22 +145,9 @@ impl SecretSealer {
         id: &CredentialId,
         sealed: &SealedSecret,
     ) -> Option<TotpSecret> {
-        let (&version, rest) = sealed.0.split_first()?;
-        let (&key_id, rest) = rest.split_first()?;
-        if version != VERSION || rest.len() < NONCE_LEN {
-            return None;
-        }
-        let (nonce, ciphertext) = rest.split_at(NONCE_LEN);
-        let key = std::iter::once(&self.current)
-            .chain(&self.previous)
-            .find(|k| k.id == key_id)?;
-        let nonce = Nonce::try_assume_unique_for_key(nonce).ok()?;
-        let mut in_out = ciphertext.to_vec();
-        let plain = key
-            .key
-            .open_in_place(nonce, Aad::from(aad(account, id)), &mut in_out)
-            .ok()?;
-        Some(TotpSecret::from_bytes(plain.to_vec()))
+        self.keys
+            .open(&aad(account, id), &sealed.0)
+            .map(TotpSecret::from_bytes)
     }
 }
 
