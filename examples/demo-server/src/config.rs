@@ -27,6 +27,9 @@
 //! | `AUTH_MFA_SEALING_KEY` | `base64:` + 32 random bytes: seals TOTP secrets at rest (AES-256-GCM); with `AUTH_MFA_RECOVERY_KEY`, see [`crate::mfa::keys`] | (random per process; required with `REDIS_URL`) |
 //! | `AUTH_MFA_RECOVERY_KEY` | `base64:` + at least 32 random bytes: the HMAC key recovery codes are stored under | (random per process; required with `REDIS_URL`) |
 //!
+//! The downstream API (`AUTH_OUTBOUND_URL`, `AUTH_OUTBOUND_TOKEN_URL`, `AUTH_OUTBOUND_ISSUER`,
+//! `AUTH_OUTBOUND_CLIENT_ID`, ...) is read by [`crate::outbound::OutboundConfig`].
+//!
 //! The Redis variables (`REDIS_URL`, `AUTH_REDIS_PREFIX`, `AUTH_REDIS_TIMEOUT_MS`) are read by
 //! [`crate::stores::StoreConfig`].
 
@@ -113,6 +116,9 @@ pub struct Config {
     /// Password hashing and registration limits (`AUTH_PASSWORD_*`,
     /// `AUTH_DEMO_REGISTER_LIMIT`).
     pub limits: crate::limits::Limits,
+    /// The downstream API the demo calls with client credentials (`AUTH_OUTBOUND_*`, see
+    /// [`crate::outbound`]).
+    pub outbound: Option<crate::outbound::OutboundConfig>,
     /// Token lifetimes (`AUTH_ACCESS_TOKEN_TTL`, `AUTH_REFRESH_TOKEN_TTL`).
     pub lifetimes: crate::lifetimes::TokenLifetimes,
     /// The second factor's keys (`AUTH_MFA_SEALING_KEY`, `AUTH_MFA_RECOVERY_KEY`).
@@ -174,6 +180,7 @@ impl Config {
             None => Some(crate::issuers::DEFAULT_JWT_TYP.to_owned()),
         };
         let oidc = crate::issuers::oidc_from_env(&get, &issuer)?;
+        let outbound = crate::outbound::OutboundConfig::from_env(&get)?;
         let mfa_keys = crate::mfa::MfaKeys::from_env(&get)?;
         Ok(Self {
             addr,
@@ -188,6 +195,7 @@ impl Config {
             key_id,
             jwt_typ,
             oidc,
+            outbound,
             limits,
             lifetimes,
             mfa_keys,

@@ -13,6 +13,7 @@
 //! | `GET /api/orders` | scope `read:orders` | 200 `{"subject","orders":[..]}` |
 //! | `POST /api/orders/{id}/refund` | permission `orders:refund` | 200 `{"order_id","status","refunded_by"}` |
 //! | `GET /api/admin/stats` | role `admin` | 200 `{"requested_by","orders","refunds"}` |
+//! | `GET /api/outbound/{*path}` | bearer required (header or session cookie) | the downstream API's answer to `GET {AUTH_OUTBOUND_URL}/{path}?{query}` (status, `Content-Type`, body), called with a client-credentials token; 503 `OUTBOUND_TOKEN_UNAVAILABLE` when no token can be had (the downstream receives nothing); 400 `INVALID_REQUEST` for `.`/`..` segments; 404 without `AUTH_OUTBOUND_URL` |
 //! | `POST /api/keys` | bearer required | 201 `{"id","api_key","name","scopes","expires_at"}` |
 //! | `GET /api/keys` | bearer required | 200 `{"keys":[..]}` (never a plaintext or digest) |
 //! | `DELETE /api/keys/{id}` | bearer required | 204; 404 unless the caller owns it |
@@ -70,6 +71,7 @@ pub mod login;
 mod me;
 pub mod mfa;
 pub mod orders;
+pub mod outbound;
 pub mod page;
 pub mod redis_users;
 pub mod roles;
@@ -184,6 +186,9 @@ pub struct Demo {
     /// The authentication context (`amr`, `acr`, `auth_time`) of each session, by refresh
     /// family: a refresh copies it into the new access token instead of stamping a new one.
     pub auth_contexts: Arc<dyn AuthContextStore>,
+    /// The downstream API called with client credentials (`AUTH_OUTBOUND_URL`), if any; see
+    /// [`outbound`].
+    pub outbound: Option<outbound::Outbound>,
     /// The keys [`mfa`](Self::mfa) seals secrets and digests recovery codes with
     /// (`AUTH_MFA_SEALING_KEY`, `AUTH_MFA_RECOVERY_KEY`; random per process when unset).
     pub(crate) mfa_keys: MfaKeys,
@@ -243,6 +248,7 @@ impl Demo {
             public_keys: Arc::new(PublicJwkSet::default()),
             token_cache: None,
             accounts: AccountKeys::default(),
+            outbound: None,
             issuer: None,
             verifier,
             clock,
@@ -392,6 +398,11 @@ impl Demo {
             .build()?;
         demo.refresh =
             demo.refresh_tokens(Arc::clone(demo.refresh.store()), config.lifetimes.refresh)?;
+        demo.outbound = config
+            .outbound
+            .as_ref()
+            .map(|o| o.build(Arc::clone(&clock)))
+            .transpose()?;
         demo.trusted_proxies = config.trusted_proxies.clone();
         demo.allowed_origins.clone_from(&config.allowed_origins);
         demo.mfa_keys = config.mfa_keys.clone();
@@ -487,6 +498,7 @@ pub fn app_with(demo: Demo) -> Result<Router, ConfigError> {
         .route("/.well-known/jwks.json", get(jwks_handler(&demo)))
         .merge(me::router(&demo)?)
         .merge(orders::router(&demo)?)
+        .merge(outbound::router(&demo)?)
         .merge(keys::router(&demo)?)
         .merge(login::router(&demo)?)
         .merge(tokens::router(&demo)?)
