@@ -12,6 +12,7 @@ use super::params::TokenParams;
 use super::response::{DEFAULT_TOKEN_LIFETIME, MAX_TOKEN_LIFETIME, MIN_TOKEN_LIFETIME};
 use crate::clock::{Clock, SystemClock};
 use crate::error::ConfigError;
+use crate::jwks::http::default_client;
 use crate::jwks::{DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT, HttpClient, url};
 
 /// How long after a failed token request no new one is started automatically (30 s).
@@ -284,16 +285,4 @@ impl TokenManagerBuilder {
         );
         Ok(TokenManager::from_client(client, self.params))
     }
-}
-
-#[cfg(feature = "jwks-reqwest")]
-fn default_client() -> Result<Arc<dyn HttpClient>, ConfigError> {
-    Ok(Arc::new(crate::jwks::ReqwestClient::new()?))
-}
-
-#[cfg(not(feature = "jwks-reqwest"))]
-fn default_client() -> Result<Arc<dyn HttpClient>, ConfigError> {
-    Err(ConfigError::MissingSetting(
-        "an http client (call http_client, or enable the jwks-reqwest feature)",
-    ))
 }

@@ -8,9 +8,9 @@ use serde_json::{Map, Value};
 use super::client_auth::Secret;
 use super::error::{LoginError, clean_error_value};
 use super::form::Form;
-use super::http::{HttpRequest, LoginHttpClient, Method};
 use super::metadata::Metadata;
 use super::provider::ProviderConfig;
+use crate::jwks::{HttpClient, HttpRequest, Method};
 
 /// The largest token or userinfo response read.
 const MAX_RESPONSE_BYTES: usize = 256 * 1024;
@@ -30,7 +30,7 @@ fn failed(error: Option<String>, detail: impl Into<String>) -> LoginError {
 
 /// Exchanges `code` at the token endpoint (RFC 6749 section 4.1.3, RFC 7636 section 4.5).
 pub(crate) async fn exchange_code(
-    http: &dyn LoginHttpClient,
+    http: &dyn HttpClient,
     metadata: &Metadata,
     config: &ProviderConfig,
     code: &str,
@@ -60,7 +60,8 @@ pub(crate) async fn exchange_code(
         client_auth = config.credentials.method(),
         "exchanging the authorization code",
     );
-    let response = LoginHttpClient::send(http, request)
+    let response = http
+        .send(request)
         .await
         .map_err(|e| failed(None, format!("token endpoint: {e}")))?;
     let body: Option<Map<String, Value>> = serde_json::from_slice::<Value>(&response.body)
@@ -101,7 +102,7 @@ pub(crate) async fn exchange_code(
 /// Fetches the userinfo endpoint with the access token; its `sub` must be `subject` (OpenID
 /// Connect Core section 5.3.2: otherwise the response may belong to someone else).
 pub(crate) async fn userinfo(
-    http: &dyn LoginHttpClient,
+    http: &dyn HttpClient,
     endpoint: &str,
     access_token: &Secret,
     subject: &str,
@@ -110,7 +111,8 @@ pub(crate) async fn userinfo(
     let request = HttpRequest::new(Method::Get, endpoint, timeout, MAX_RESPONSE_BYTES)
         .header("accept", "application/json")
         .header("authorization", format!("Bearer {}", access_token.expose()));
-    let response = LoginHttpClient::send(http, request)
+    let response = http
+        .send(request)
         .await
         .map_err(|e| LoginError::Userinfo(e.to_string()))?;
     if response.status != 200 {

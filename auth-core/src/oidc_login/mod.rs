@@ -71,8 +71,7 @@
 //! # Example
 //!
 //! ```
-//! # use auth_core::jwks::{FetchRequest, HttpClient, HttpError, HttpResponse};
-//! # use auth_core::oidc_login::{HttpRequest, LoginHttpClient};
+//! # use auth_core::jwks::{FetchRequest, HttpClient, HttpError, HttpRequest, HttpResponse};
 //! # use auth_core::jwt::BoxFuture;
 //! # #[derive(Debug)]
 //! # struct Idp;
@@ -88,8 +87,6 @@
 //! #         };
 //! #         Box::pin(async move { Ok(HttpResponse::new(200, body)) })
 //! #     }
-//! # }
-//! # impl LoginHttpClient for Idp {
 //! #     fn send(&self, _: HttpRequest) -> BoxFuture<'static, Result<HttpResponse, HttpError>> {
 //! #         Box::pin(async { Err(HttpError::Timeout) })
 //! #     }
@@ -130,7 +127,6 @@ mod completed;
 mod error;
 mod exchange;
 mod form;
-mod http;
 mod id_token;
 mod identity;
 mod link;
@@ -146,7 +142,6 @@ mod tests;
 
 pub use completed::CompletedLogin;
 pub use error::{LoginError, StateProblem};
-pub use http::{HttpRequest, LoginHttpClient, Method};
 pub use identity::{
     ExternalIdentity, IdentityStore, LinkOutcome, LinkedIdentity, MAX_IDENTITY_FIELD_LEN,
     UsedStateStore,

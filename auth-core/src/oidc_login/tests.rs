@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use super::*;
 use crate::ErrorCode;
 use crate::clock::{Clock, ManualClock, UnixTime};
-use crate::jwks::{FetchRequest, HttpClient, HttpError, HttpResponse};
+use crate::jwks::{FetchRequest, HttpClient, HttpError, HttpRequest, HttpResponse};
 use crate::jwt::BoxFuture;
 use crate::seal::SealingKey;
 
@@ -88,9 +88,7 @@ impl HttpClient for FakeIdp {
         };
         Box::pin(async move { Ok(answer) })
     }
-}
 
-impl LoginHttpClient for FakeIdp {
     fn send(&self, req: HttpRequest) -> BoxFuture<'static, Result<HttpResponse, HttpError>> {
         let answer = if req.url == format!("{ISS}/token") {
             self.token_requests.lock().unwrap().push(req.clone());
