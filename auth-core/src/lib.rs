@@ -59,6 +59,8 @@ pub mod brute_force;
 pub mod clock;
 pub mod constant_time;
 mod error;
+#[cfg(any(feature = "oauth-client", feature = "oidc-login"))]
+mod form;
 #[cfg(feature = "jwks")]
 #[cfg_attr(docsrs, doc(cfg(feature = "jwks")))]
 pub mod jwks;

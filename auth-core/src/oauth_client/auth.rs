@@ -10,9 +10,9 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde_json::json;
 
 use super::error::TokenError;
-use super::form::{self, Form};
 use crate::clock::UnixTime;
 use crate::error::ConfigError;
+use crate::form::{self, Form};
 use crate::jwt::{Algorithm, SigningKey};
 
 /// `client_assertion_type` of RFC 7523 section 2.2.

@@ -10,10 +10,10 @@ use serde_json::Value;
 
 use super::auth::{AssertionAudience, ClientAuth};
 use super::error::TokenError;
-use super::form::Form;
 use super::params::TokenParams;
 use super::response::{self, Issued};
 use crate::clock::{Clock, UnixTime};
+use crate::form::Form;
 use crate::jwks::discovery::metadata;
 use crate::jwks::url;
 use crate::jwks::{FetchError, HttpClient, HttpError, HttpRequest, Method};

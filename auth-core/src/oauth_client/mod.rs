@@ -120,7 +120,6 @@ mod challenge;
 mod downstream;
 mod error;
 mod fetch;
-mod form;
 mod manager;
 mod params;
 mod response;

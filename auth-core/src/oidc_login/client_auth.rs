@@ -7,7 +7,7 @@ use std::sync::Arc;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
-use super::form::{self, Form};
+use crate::form::{self, Form};
 
 /// A client secret; `Debug` prints `REDACTED`.
 #[derive(Clone)]

@@ -7,9 +7,9 @@ use serde_json::{Map, Value};
 
 use super::client_auth::Secret;
 use super::error::{LoginError, clean_error_value};
-use super::form::Form;
 use super::metadata::Metadata;
 use super::provider::ProviderConfig;
+use crate::form::Form;
 use crate::jwks::{HttpClient, HttpRequest, Method};
 
 /// The largest token or userinfo response read.
@@ -50,7 +50,7 @@ pub(crate) async fn exchange_code(
         MAX_RESPONSE_BYTES,
     )
     .header("accept", "application/json")
-    .form_body(form.into_string());
+    .form_body(form.into_bytes());
     if let Some(value) = authorization {
         request = request.header("authorization", value);
     }

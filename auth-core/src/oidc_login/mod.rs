@@ -126,7 +126,6 @@ mod client_auth;
 mod completed;
 mod error;
 mod exchange;
-mod form;
 mod id_token;
 mod identity;
 mod link;

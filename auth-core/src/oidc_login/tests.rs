@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 use super::*;
 use crate::ErrorCode;
 use crate::clock::{Clock, ManualClock, UnixTime};
+use crate::form;
 use crate::jwks::{FetchRequest, HttpClient, HttpError, HttpRequest, HttpResponse};
 use crate::jwt::BoxFuture;
 use crate::seal::SealingKey;
@@ -66,13 +67,7 @@ impl FakeIdp {
 
     fn last_token_form(&self) -> Vec<(String, String)> {
         let reqs = self.token_requests.lock().unwrap();
-        let body = String::from_utf8(reqs.last().unwrap().body.clone()).unwrap();
-        body.split('&')
-            .map(|p| {
-                let (k, v) = p.split_once('=').unwrap();
-                (form::decode(k).unwrap(), form::decode(v).unwrap())
-            })
-            .collect()
+        form::parse(&reqs.last().unwrap().body)
     }
 }
 
