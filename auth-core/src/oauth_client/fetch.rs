@@ -8,10 +8,11 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::auth::{AssertionAudience, ClientAuth};
+use super::builder::AssertionAudience;
 use super::error::TokenError;
 use super::params::TokenParams;
 use super::response::{self, Issued};
+use crate::client_auth::ClientAuth;
 use crate::clock::{Clock, UnixTime};
 use crate::form::Form;
 use crate::jwks::discovery::metadata;
@@ -188,7 +189,10 @@ impl Client {
             (AssertionAudience::Issuer, Some(issuer)) => issuer,
             _ => &endpoint,
         };
-        let authorization = self.auth.apply(&mut form, assertion_aud, requested_at)?;
+        let authorization = self
+            .auth
+            .apply(&mut form, assertion_aud, requested_at)
+            .map_err(TokenError::ClientAssertion)?;
         let p = &self.policy;
         let mut request = HttpRequest::new(Method::Post, &*endpoint, p.timeout, p.max_body_bytes)
             .header("accept", "application/json")

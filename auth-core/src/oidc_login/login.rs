@@ -495,6 +495,7 @@ impl OidcLogin {
             &p.config,
             code,
             &tx.verifier,
+            now,
             self.inner.timeout,
         )
         .await?;

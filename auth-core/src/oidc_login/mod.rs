@@ -46,8 +46,9 @@
 //!    mix-up defence); only then is the provider's `error` reported (`LOGIN_FAILED` with its
 //!    value, e.g. `access_denied`).
 //! 4. The code is exchanged with the PKCE verifier and the client's authentication (public
-//!    client, `client_secret_basic` or `client_secret_post`); a refusal is `LOGIN_FAILED`
-//!    with the token endpoint's `error`.
+//!    client, or a [`ClientAuth`](crate::client_auth::ClientAuth): `client_secret_basic`,
+//!    `client_secret_post` or `private_key_jwt` with the issuer as audience); a refusal is
+//!    `LOGIN_FAILED` with the token endpoint's `error`.
 //! 5. The ID token ([`JwtVerifier`](crate::jwt::JwtVerifier) on the provider's JWK Set):
 //!    signature with the asymmetric algorithms the provider advertises (or those configured;
 //!    never `none`, never `HS*`, whose key would be the client secret), `iss`, `aud` containing
@@ -122,7 +123,6 @@
 //! # Ok(()) }
 //! ```
 
-mod client_auth;
 mod completed;
 mod error;
 mod exchange;
