@@ -183,8 +183,8 @@ impl fmt::Debug for ClientAuth {
     }
 }
 
-fn client_id(id: impl Into<String>) -> Result<Arc<str>, ConfigError> {
-    let id: String = id.into();
+/// Checks a client id: not empty, no control characters.
+pub(crate) fn check_client_id(id: &str) -> Result<(), ConfigError> {
     if id.is_empty() {
         return Err(ConfigError::EmptyValue("client id"));
     }
@@ -193,6 +193,12 @@ fn client_id(id: impl Into<String>) -> Result<Arc<str>, ConfigError> {
             "client id contains control characters".into(),
         ));
     }
+    Ok(())
+}
+
+fn client_id(id: impl Into<String>) -> Result<Arc<str>, ConfigError> {
+    let id: String = id.into();
+    check_client_id(&id)?;
     Ok(Arc::from(id))
 }
 

@@ -15,7 +15,7 @@ use super::response::{self, Issued};
 use crate::client_auth::ClientAuth;
 use crate::clock::{Clock, UnixTime};
 use crate::form::Form;
-use crate::jwks::discovery::metadata;
+use crate::jwks::discovery::{metadata, openid_configuration};
 use crate::jwks::url;
 use crate::jwks::{FetchError, HttpClient, HttpError, HttpRequest, Method};
 
@@ -297,11 +297,9 @@ fn rfc8414_url(issuer: &str) -> Option<String> {
 /// configured one, and the endpoint must be `https` (or `http` to a loopback host).
 async fn discover_token_endpoint(client: &Client, issuer: &str) -> Result<String, TokenError> {
     let p = &client.policy;
-    let oidc = url::discovery_url(issuer);
-    let doc = match metadata(
+    let doc = match openid_configuration(
         &*client.http,
         issuer,
-        &oidc,
         p.timeout,
         p.max_body_bytes,
         p.allow_plain_http,

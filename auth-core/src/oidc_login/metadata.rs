@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use crate::jwks::discovery::metadata;
+use crate::jwks::discovery::openid_configuration;
 use crate::jwks::url;
 use crate::jwks::{FetchError, HttpClient};
 use crate::jwt::Algorithm;
@@ -44,16 +44,7 @@ pub(crate) async fn discover(
     timeout: Duration,
     max_body_bytes: usize,
 ) -> Result<Metadata, FetchError> {
-    let metadata_url = url::discovery_url(issuer);
-    let doc = metadata(
-        client,
-        issuer,
-        &metadata_url,
-        timeout,
-        max_body_bytes,
-        false,
-    )
-    .await?;
+    let doc = openid_configuration(client, issuer, timeout, max_body_bytes, false).await?;
     parse(issuer, &doc).map_err(|reason| FetchError::Discovery {
         issuer: issuer.to_owned(),
         reason,

@@ -1,6 +1,6 @@
 //! [`ProviderConfig`]: one OpenID Provider the application signs users in with.
 
-use crate::client_auth::ClientAuth;
+use crate::client_auth::{ClientAuth, check_client_id};
 use crate::error::ConfigError;
 use crate::jwks::url;
 use crate::jwt::{Algorithm, SigningKey};
@@ -205,9 +205,7 @@ impl ProviderConfig {
     /// Whether the transaction cookie is `Secure` (and `__Host-` prefixed): unless the
     /// redirect URI is plain-http loopback.
     pub(crate) fn secure_cookies(&self) -> bool {
-        self.redirect_uri
-            .get(..8)
-            .is_some_and(|p| p.eq_ignore_ascii_case("https://"))
+        url::is_https(&self.redirect_uri)
     }
 
     /// Checks every setting.
@@ -231,12 +229,7 @@ impl ProviderConfig {
         }
         url::check(&self.issuer, false)?;
         url::check(&self.redirect_uri, false)?;
-        if self.client_id.is_empty() {
-            return Err(ConfigError::EmptyValue("client id"));
-        }
-        if self.client_id.chars().any(char::is_control) {
-            return bad("client id contains control characters".into());
-        }
+        check_client_id(&self.client_id)?;
         if let Some(e) = &self.client_auth_error {
             return Err(e.clone());
         }
