@@ -38,6 +38,7 @@ pub(crate) fn check(url: &str, allow_plain_http: bool) -> Result<(), ConfigError
 }
 
 /// Whether `url` starts with `https://` (any case).
+#[cfg(any(feature = "oidc-login", test))]
 pub(crate) fn is_https(url: &str) -> bool {
     strip_prefix_ci(url, "https://").is_some()
 }
