@@ -24,8 +24,7 @@
 //! # Example
 //!
 //! ```
-//! # use auth_core::jwks::{FetchRequest, HttpClient, HttpError, HttpResponse};
-//! # use auth_core::oidc_login::{HttpRequest, LoginHttpClient};
+//! # use auth_core::jwks::{FetchRequest, HttpClient, HttpError, HttpRequest, HttpResponse};
 //! # use auth_core::jwt::BoxFuture;
 //! # #[derive(Debug)]
 //! # struct Reqwest; // stands for auth_core::jwks::ReqwestClient (feature jwks-reqwest)
@@ -33,8 +32,6 @@
 //! #     fn get(&self, _: FetchRequest) -> BoxFuture<'static, Result<HttpResponse, HttpError>> {
 //! #         Box::pin(async { Err(HttpError::Timeout) })
 //! #     }
-//! # }
-//! # impl LoginHttpClient for Reqwest {
 //! #     fn send(&self, _: HttpRequest) -> BoxFuture<'static, Result<HttpResponse, HttpError>> {
 //! #         Box::pin(async { Err(HttpError::Timeout) })
 //! #     }

@@ -7,11 +7,9 @@ use std::sync::{Arc, Mutex};
 
 use auth_axum_extractors::oidc_login::{LoginHooks, LoginRoutes, error_response};
 use auth_core::ErrorCode;
-use auth_core::jwks::{FetchRequest, HttpClient, HttpError, HttpResponse};
+use auth_core::jwks::{FetchRequest, HttpClient, HttpError, HttpRequest, HttpResponse};
 use auth_core::jwt::BoxFuture;
-use auth_core::oidc_login::{
-    CompletedLogin, HttpRequest, LoginHttpClient, OidcLogin, ProviderConfig,
-};
+use auth_core::oidc_login::{CompletedLogin, OidcLogin, ProviderConfig};
 use auth_core::seal::SealingKey;
 use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair as _};
 use axum::Router;
@@ -63,9 +61,7 @@ impl HttpClient for Idp {
         };
         Box::pin(async move { Ok(HttpResponse::new(200, body.to_string())) })
     }
-}
 
-impl LoginHttpClient for Idp {
     fn send(&self, _req: HttpRequest) -> BoxFuture<'static, Result<HttpResponse, HttpError>> {
         *self.token_requests.lock().unwrap() += 1;
         let body = json!({"access_token": "at", "token_type": "Bearer",

@@ -56,9 +56,17 @@ pub mod api_key;
 #[cfg(feature = "brute-force")]
 #[cfg_attr(docsrs, doc(cfg(feature = "brute-force")))]
 pub mod brute_force;
+#[cfg(any(feature = "oauth-client", feature = "oidc-login"))]
+#[cfg_attr(
+    docsrs,
+    doc(cfg(any(feature = "oauth-client", feature = "oidc-login")))
+)]
+pub mod client_auth;
 pub mod clock;
 pub mod constant_time;
 mod error;
+#[cfg(any(feature = "oauth-client", feature = "oidc-login"))]
+mod form;
 #[cfg(feature = "jwks")]
 #[cfg_attr(docsrs, doc(cfg(feature = "jwks")))]
 pub mod jwks;

@@ -58,16 +58,8 @@ pub(crate) async fn discover_with(
         issuer: issuer.to_owned(),
         reason,
     };
-    let metadata_url = url::discovery_url(issuer);
-    let doc = metadata(
-        client,
-        issuer,
-        &metadata_url,
-        timeout,
-        max_body_bytes,
-        allow_plain_http,
-    )
-    .await?;
+    let doc =
+        openid_configuration(client, issuer, timeout, max_body_bytes, allow_plain_http).await?;
     let jwks_uri = doc
         .get("jwks_uri")
         .and_then(Value::as_str)
@@ -77,6 +69,27 @@ pub(crate) async fn discover_with(
         issuer: issuer.to_owned(),
         jwks_uri: jwks_uri.to_owned(),
     })
+}
+
+/// Fetches `issuer`'s OpenID Connect discovery document
+/// (`{issuer}/.well-known/openid-configuration`) and checks it as [`metadata`] does.
+pub(crate) async fn openid_configuration(
+    client: &dyn HttpClient,
+    issuer: &str,
+    timeout: Duration,
+    max_body_bytes: usize,
+    allow_plain_http: bool,
+) -> Result<serde_json::Map<String, Value>, FetchError> {
+    let metadata_url = url::discovery_url(issuer);
+    metadata(
+        client,
+        issuer,
+        &metadata_url,
+        timeout,
+        max_body_bytes,
+        allow_plain_http,
+    )
+    .await
 }
 
 /// Fetches the metadata document at `metadata_url` (OpenID Connect Discovery or RFC 8414) and

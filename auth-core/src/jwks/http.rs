@@ -4,8 +4,10 @@
 //! and the OAuth client's token manager.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
+use crate::error::ConfigError;
 use crate::jwt::BoxFuture;
 
 /// What [`JwksSource`](super::JwksSource) asks an [`HttpClient`] to fetch.
@@ -140,11 +142,16 @@ pub trait HttpClient: fmt::Debug + Send + Sync + 'static {
     /// [`get`](Self::get): honour the timeout and the body limit, follow no redirects, do not
     /// retry. The OAuth client's token requests (`POST` with a form body) come through here.
     ///
-    /// The default implementation serves a body-less `GET` through [`get`](Self::get) and
-    /// answers anything else with [`HttpError::Unsupported`], so clients written for the JWKS
-    /// cache keep working there; [`ReqwestClient`](super::ReqwestClient) implements it fully.
+    /// The default implementation serves a `GET` without a body and without headers (other
+    /// than `accept`) through [`get`](Self::get), and answers anything else with
+    /// [`HttpError::Unsupported`] (rather than dropping a header such as a userinfo request's
+    /// bearer token), so clients written for the JWKS cache keep working there;
+    /// [`ReqwestClient`](super::ReqwestClient) implements it fully.
     fn send(&self, request: HttpRequest) -> BoxFuture<'static, Result<HttpResponse, HttpError>> {
-        if request.method == Method::Get && request.body.is_empty() {
+        if request.method == Method::Get
+            && request.body.is_empty()
+            && request.headers.iter().all(|(name, _)| name == "accept")
+        {
             self.get(FetchRequest::new(
                 request.url,
                 request.timeout,
@@ -160,7 +167,7 @@ pub trait HttpClient: fmt::Debug + Send + Sync + 'static {
     }
 }
 
-impl<C: HttpClient + ?Sized> HttpClient for std::sync::Arc<C> {
+impl<C: HttpClient + ?Sized> HttpClient for Arc<C> {
     fn get(&self, request: FetchRequest) -> BoxFuture<'static, Result<HttpResponse, HttpError>> {
         (**self).get(request)
     }
@@ -168,6 +175,22 @@ impl<C: HttpClient + ?Sized> HttpClient for std::sync::Arc<C> {
     fn send(&self, request: HttpRequest) -> BoxFuture<'static, Result<HttpResponse, HttpError>> {
         (**self).send(request)
     }
+}
+
+/// The client a builder uses when none is configured: [`ReqwestClient`](super::ReqwestClient)
+/// with the `jwks-reqwest` feature, otherwise a configuration error.
+#[cfg(feature = "jwks-reqwest")]
+pub(crate) fn default_client() -> Result<Arc<dyn HttpClient>, ConfigError> {
+    Ok(Arc::new(super::ReqwestClient::new()?))
+}
+
+/// The client a builder uses when none is configured: without the `jwks-reqwest` feature,
+/// none (a configuration error).
+#[cfg(not(feature = "jwks-reqwest"))]
+pub(crate) fn default_client() -> Result<Arc<dyn HttpClient>, ConfigError> {
+    Err(ConfigError::MissingSetting(
+        "an http client (call http_client, or enable the jwks-reqwest feature)",
+    ))
 }
 
 /// The method of an [`HttpRequest`].
@@ -279,5 +302,55 @@ impl fmt::Debug for HttpRequest {
             .field("timeout", &self.timeout)
             .field("max_body_bytes", &self.max_body_bytes)
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Implements only `get`, answering 200 with the URL it was asked for.
+    #[derive(Debug)]
+    struct GetOnly;
+
+    impl HttpClient for GetOnly {
+        fn get(&self, req: FetchRequest) -> BoxFuture<'static, Result<HttpResponse, HttpError>> {
+            Box::pin(async move { Ok(HttpResponse::new(200, req.url)) })
+        }
+    }
+
+    fn get(url: &str) -> HttpRequest {
+        HttpRequest::new(Method::Get, url, Duration::from_secs(1), 1024)
+    }
+
+    #[tokio::test]
+    async fn the_default_send_serves_a_plain_get_through_get() {
+        let answer = GetOnly
+            .send(get("https://idp.example/jwks").header("Accept", "application/json"))
+            .await
+            .unwrap();
+        assert_eq!(answer.body, b"https://idp.example/jwks");
+    }
+
+    // The login's userinfo request is a GET with a bearer token: served through `get`, the
+    // token would be dropped silently.
+    #[tokio::test]
+    async fn the_default_send_refuses_what_get_cannot_carry() {
+        for request in [
+            get("https://idp.example/me").header("authorization", "Bearer at"),
+            get("https://idp.example/me").form_body("a=b"),
+            HttpRequest::new(
+                Method::Post,
+                "https://idp.example/token",
+                Duration::from_secs(1),
+                1024,
+            ),
+        ] {
+            let answer = GetOnly.send(request).await;
+            assert!(
+                matches!(answer, Err(HttpError::Unsupported(_))),
+                "{answer:?}"
+            );
+        }
     }
 }

@@ -121,7 +121,7 @@ mod cache_control;
 pub(crate) mod discovery;
 mod document;
 mod error;
-mod http;
+pub(crate) mod http;
 #[cfg(feature = "jwks-reqwest")]
 #[cfg_attr(docsrs, doc(cfg(feature = "jwks-reqwest")))]
 mod reqwest;

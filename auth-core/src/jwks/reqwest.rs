@@ -54,12 +54,6 @@ impl ReqwestClient {
     pub fn from_client(client: reqwest::Client) -> Self {
         Self { client }
     }
-
-    /// The wrapped client (the OpenID login's token and userinfo requests use it too).
-    #[cfg(feature = "oidc-login")]
-    pub(crate) fn reqwest(&self) -> &reqwest::Client {
-        &self.client
-    }
 }
 
 fn transport(e: &reqwest::Error) -> HttpError {

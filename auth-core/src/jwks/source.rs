@@ -12,7 +12,7 @@ use super::cache_control;
 use super::discovery::discover_with;
 use super::document::{self, DocumentError};
 use super::error::FetchError;
-use super::http::{FetchRequest, HttpClient};
+use super::http::{FetchRequest, HttpClient, default_client};
 use super::url;
 use crate::clock::{Clock, SystemClock, UnixTime};
 use crate::error::{AuthError, ConfigError};
@@ -807,18 +807,6 @@ impl JwksSourceBuilder {
             }),
         })
     }
-}
-
-#[cfg(feature = "jwks-reqwest")]
-fn default_client() -> Result<Arc<dyn HttpClient>, ConfigError> {
-    Ok(Arc::new(super::ReqwestClient::new()?))
-}
-
-#[cfg(not(feature = "jwks-reqwest"))]
-fn default_client() -> Result<Arc<dyn HttpClient>, ConfigError> {
-    Err(ConfigError::MissingSetting(
-        "an http client (call http_client, or enable the jwks-reqwest feature)",
-    ))
 }
 
 #[cfg(test)]

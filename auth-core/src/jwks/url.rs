@@ -37,6 +37,12 @@ pub(crate) fn check(url: &str, allow_plain_http: bool) -> Result<(), ConfigError
     Ok(())
 }
 
+/// Whether `url` starts with `https://` (any case).
+#[cfg(any(feature = "oidc-login", test))]
+pub(crate) fn is_https(url: &str) -> bool {
+    strip_prefix_ci(url, "https://").is_some()
+}
+
 fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
     let head = s.get(..prefix.len())?;
     if head.eq_ignore_ascii_case(prefix) {
@@ -84,6 +90,7 @@ mod tests {
         assert!(check("http://idp.example/jwks", false).is_err());
         assert!(check("http://10.0.0.1/jwks", false).is_err());
         assert!(check("http://idp.example/jwks", true).is_ok());
+        assert!(is_https("HTTPS://idp.example") && !is_https("http://127.0.0.1"));
     }
 
     #[test]

@@ -5,13 +5,14 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::auth::{AssertionAudience, ClientAuth};
 use super::fetch::{Client, Endpoint, Policy};
 use super::manager::TokenManager;
 use super::params::TokenParams;
 use super::response::{DEFAULT_TOKEN_LIFETIME, MAX_TOKEN_LIFETIME, MIN_TOKEN_LIFETIME};
+use crate::client_auth::ClientAuth;
 use crate::clock::{Clock, SystemClock};
 use crate::error::ConfigError;
+use crate::jwks::http::default_client;
 use crate::jwks::{DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT, HttpClient, url};
 
 /// How long after a failed token request no new one is started automatically (30 s).
@@ -26,6 +27,18 @@ pub const DEFAULT_MAX_ATTEMPTS: NonZeroU32 = match NonZeroU32::new(3) {
 };
 /// Wait before the first retry; doubled for each further one (at most 8 times this).
 pub const DEFAULT_RETRY_BACKOFF: Duration = Duration::from_millis(250);
+
+/// Which `aud` a `private_key_jwt` client assertion carries.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AssertionAudience {
+    /// The authorization server's issuer identifier (RFC 7523 section 3 allows it, and recent
+    /// guidance prefers it); the token endpoint URL when no issuer is configured.
+    #[default]
+    Issuer,
+    /// The token endpoint URL (what older servers require).
+    TokenEndpoint,
+}
 
 /// Builds a [`TokenManager`]; created by [`TokenManager::builder`].
 ///
@@ -284,16 +297,4 @@ impl TokenManagerBuilder {
         );
         Ok(TokenManager::from_client(client, self.params))
     }
-}
-
-#[cfg(feature = "jwks-reqwest")]
-fn default_client() -> Result<Arc<dyn HttpClient>, ConfigError> {
-    Ok(Arc::new(crate::jwks::ReqwestClient::new()?))
-}
-
-#[cfg(not(feature = "jwks-reqwest"))]
-fn default_client() -> Result<Arc<dyn HttpClient>, ConfigError> {
-    Err(ConfigError::MissingSetting(
-        "an http client (call http_client, or enable the jwks-reqwest feature)",
-    ))
 }

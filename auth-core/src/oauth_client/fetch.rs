@@ -8,13 +8,14 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::auth::{AssertionAudience, ClientAuth};
+use super::builder::AssertionAudience;
 use super::error::TokenError;
-use super::form::Form;
 use super::params::TokenParams;
 use super::response::{self, Issued};
+use crate::client_auth::ClientAuth;
 use crate::clock::{Clock, UnixTime};
-use crate::jwks::discovery::metadata;
+use crate::form::Form;
+use crate::jwks::discovery::{metadata, openid_configuration};
 use crate::jwks::url;
 use crate::jwks::{FetchError, HttpClient, HttpError, HttpRequest, Method};
 
@@ -188,7 +189,10 @@ impl Client {
             (AssertionAudience::Issuer, Some(issuer)) => issuer,
             _ => &endpoint,
         };
-        let authorization = self.auth.apply(&mut form, assertion_aud, requested_at)?;
+        let authorization = self
+            .auth
+            .apply(&mut form, assertion_aud, requested_at)
+            .map_err(TokenError::ClientAssertion)?;
         let p = &self.policy;
         let mut request = HttpRequest::new(Method::Post, &*endpoint, p.timeout, p.max_body_bytes)
             .header("accept", "application/json")
@@ -293,11 +297,9 @@ fn rfc8414_url(issuer: &str) -> Option<String> {
 /// configured one, and the endpoint must be `https` (or `http` to a loopback host).
 async fn discover_token_endpoint(client: &Client, issuer: &str) -> Result<String, TokenError> {
     let p = &client.policy;
-    let oidc = url::discovery_url(issuer);
-    let doc = match metadata(
+    let doc = match openid_configuration(
         &*client.http,
         issuer,
-        &oidc,
         p.timeout,
         p.max_body_bytes,
         p.allow_plain_http,

@@ -114,13 +114,11 @@
 //! - **Server text is bounded.** `error_description` and unknown `token_type`s are cut to 200
 //!   characters without control characters before they reach logs or errors.
 
-mod auth;
 mod builder;
 mod challenge;
 mod downstream;
 mod error;
 mod fetch;
-mod form;
 mod manager;
 mod params;
 mod response;
@@ -129,13 +127,14 @@ mod token;
 #[cfg(test)]
 mod tests;
 
-pub use auth::{
-    ASSERTION_LIFETIME, AssertionAudience, ClientAuth, ClientAuthMethod, ClientSecret,
-    JWT_BEARER_ASSERTION_TYPE,
-};
 pub use builder::{
-    DEFAULT_COOLDOWN, DEFAULT_MAX_ATTEMPTS, DEFAULT_RENEW_AHEAD, DEFAULT_RETRY_BACKOFF,
-    TokenManagerBuilder,
+    AssertionAudience, DEFAULT_COOLDOWN, DEFAULT_MAX_ATTEMPTS, DEFAULT_RENEW_AHEAD,
+    DEFAULT_RETRY_BACKOFF, TokenManagerBuilder,
+};
+// Client authentication lives in `crate::client_auth`, shared with the OpenID login;
+// re-exported here, where the token manager's users look for it.
+pub use crate::client_auth::{
+    ASSERTION_LIFETIME, ClientAuth, ClientAuthMethod, ClientSecret, JWT_BEARER_ASSERTION_TYPE,
 };
 pub use challenge::RenewOn;
 pub use downstream::check_url;

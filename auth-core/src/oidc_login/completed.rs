@@ -5,8 +5,8 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
-use super::client_auth::Secret;
 use super::identity::ExternalIdentity;
+use crate::client_auth::Redacted;
 use crate::clock::UnixTime;
 
 /// A verified login: the provider's identity `(iss, sub)` from a validated ID token, its
@@ -23,7 +23,7 @@ pub struct CompletedLogin {
     pub(crate) return_to: String,
     pub(crate) link_to: Option<String>,
     pub(crate) email_linking: bool,
-    pub(crate) access_token: Secret,
+    pub(crate) access_token: Redacted,
     pub(crate) completed_at: UnixTime,
 }
 
@@ -142,7 +142,7 @@ impl CompletedLogin {
             return_to: "/".to_owned(),
             link_to: None,
             email_linking: false,
-            access_token: Secret::new(String::new()),
+            access_token: Redacted::new(String::new()),
             completed_at: UnixTime::from_secs(0),
         }
     }
@@ -163,7 +163,7 @@ mod tests {
             return_to: "/".into(),
             link_to: None,
             email_linking,
-            access_token: Secret::new("at-secret"),
+            access_token: Redacted::new("at-secret"),
             completed_at: UnixTime::from_secs(1),
         }
     }

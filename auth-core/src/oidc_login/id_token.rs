@@ -8,12 +8,12 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 
 use super::error::LoginError;
-use super::http::LoginHttpClient;
 use super::metadata::Metadata;
 use super::provider::ProviderConfig;
 use crate::AuthError;
 use crate::clock::Clock;
 use crate::constant_time::secrets_equal;
+use crate::jwks::HttpClient;
 use crate::jwks::JwksSource;
 use crate::jwt::JwtVerifier;
 
@@ -34,7 +34,7 @@ const UNUSED_ROLES: &str = "urn:auth-core:oidc-login:no-roles";
 pub(crate) async fn verifier(
     config: &ProviderConfig,
     metadata: &Metadata,
-    http: Arc<dyn LoginHttpClient>,
+    http: Arc<dyn HttpClient>,
     clock: Arc<dyn Clock>,
     leeway: Duration,
 ) -> Result<JwtVerifier, String> {

@@ -13,8 +13,6 @@ use tokio::sync::OnceCell;
 use super::completed::CompletedLogin;
 use super::error::{LoginError, StateProblem, clean_error_value};
 use super::exchange;
-use super::form::{Form, Param, Params};
-use super::http::LoginHttpClient;
 use super::id_token;
 use super::identity::{ExternalIdentity, MAX_IDENTITY_FIELD_LEN, UsedStateStore};
 use super::memory::MemoryUsedStateStore;
@@ -25,6 +23,9 @@ use super::transaction::{self, Found, SetCookie, Transaction};
 use crate::clock::{Clock, SystemClock, UnixTime};
 use crate::constant_time::secrets_equal;
 use crate::error::ConfigError;
+use crate::form::{Form, Param, Params};
+use crate::jwks::HttpClient;
+use crate::jwks::http::default_client;
 use crate::jwt::{DEFAULT_LEEWAY, JwtVerifier, MAX_LEEWAY};
 use crate::seal::{Keys, SealingKey};
 
@@ -52,7 +53,7 @@ struct Provider {
 struct Inner {
     providers: Vec<Provider>,
     keys: Keys,
-    http: Arc<dyn LoginHttpClient>,
+    http: Arc<dyn HttpClient>,
     clock: Arc<dyn Clock>,
     used: Arc<dyn UsedStateStore>,
     lifetime: Duration,
@@ -494,6 +495,7 @@ impl OidcLogin {
             &p.config,
             code,
             &tx.verifier,
+            now,
             self.inner.timeout,
         )
         .await?;
@@ -542,7 +544,7 @@ pub struct OidcLoginBuilder {
     keys: Keys,
     key_error: Option<ConfigError>,
     providers: Vec<ProviderConfig>,
-    http: Option<Arc<dyn LoginHttpClient>>,
+    http: Option<Arc<dyn HttpClient>>,
     clock: Arc<dyn Clock>,
     used: Option<Arc<dyn UsedStateStore>>,
     lifetime: Duration,
@@ -577,8 +579,9 @@ impl OidcLoginBuilder {
     }
 
     /// The HTTP client for discovery, keys, token and userinfo requests (required unless the
-    /// `jwks-reqwest` feature provides the default).
-    pub fn http_client(mut self, client: impl LoginHttpClient) -> Self {
+    /// `jwks-reqwest` feature provides the default). The token and userinfo requests go
+    /// through [`HttpClient::send`], so it must implement that too.
+    pub fn http_client(mut self, client: impl HttpClient) -> Self {
         self.http = Some(Arc::new(client));
         self
     }
@@ -681,16 +684,4 @@ impl OidcLoginBuilder {
             }),
         })
     }
-}
-
-#[cfg(feature = "jwks-reqwest")]
-fn default_client() -> Result<Arc<dyn LoginHttpClient>, ConfigError> {
-    Ok(Arc::new(crate::jwks::ReqwestClient::new()?))
-}
-
-#[cfg(not(feature = "jwks-reqwest"))]
-fn default_client() -> Result<Arc<dyn LoginHttpClient>, ConfigError> {
-    Err(ConfigError::MissingSetting(
-        "an http client (call http_client, or enable the jwks-reqwest feature)",
-    ))
 }

@@ -4,8 +4,9 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
+use crate::jwks::discovery::openid_configuration;
 use crate::jwks::url;
-use crate::jwks::{FetchError, FetchRequest, HttpClient};
+use crate::jwks::{FetchError, HttpClient};
 use crate::jwt::Algorithm;
 
 /// Endpoints and capabilities read from `{issuer}/.well-known/openid-configuration`.
@@ -35,48 +36,25 @@ fn strings(doc: &Map<String, Value>, name: &str) -> Option<Vec<String>> {
     })
 }
 
-/// Fetches and checks the discovery document of `issuer`.
+/// Fetches the discovery document of `issuer` (the shared OpenID Connect Discovery fetch,
+/// which checks that it names exactly this issuer: section 4.3) and reads the login's fields.
 pub(crate) async fn discover(
     client: &dyn HttpClient,
     issuer: &str,
     timeout: Duration,
     max_body_bytes: usize,
 ) -> Result<Metadata, FetchError> {
-    let fail = |reason: String| FetchError::Discovery {
+    let doc = openid_configuration(client, issuer, timeout, max_body_bytes, false).await?;
+    parse(issuer, &doc).map_err(|reason| FetchError::Discovery {
         issuer: issuer.to_owned(),
         reason,
-    };
-    url::check(issuer, false).map_err(|e| fail(e.to_string()))?;
-    let metadata_url = url::discovery_url(issuer);
-    let response = client
-        .get(FetchRequest::new(&metadata_url, timeout, max_body_bytes))
-        .await
-        .map_err(|error| FetchError::Http {
-            url: metadata_url.clone(),
-            error,
-        })?;
-    if response.status != 200 {
-        return Err(FetchError::Status {
-            url: metadata_url,
-            status: response.status,
-        });
-    }
-    let Ok(Value::Object(doc)) = serde_json::from_slice::<Value>(&response.body) else {
-        return Err(fail("metadata is not a json object".into()));
-    };
-    parse(issuer, &doc).map_err(fail)
+    })
 }
 
-/// Checks the document: exact `issuer` (OpenID Connect Discovery 1.0 section 4.3), acceptable
-/// endpoint URLs, `code` among the response types and `S256` among the PKCE methods when the
-/// provider lists them, and at least one usable ID-token algorithm.
+/// Reads the fields of a document already found to be `issuer`'s: acceptable endpoint URLs,
+/// `code` among the response types and `S256` among the PKCE methods when the provider lists
+/// them, and the usable ID-token algorithms.
 pub(crate) fn parse(issuer: &str, doc: &Map<String, Value>) -> Result<Metadata, String> {
-    let found = string(doc, "issuer").ok_or("metadata has no issuer")?;
-    if found != issuer {
-        return Err(format!(
-            "metadata names issuer `{found}`, not the configured one"
-        ));
-    }
     let endpoint = |name: &'static str| -> Result<String, String> {
         let u = string(doc, name).ok_or_else(|| format!("metadata has no {name}"))?;
         url::check(&u, false).map_err(|e| format!("{name}: {e}"))?;
@@ -110,7 +88,7 @@ pub(crate) fn parse(issuer: &str, doc: &Map<String, Value>) -> Result<Metadata, 
         .and_then(Value::as_bool)
         .unwrap_or(false);
     Ok(Metadata {
-        issuer: found,
+        issuer: issuer.to_owned(),
         authorization_endpoint,
         token_endpoint,
         userinfo_endpoint,
@@ -125,6 +103,8 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::jwks::{FetchRequest, HttpError, HttpResponse};
+    use crate::jwt::BoxFuture;
 
     fn doc(extra: Value) -> Map<String, Value> {
         let mut d = json!({
@@ -152,9 +132,33 @@ mod tests {
         assert_eq!(m.userinfo_endpoint, None);
     }
 
-    #[test]
-    fn a_document_for_another_issuer_or_without_s256_or_with_plain_http_is_refused() {
-        assert!(parse("https://other.example", &doc(json!({}))).is_err());
+    /// Serves `doc` for every URL.
+    #[derive(Debug)]
+    struct Serves(Map<String, Value>);
+
+    impl HttpClient for Serves {
+        fn get(&self, _: FetchRequest) -> BoxFuture<'static, Result<HttpResponse, HttpError>> {
+            let body = Value::Object(self.0.clone()).to_string();
+            Box::pin(async move { Ok(HttpResponse::new(200, body)) })
+        }
+    }
+
+    async fn discovered(issuer: &str, served: Map<String, Value>) -> Result<Metadata, FetchError> {
+        discover(&Serves(served), issuer, Duration::from_secs(1), 64 * 1024).await
+    }
+
+    #[tokio::test]
+    async fn a_document_for_another_issuer_or_without_s256_or_with_plain_http_is_refused() {
+        assert!(
+            discovered("https://other.example", doc(json!({})))
+                .await
+                .is_err()
+        );
+        let m = discovered("https://idp.example", doc(json!({})))
+            .await
+            .unwrap();
+        assert_eq!(m.issuer, "https://idp.example");
+        assert_eq!(m.jwks_uri, "https://idp.example/jwks");
         let no_s256 = doc(json!({"code_challenge_methods_supported": ["plain"]}));
         assert!(parse("https://idp.example", &no_s256).is_err());
         let no_code = doc(json!({"response_types_supported": ["id_token"]}));

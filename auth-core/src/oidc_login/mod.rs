@@ -46,8 +46,9 @@
 //!    mix-up defence); only then is the provider's `error` reported (`LOGIN_FAILED` with its
 //!    value, e.g. `access_denied`).
 //! 4. The code is exchanged with the PKCE verifier and the client's authentication (public
-//!    client, `client_secret_basic` or `client_secret_post`); a refusal is `LOGIN_FAILED`
-//!    with the token endpoint's `error`.
+//!    client, or a [`ClientAuth`](crate::client_auth::ClientAuth): `client_secret_basic`,
+//!    `client_secret_post` or `private_key_jwt` with the issuer as audience); a refusal is
+//!    `LOGIN_FAILED` with the token endpoint's `error`.
 //! 5. The ID token ([`JwtVerifier`](crate::jwt::JwtVerifier) on the provider's JWK Set):
 //!    signature with the asymmetric algorithms the provider advertises (or those configured;
 //!    never `none`, never `HS*`, whose key would be the client secret), `iss`, `aud` containing
@@ -71,8 +72,7 @@
 //! # Example
 //!
 //! ```
-//! # use auth_core::jwks::{FetchRequest, HttpClient, HttpError, HttpResponse};
-//! # use auth_core::oidc_login::{HttpRequest, LoginHttpClient};
+//! # use auth_core::jwks::{FetchRequest, HttpClient, HttpError, HttpRequest, HttpResponse};
 //! # use auth_core::jwt::BoxFuture;
 //! # #[derive(Debug)]
 //! # struct Idp;
@@ -88,8 +88,6 @@
 //! #         };
 //! #         Box::pin(async move { Ok(HttpResponse::new(200, body)) })
 //! #     }
-//! # }
-//! # impl LoginHttpClient for Idp {
 //! #     fn send(&self, _: HttpRequest) -> BoxFuture<'static, Result<HttpResponse, HttpError>> {
 //! #         Box::pin(async { Err(HttpError::Timeout) })
 //! #     }
@@ -125,12 +123,9 @@
 //! # Ok(()) }
 //! ```
 
-mod client_auth;
 mod completed;
 mod error;
 mod exchange;
-mod form;
-mod http;
 mod id_token;
 mod identity;
 mod link;
@@ -146,7 +141,6 @@ mod tests;
 
 pub use completed::CompletedLogin;
 pub use error::{LoginError, StateProblem};
-pub use http::{HttpRequest, LoginHttpClient, Method};
 pub use identity::{
     ExternalIdentity, IdentityStore, LinkOutcome, LinkedIdentity, MAX_IDENTITY_FIELD_LEN,
     UsedStateStore,

@@ -1,9 +1,9 @@
 //! [`ProviderConfig`]: one OpenID Provider the application signs users in with.
 
-use super::client_auth::{ClientCredentials, Secret};
+use crate::client_auth::{ClientAuth, check_client_id};
 use crate::error::ConfigError;
 use crate::jwks::url;
-use crate::jwt::Algorithm;
+use crate::jwt::{Algorithm, SigningKey};
 
 /// The scopes asked for by default.
 pub const DEFAULT_SCOPES: [&str; 3] = ["openid", "email", "profile"];
@@ -15,9 +15,10 @@ pub const MAX_PROVIDER_NAME_LEN: usize = 32;
 /// redirect URI registered with it.
 ///
 /// The client authenticates at the token endpoint as a **public client** (PKCE only, no
-/// secret) unless [`client_secret_basic`](Self::client_secret_basic) or
-/// [`client_secret_post`](Self::client_secret_post) is set. Everything else is read from the
-/// provider's discovery document, lazily on the first login (or eagerly with
+/// secret, its `client_id` in the form) unless [`client_secret_basic`](Self::client_secret_basic),
+/// [`client_secret_post`](Self::client_secret_post), [`private_key_jwt`](Self::private_key_jwt)
+/// or any [`ClientAuth`] ([`client_auth`](Self::client_auth)) is set. Everything else is read
+/// from the provider's discovery document, lazily on the first login (or eagerly with
 /// [`OidcLogin::discover`](super::OidcLogin::discover)).
 ///
 /// ```
@@ -41,7 +42,11 @@ pub struct ProviderConfig {
     pub(crate) issuer: String,
     pub(crate) client_id: String,
     pub(crate) redirect_uri: String,
-    pub(crate) credentials: ClientCredentials,
+    /// How the client authenticates at the token endpoint; `None`: a public client.
+    pub(crate) client_auth: Option<ClientAuth>,
+    /// Why the client authentication last set could not be made (e.g. an empty secret);
+    /// reported by `validate`, since the setters cannot fail.
+    pub(crate) client_auth_error: Option<ConfigError>,
     pub(crate) scopes: Vec<String>,
     pub(crate) userinfo: bool,
     pub(crate) algorithms: Option<Vec<Algorithm>>,
@@ -63,7 +68,8 @@ impl ProviderConfig {
             issuer: issuer.into(),
             client_id: client_id.into(),
             redirect_uri: redirect_uri.into(),
-            credentials: ClientCredentials::Public,
+            client_auth: None,
+            client_auth_error: None,
             scopes: DEFAULT_SCOPES.iter().map(|s| (*s).to_owned()).collect(),
             userinfo: false,
             algorithms: None,
@@ -71,15 +77,66 @@ impl ProviderConfig {
         }
     }
 
-    /// Authenticates with `client_secret_basic` (HTTP Basic, RFC 6749 section 2.3.1).
-    pub fn client_secret_basic(mut self, secret: impl Into<String>) -> Self {
-        self.credentials = ClientCredentials::Basic(Secret::new(secret));
-        self
+    /// Authenticates with `client_secret_basic` (HTTP Basic, RFC 6749 section 2.3.1):
+    /// [`ClientAuth::client_secret_basic`] with this provider's client id. An empty secret is
+    /// refused when the login is built.
+    pub fn client_secret_basic(self, secret: impl Into<String>) -> Self {
+        let auth = ClientAuth::client_secret_basic(self.client_id.clone(), secret);
+        self.with_client_auth(auth)
     }
 
-    /// Authenticates with `client_secret_post` (the secret in the form body).
-    pub fn client_secret_post(mut self, secret: impl Into<String>) -> Self {
-        self.credentials = ClientCredentials::Post(Secret::new(secret));
+    /// Authenticates with `client_secret_post` (the secret in the form body):
+    /// [`ClientAuth::client_secret_post`] with this provider's client id. An empty secret is
+    /// refused when the login is built.
+    pub fn client_secret_post(self, secret: impl Into<String>) -> Self {
+        let auth = ClientAuth::client_secret_post(self.client_id.clone(), secret);
+        self.with_client_auth(auth)
+    }
+
+    /// Authenticates with `private_key_jwt` (RFC 7523, OpenID Connect Core section 9): a fresh
+    /// assertion per code exchange, signed with `key`, whose `aud` is the provider's issuer:
+    /// [`ClientAuth::private_key_jwt`] with this provider's client id. An HMAC key is refused
+    /// when the login is built.
+    ///
+    /// ```
+    /// use auth_core::jwt::{Algorithm, SigningKey};
+    /// use auth_core::oidc_login::ProviderConfig;
+    ///
+    /// let key = SigningKey::generate(Algorithm::ES256, "my-app-2026")?;
+    /// let acme = ProviderConfig::new(
+    ///     "acme",
+    ///     "https://login.acme.example",
+    ///     "my-app",
+    ///     "https://app.example/auth/login/acme/callback",
+    /// )
+    /// .private_key_jwt(key); // the provider knows its public half (e.g. the client's jwks)
+    /// # let _ = acme;
+    /// # Ok::<(), auth_core::ConfigError>(())
+    /// ```
+    pub fn private_key_jwt(self, key: SigningKey) -> Self {
+        let auth = ClientAuth::private_key_jwt(self.client_id.clone(), key);
+        self.with_client_auth(auth)
+    }
+
+    /// Authenticates with `auth` (e.g. from a configured [`ClientAuthMethod`] name). Its
+    /// client id must be this provider's; a different one is refused when the login is built.
+    ///
+    /// [`ClientAuthMethod`]: crate::client_auth::ClientAuthMethod
+    pub fn client_auth(self, auth: ClientAuth) -> Self {
+        self.with_client_auth(Ok(auth))
+    }
+
+    fn with_client_auth(mut self, auth: Result<ClientAuth, ConfigError>) -> Self {
+        match auth {
+            Ok(auth) => {
+                self.client_auth = Some(auth);
+                self.client_auth_error = None;
+            }
+            Err(e) => {
+                self.client_auth = None;
+                self.client_auth_error = Some(e);
+            }
+        }
         self
     }
 
@@ -148,9 +205,7 @@ impl ProviderConfig {
     /// Whether the transaction cookie is `Secure` (and `__Host-` prefixed): unless the
     /// redirect URI is plain-http loopback.
     pub(crate) fn secure_cookies(&self) -> bool {
-        self.redirect_uri
-            .get(..8)
-            .is_some_and(|p| p.eq_ignore_ascii_case("https://"))
+        url::is_https(&self.redirect_uri)
     }
 
     /// Checks every setting.
@@ -174,16 +229,16 @@ impl ProviderConfig {
         }
         url::check(&self.issuer, false)?;
         url::check(&self.redirect_uri, false)?;
-        if self.client_id.is_empty() {
-            return Err(ConfigError::EmptyValue("client id"));
+        check_client_id(&self.client_id)?;
+        if let Some(e) = &self.client_auth_error {
+            return Err(e.clone());
         }
-        if self.client_id.chars().any(char::is_control) {
-            return bad("client id contains control characters".into());
-        }
-        if let ClientCredentials::Basic(s) | ClientCredentials::Post(s) = &self.credentials
-            && s.expose().is_empty()
+        if let Some(auth) = &self.client_auth
+            && auth.client_id() != self.client_id
         {
-            return Err(ConfigError::EmptyValue("client secret"));
+            return bad(format!(
+                "login provider `{n}`: the client authentication is for another client id"
+            ));
         }
         if !self.scopes.iter().any(|s| s == "openid") {
             return bad(format!("login provider `{n}`: scopes must include openid"));
@@ -266,5 +321,30 @@ mod tests {
         ] {
             assert!(bad.validate().is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn client_authentication_is_checked_when_built() {
+        let es256 = SigningKey::generate(Algorithm::ES256, "rp-key").unwrap();
+        let hs256 = SigningKey::generate(Algorithm::HS256, "rp-key").unwrap();
+        for good in [
+            ok().client_secret_basic("s"),
+            ok().private_key_jwt(es256),
+            ok().client_auth(ClientAuth::client_secret_post("rp", "s").unwrap()),
+            // The last setting wins, a valid one over an invalid one too.
+            ok().client_secret_post("").client_secret_basic("s"),
+        ] {
+            assert!(good.validate().is_ok(), "{good:?}");
+        }
+        assert!(matches!(
+            ok().private_key_jwt(hs256).validate(),
+            Err(ConfigError::KeyAlgorithmMismatch { alg: "HS256" })
+        ));
+        assert_eq!(
+            ok().client_secret_basic("").validate(),
+            Err(ConfigError::EmptyValue("client secret"))
+        );
+        let elsewhere = ok().client_auth(ClientAuth::client_secret_basic("other", "s").unwrap());
+        assert!(elsewhere.validate().is_err());
     }
 }

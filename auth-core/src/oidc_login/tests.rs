@@ -13,9 +13,11 @@ use serde_json::{Value, json};
 
 use super::*;
 use crate::ErrorCode;
+use crate::client_auth::JWT_BEARER_ASSERTION_TYPE;
 use crate::clock::{Clock, ManualClock, UnixTime};
-use crate::jwks::{FetchRequest, HttpClient, HttpError, HttpResponse};
-use crate::jwt::BoxFuture;
+use crate::form;
+use crate::jwks::{FetchRequest, HttpClient, HttpError, HttpRequest, HttpResponse};
+use crate::jwt::{Algorithm, BoxFuture, JwtVerifier, SigningKey};
 use crate::seal::SealingKey;
 
 const ISS: &str = "https://idp.example";
@@ -66,13 +68,7 @@ impl FakeIdp {
 
     fn last_token_form(&self) -> Vec<(String, String)> {
         let reqs = self.token_requests.lock().unwrap();
-        let body = String::from_utf8(reqs.last().unwrap().body.clone()).unwrap();
-        body.split('&')
-            .map(|p| {
-                let (k, v) = p.split_once('=').unwrap();
-                (form::decode(k).unwrap(), form::decode(v).unwrap())
-            })
-            .collect()
+        form::parse(&reqs.last().unwrap().body)
     }
 }
 
@@ -88,9 +84,7 @@ impl HttpClient for FakeIdp {
         };
         Box::pin(async move { Ok(answer) })
     }
-}
 
-impl LoginHttpClient for FakeIdp {
     fn send(&self, req: HttpRequest) -> BoxFuture<'static, Result<HttpResponse, HttpError>> {
         let answer = if req.url == format!("{ISS}/token") {
             self.token_requests.lock().unwrap().push(req.clone());
@@ -671,6 +665,40 @@ async fn a_confidential_client_authenticates_with_basic_and_sends_no_secret_in_t
     );
     let body = String::from_utf8(reqs[0].body.clone()).unwrap();
     assert!(!body.contains("client_secret") && !body.contains("client_id"));
+}
+
+// Issues 13 and 14 unified: login clients get private_key_jwt from the shared ClientAuth; the
+// RFC 7523 assertion is signed with the client's key for the provider's issuer, at the
+// injected clock's time, and no secret or Authorization header is sent.
+#[tokio::test]
+async fn a_confidential_client_can_authenticate_with_private_key_jwt_for_the_issuer() {
+    let key = SigningKey::generate(Algorithm::ES256, "rp-key").unwrap();
+    let r = rig_with(|c| c.private_key_jwt(key.clone()));
+    r.clock.advance(Duration::from_secs(42));
+    let s = r.begin_valid().await;
+    assert!(r.complete(&s.callback(), &s.cookie).await.outcome().is_ok());
+    let request = r.idp.token_requests.lock().unwrap()[0].clone();
+    assert_eq!(request.header_value("authorization"), None);
+    let form = r.idp.last_token_form();
+    let get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    assert_eq!(get("client_id").as_deref(), Some(CLIENT));
+    assert_eq!(get("client_secret"), None);
+    assert_eq!(
+        get("client_assertion_type").as_deref(),
+        Some(JWT_BEARER_ASSERTION_TYPE)
+    );
+    let verifier = JwtVerifier::builder()
+        .key(key.verification_key())
+        .issuer(CLIENT)
+        .audience(ISS)
+        .clock(r.clock.clone())
+        .build()
+        .unwrap();
+    let assertion = verifier
+        .verify_sync(&get("client_assertion").unwrap())
+        .unwrap();
+    assert_eq!(assertion.subject(), CLIENT);
+    assert_eq!(assertion.issued_at().map(UnixTime::as_secs), Some(T0 + 42));
 }
 
 #[tokio::test]

@@ -21,6 +21,7 @@ use serde_json::{Value, json};
 use super::*;
 use crate::ConfigError;
 use crate::clock::{Clock as _, ManualClock, UnixTime};
+use crate::form;
 use crate::jwks::{FetchRequest, HttpClient, HttpError, HttpRequest, HttpResponse};
 use crate::jwt::{Algorithm, BoxFuture, SigningKey};
 

@@ -1,5 +1,9 @@
-//! [`ClientAuth`]: how the client proves its identity at the token endpoint
-//! (`client_secret_basic`, `client_secret_post`, `private_key_jwt`).
+//! [`ClientAuth`]: how a client proves its identity at an authorization server's token
+//! endpoint (`client_secret_basic`, `client_secret_post`, `private_key_jwt`), for the OAuth
+//! client's token requests (`oauth_client`, feature `oauth-client`) and the OpenID login's code
+//! exchange (`oidc_login`, feature `oidc-login`).
+//!
+//! Secrets and keys are redacted in `Debug` and never logged.
 
 use std::fmt;
 use std::str::FromStr;
@@ -9,10 +13,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde_json::json;
 
-use super::error::TokenError;
-use super::form::{self, Form};
 use crate::clock::UnixTime;
 use crate::error::ConfigError;
+use crate::form::{self, Form};
 use crate::jwt::{Algorithm, SigningKey};
 
 /// `client_assertion_type` of RFC 7523 section 2.2.
@@ -22,34 +25,50 @@ pub const JWT_BEARER_ASSERTION_TYPE: &str =
 /// Lifetime of a `private_key_jwt` client assertion: `exp` is `iat` plus this (60 s).
 pub const ASSERTION_LIFETIME: std::time::Duration = std::time::Duration::from_secs(60);
 
-/// A client secret. `Debug` prints `REDACTED`; there is no `Display`, so it cannot end up in a
-/// log line by accident.
-///
-/// ```
-/// use auth_core::oauth_client::ClientSecret;
-///
-/// let secret = ClientSecret::new("s3cr3t");
-/// assert_eq!(format!("{secret:?}"), "ClientSecret(REDACTED)");
-/// ```
+/// A string that must not reach logs: a client secret, or the access token an OpenID login
+/// obtained. `Debug` prints `REDACTED`; there is no `Display`.
 #[derive(Clone, PartialEq, Eq)]
-pub struct ClientSecret(Arc<str>);
+pub(crate) struct Redacted(Arc<str>);
 
-impl ClientSecret {
-    /// Wraps a secret.
-    #[must_use]
-    pub fn new(secret: impl Into<String>) -> Self {
-        Self(Arc::from(secret.into()))
+impl Redacted {
+    pub(crate) fn new(value: impl Into<String>) -> Self {
+        Self(Arc::from(value.into()))
     }
 
-    /// The secret itself; only the token request reads it.
+    /// The value itself, for the one request that sends it.
     pub(crate) fn expose(&self) -> &str {
         &self.0
     }
 }
 
-impl fmt::Debug for ClientSecret {
+impl fmt::Debug for Redacted {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("ClientSecret(REDACTED)")
+        f.write_str("REDACTED")
+    }
+}
+
+/// A client secret. `Debug` prints `REDACTED`; there is no `Display`, so it cannot end up in a
+/// log line by accident.
+///
+/// ```
+/// use auth_core::client_auth::ClientSecret;
+///
+/// let secret = ClientSecret::new("s3cr3t");
+/// assert_eq!(format!("{secret:?}"), "ClientSecret(REDACTED)");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientSecret(Redacted);
+
+impl ClientSecret {
+    /// Wraps a secret.
+    #[must_use]
+    pub fn new(secret: impl Into<String>) -> Self {
+        Self(Redacted::new(secret))
+    }
+
+    /// The secret itself; only the token request reads it.
+    pub(crate) fn expose(&self) -> &str {
+        self.0.expose()
     }
 }
 
@@ -59,7 +78,7 @@ impl fmt::Debug for ClientSecret {
 /// Parses from those names, so a configuration value maps to it directly:
 ///
 /// ```
-/// use auth_core::oauth_client::ClientAuthMethod;
+/// use auth_core::client_auth::ClientAuthMethod;
 ///
 /// let m: ClientAuthMethod = "client_secret_post".parse()?;
 /// assert_eq!(m, ClientAuthMethod::ClientSecretPost);
@@ -113,18 +132,6 @@ impl FromStr for ClientAuthMethod {
     }
 }
 
-/// Which `aud` a `private_key_jwt` client assertion carries.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum AssertionAudience {
-    /// The authorization server's issuer identifier (RFC 7523 section 3 allows it, and recent
-    /// guidance prefers it); the token endpoint URL when no issuer is configured.
-    #[default]
-    Issuer,
-    /// The token endpoint URL (what older servers require).
-    TokenEndpoint,
-}
-
 #[derive(Clone)]
 enum Method {
     Basic(ClientSecret),
@@ -148,7 +155,7 @@ enum Method {
 ///
 /// ```
 /// use auth_core::jwt::{Algorithm, SigningKey};
-/// use auth_core::oauth_client::{ClientAuth, ClientAuthMethod};
+/// use auth_core::client_auth::{ClientAuth, ClientAuthMethod};
 ///
 /// let basic = ClientAuth::client_secret_basic("reports", "s3cr3t:+%")?;
 /// assert_eq!(basic.method(), ClientAuthMethod::ClientSecretBasic);
@@ -176,8 +183,8 @@ impl fmt::Debug for ClientAuth {
     }
 }
 
-fn client_id(id: impl Into<String>) -> Result<Arc<str>, ConfigError> {
-    let id: String = id.into();
+/// Checks a client id: not empty, no control characters.
+pub(crate) fn check_client_id(id: &str) -> Result<(), ConfigError> {
     if id.is_empty() {
         return Err(ConfigError::EmptyValue("client id"));
     }
@@ -186,6 +193,12 @@ fn client_id(id: impl Into<String>) -> Result<Arc<str>, ConfigError> {
             "client id contains control characters".into(),
         ));
     }
+    Ok(())
+}
+
+fn client_id(id: impl Into<String>) -> Result<Arc<str>, ConfigError> {
+    let id: String = id.into();
+    check_client_id(&id)?;
     Ok(Arc::from(id))
 }
 
@@ -258,7 +271,7 @@ impl ClientAuth {
     /// `EdDSA`.
     ///
     /// ```
-    /// # use auth_core::oauth_client::ClientAuth;
+    /// # use auth_core::client_auth::ClientAuth;
     /// # fn load(pem: &str) -> Result<(), auth_core::ConfigError> {
     /// let auth = ClientAuth::private_key_jwt_pem("reports", pem, "reports-2026-05")?;
     /// # let _ = auth; Ok(()) }
@@ -310,13 +323,19 @@ impl ClientAuth {
     }
 
     /// Adds the client's credentials to a token request: the `Authorization` header value to
-    /// send (if any), and form pairs appended to `form`. `audience` is the assertion's `aud`.
+    /// send (if any), and form pairs appended to `form`. `audience` is the assertion's `aud`,
+    /// `now` its `iat`.
+    ///
+    /// # Errors
+    ///
+    /// Why a `private_key_jwt` assertion could not be made (the random source or the signing
+    /// failed), for the caller to wrap in its own error.
     pub(crate) fn apply(
         &self,
         form: &mut Form,
         audience: &str,
         now: UnixTime,
-    ) -> Result<Option<String>, TokenError> {
+    ) -> Result<Option<String>, String> {
         match &self.method {
             Method::Basic(secret) => {
                 Ok(Some(basic_authorization(&self.client_id, secret.expose())))
@@ -337,8 +356,9 @@ impl ClientAuth {
     }
 }
 
-/// `Basic base64(form(id) ":" form(secret))` (RFC 6749 section 2.3.1).
-pub(crate) fn basic_authorization(client_id: &str, secret: &str) -> String {
+/// `Basic base64(form(id) ":" form(secret))` (RFC 6749 section 2.3.1: each part
+/// form-urlencoded first, so `:` and non-ASCII characters survive).
+fn basic_authorization(client_id: &str, secret: &str) -> String {
     let mut pair = form::encode(client_id);
     pair.push(':');
     form::encode_into(&mut pair, secret);
@@ -351,10 +371,9 @@ fn client_assertion(
     client_id: &str,
     audience: &str,
     now: UnixTime,
-) -> Result<String, TokenError> {
+) -> Result<String, String> {
     let mut raw = [0u8; 16];
-    getrandom::fill(&mut raw)
-        .map_err(|e| TokenError::ClientAssertion(format!("random source: {e}")))?;
+    getrandom::fill(&mut raw).map_err(|e| format!("random source: {e}"))?;
     let iat = now.as_secs();
     let claims = json!({
         "iss": client_id,
@@ -364,13 +383,12 @@ fn client_assertion(
         "iat": iat,
         "exp": iat.saturating_add(ASSERTION_LIFETIME.as_secs()),
     });
-    let alg = jsonwebtoken::Algorithm::from_str(key.algorithm().as_str())
-        .map_err(|e| TokenError::ClientAssertion(e.to_string()))?;
+    let alg =
+        jsonwebtoken::Algorithm::from_str(key.algorithm().as_str()).map_err(|e| e.to_string())?;
     let mut header = jsonwebtoken::Header::new(alg);
     header.typ = Some("JWT".to_owned());
     header.kid = Some(key.kid().to_owned());
-    jsonwebtoken::encode(&header, &claims, key.encoding_key())
-        .map_err(|e| TokenError::ClientAssertion(e.to_string()))
+    jsonwebtoken::encode(&header, &claims, key.encoding_key()).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
