@@ -4,7 +4,7 @@
 //!
 //! | route | auth | answer |
 //! |---|---|---|
-//! | `GET /` | none | the browser page for the cookie session (login form, a "Sign in with <name>" button per provider, "who am I", a protected `POST`) |
+//! | `GET /` | none | the browser page for the cookie session (login form, a "Sign in with `<name>`" button per provider, "who am I", a protected `POST`) |
 //! | `GET /app.js` | none | that page's script |
 //! | `GET /health` | none | 200 `{"status":"ok"}` |
 //! | `GET /.well-known/jwks.json` | none | 200 JWK Set of the demo's public verification keys (`{"keys":[]}` for HS256), `Cache-Control: public, max-age=300` |

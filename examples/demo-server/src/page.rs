@@ -10,9 +10,9 @@
 //! so the page's `Content-Security-Policy` can forbid inline script; images are allowed only
 //! as `data:` URLs (the QR code, an SVG document from the server).
 //!
-//! With login providers (`AUTH_LOGIN_PROVIDERS`), the page also has a "Sign in with <name>"
+//! With login providers (`AUTH_LOGIN_PROVIDERS`), the page also has a "Sign in with `<name>`"
 //! link per provider (`GET /auth/login/<name>`, a top-level navigation, which the CSP does not
-//! restrict) and a "Link <name> to this account" link (`?link=true`). When a provider sign-in
+//! restrict) and a "Link `<name>` to this account" link (`?link=true`). When a provider sign-in
 //! needs the second factor, the page finds the `mfa_token` in the `mfa_login` cookie, removes
 //! the cookie and shows the second step.
 
@@ -249,7 +249,7 @@ pub async fn index() -> Response {
     hardened("text/html; charset=utf-8", page_with_providers(&[]))
 }
 
-/// The page with a "Sign in with <name>" and a "Link <name>" link per provider name.
+/// The page with a "Sign in with `<name>`" and a "Link `<name>`" link per provider name.
 #[must_use]
 pub fn page_with_providers(names: &[&str]) -> String {
     let mut links = String::new();

@@ -2,7 +2,7 @@
 //!
 //! | variable | meaning | default |
 //! |---|---|---|
-//! | `AUTH_LOGIN_PROVIDERS` | comma-separated provider names (`[a-z0-9][a-z0-9_-]*`, e.g. `acme`): each gets `GET /auth/login/<name>` and a "Sign in with <name>" button | (none: provider sign-in off) |
+//! | `AUTH_LOGIN_PROVIDERS` | comma-separated provider names (`[a-z0-9][a-z0-9_-]*`, e.g. `acme`): each gets `GET /auth/login/<name>` and a "Sign in with `<name>`" button | (none: provider sign-in off) |
 //! | `AUTH_LOGIN_<NAME>_ISSUER` | the provider's issuer, exactly as its discovery document says (`https://`; plain `http://` only on loopback) | required per provider |
 //! | `AUTH_LOGIN_<NAME>_CLIENT_ID` | this demo's client id at the provider | required per provider |
 //! | `AUTH_LOGIN_<NAME>_CLIENT_SECRET` | its client secret (`client_secret_basic`); absent: a public client, PKCE only | (public client) |
