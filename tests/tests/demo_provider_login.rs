@@ -1,264 +1,23 @@
 //! The demo server's "Sign in with a provider" (issue 14, demo part) against a real OpenID
-//! Provider: npm `oidc-provider` run by `tests/oidc/login_provider.mjs`, driven through its
-//! development login and consent pages by the cookie-keeping `Browser` of
-//! `auth_integration_tests::oidc_login`. The demo runs in-process on a bound loopback listener
-//! (its port is in the redirect URI the provider must know first), configured through the
-//! same `AUTH_*` variables as the binary.
-//!
-//! Every refused callback asserts that no session started (no session cookie set, `/api/me`
-//! refused) and, when the flow was cut before the code exchange, that the provider's token
-//! endpoint saw no request.
+//! Provider (npm `oidc-provider`), driven through its development login and consent pages by
+//! the cookie-keeping `Browser` of `auth_integration_tests::oidc_login`: a first login creates
+//! an account and a cookie session, a second one reuses it, identities of two provider
+//! instances link to a password account, two tabs complete in reverse order, a TOTP account
+//! passes its second factor. The refused callbacks are in `demo_provider_login_refused.rs`.
 //!
 //! Needs Node.js and `npm ci --prefix tests/oidc` (or `bash tests/interop/install.sh`).
 
 // Test helpers outside #[test] fns are not covered by clippy.toml's allow-*-in-tests.
-#![allow(
-    clippy::panic,
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing
-)]
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
-use std::net::SocketAddr;
-use std::sync::Arc;
+mod demo_login;
+
 use std::time::Duration;
 
-use auth_core::clock::{Clock as _, ManualClock, SystemClock};
-use auth_integration_tests::oidc::KeyFile;
-use auth_integration_tests::oidc_login::{
-    Browser, CONFIDENTIAL_CLIENT, CONFIDENTIAL_SECRET, LoginProvider, PUBLIC_CLIENT, Page,
-    abort_at_provider, sign_in_at_provider,
-};
-use demo_server::config::Config;
-use serde_json::{Value, json};
-
-const SECRET: &str = "demo provider login tests secret, 32+ bytes";
-
-/// A provider process and its key file.
-struct Idp {
-    provider: LoginProvider,
-    _key: KeyFile,
-}
-
-impl Idp {
-    fn start(redirect_uris: &[&str]) -> Self {
-        let key = KeyFile::fresh("demo-login");
-        let provider = LoginProvider::start(&key, redirect_uris).unwrap_or_else(|e| panic!("{e}"));
-        Self {
-            provider,
-            _key: key,
-        }
-    }
-
-    fn issuer(&self) -> &str {
-        self.provider.issuer()
-    }
-
-    async fn token_requests(&self) -> usize {
-        self.provider.token_requests().await.unwrap()
-    }
-}
-
-/// The demo with providers `acme` (public client) and, with [`Rig::two_providers`], `beta` (a
-/// second provider instance, confidential client), served on 127.0.0.1.
-struct Rig {
-    origin: String,
-    acme: Idp,
-    beta: Option<Idp>,
-    demo: demo_server::Demo,
-    clock: ManualClock,
-    server: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for Rig {
-    fn drop(&mut self) {
-        self.server.abort();
-    }
-}
-
-impl Rig {
-    async fn one_provider() -> Self {
-        Self::start(false).await
-    }
-
-    async fn two_providers() -> Self {
-        Self::start(true).await
-    }
-
-    async fn start(two: bool) -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let origin = format!("http://{addr}");
-        let callbacks = [
-            format!("{origin}/auth/login/acme/callback"),
-            format!("{origin}/auth/login/beta/callback"),
-        ];
-        let uris: Vec<&str> = callbacks.iter().map(String::as_str).collect();
-        let acme = Idp::start(&uris);
-        let beta = two.then(|| Idp::start(&uris));
-        let mut vars: Vec<(String, String)> = vec![
-            ("AUTH_DEMO_ADDR".into(), addr.to_string()),
-            ("AUTH_JWT_SECRET".into(), SECRET.into()),
-            ("AUTH_PASSWORD_MAX_WAIT_MS".into(), "10000".into()),
-            ("AUTH_LOGIN_ACME_ISSUER".into(), acme.issuer().into()),
-            ("AUTH_LOGIN_ACME_CLIENT_ID".into(), PUBLIC_CLIENT.into()),
-        ];
-        let mut providers = "acme".to_owned();
-        if let Some(beta) = &beta {
-            providers.push_str(",beta");
-            vars.extend([
-                ("AUTH_LOGIN_BETA_ISSUER".into(), beta.issuer().into()),
-                (
-                    "AUTH_LOGIN_BETA_CLIENT_ID".into(),
-                    CONFIDENTIAL_CLIENT.into(),
-                ),
-                (
-                    "AUTH_LOGIN_BETA_CLIENT_SECRET".into(),
-                    CONFIDENTIAL_SECRET.into(),
-                ),
-            ]);
-        }
-        vars.push(("AUTH_LOGIN_PROVIDERS".into(), providers));
-        let config =
-            Config::from_env(|k| vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()))
-                .unwrap();
-        // A manual clock at the real time: the provider's ID tokens are checked against it, and
-        // the second-factor test moves it one TOTP step on.
-        let clock = ManualClock::new(SystemClock.now());
-        let (demo, _) =
-            demo_server::Demo::from_config_with_clock(&config, Arc::new(clock.clone())).unwrap();
-        let app = demo_server::app_with(demo.clone()).unwrap();
-        let server = tokio::spawn(async move {
-            axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .await
-            .unwrap();
-        });
-        Self {
-            origin,
-            acme,
-            beta,
-            demo,
-            clock,
-            server,
-        }
-    }
-
-    fn beta(&self) -> &Idp {
-        self.beta.as_ref().unwrap()
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.origin)
-    }
-
-    fn callback(&self, provider: &str) -> String {
-        self.url(&format!("/auth/login/{provider}/callback"))
-    }
-
-    /// Goes from the demo's begin route (`path_and_query` under `/auth/login/<provider>`)
-    /// through the provider's pages as `user`; the callback URL, not requested.
-    async fn to_callback(
-        &self,
-        browser: &Browser,
-        provider: &str,
-        query: &str,
-        user: &str,
-    ) -> String {
-        let start = self.url(&format!("/auth/login/{provider}{query}"));
-        let idp = if provider == "beta" {
-            self.beta()
-        } else {
-            &self.acme
-        };
-        sign_in_at_provider(browser, &start, user, &self.callback(provider))
-            .await
-            .unwrap_or_else(|e| panic!("{e}\nprovider stderr:\n{}", idp.provider.stderr()))
-    }
-
-    /// A whole sign-in: the callback's answer.
-    async fn sign_in(&self, browser: &Browser, provider: &str, user: &str) -> Page {
-        let cb = self.to_callback(browser, provider, "", user).await;
-        browser.get(&cb).await.unwrap()
-    }
-
-    async fn me(&self, browser: &Browser) -> (u16, Value) {
-        let page = browser.get(&self.url("/api/me")).await.unwrap();
-        (
-            page.status,
-            serde_json::from_str(&page.body).unwrap_or(Value::Null),
-        )
-    }
-
-    /// `POST path` with a JSON body and this browser's cookies (and its CSRF cookie echoed);
-    /// the answer's cookies are kept.
-    async fn post_json(&self, browser: &Browser, path: &str, body: &Value) -> (u16, Value) {
-        let url = self.url(path);
-        let mut req = reqwest::Client::new()
-            .post(&url)
-            .header("content-type", "application/json")
-            .body(body.to_string());
-        if let Some(cookies) = browser.cookie_header(&url) {
-            req = req.header("cookie", cookies);
-        }
-        if let Some(csrf) = browser.cookie("csrf_token") {
-            req = req.header("x-csrf-token", csrf);
-        }
-        let res = req.send().await.unwrap();
-        let status = res.status().as_u16();
-        for c in res.headers().get_all("set-cookie") {
-            browser.store(&url, c.to_str().unwrap());
-        }
-        let text = res.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-    }
-
-    /// A password account, signed in to a cookie session in `browser`; its subject.
-    async fn password_session(&self, browser: &Browser, email: &str) -> String {
-        let creds = json!({"email": email, "password": "a good password"});
-        let (status, body) = self.post_json(browser, "/auth/register", &creds).await;
-        assert_eq!(status, 201, "{body}");
-        let (status, body) = self.post_json(browser, "/auth/session/login", &creds).await;
-        assert_eq!(status, 200, "{body}");
-        body["sub"].as_str().unwrap().to_owned()
-    }
-}
-
-fn header_value<'p>(page: &'p Page, cookie: &str) -> Option<&'p str> {
-    page.set_cookies
-        .iter()
-        .find(|c| c.starts_with(&format!("{cookie}=")))
-        .map(String::as_str)
-}
-
-/// The answer started no session, and the browser has none.
-async fn assert_no_session(rig: &Rig, browser: &Browser, page: &Page) {
-    for name in ["access_token", "refresh_token"] {
-        assert!(
-            header_value(page, name).is_none_or(|c| c.starts_with(&format!("{name}=;"))),
-            "{name} set by {}: {:?}",
-            page.url,
-            page.set_cookies
-        );
-    }
-    assert_eq!(browser.cookie("access_token"), None);
-    assert_eq!(rig.me(browser).await.0, 401);
-}
-
-fn error_code(page: &Page) -> String {
-    let v: Value = serde_json::from_str(&page.body).unwrap_or(Value::Null);
-    v["error"]["code"].as_str().unwrap_or("").to_owned()
-}
-
-fn param<'a>(url: &'a str, name: &str) -> &'a str {
-    url.split_once('?')
-        .map_or("", |(_, q)| q)
-        .split('&')
-        .find_map(|p| p.strip_prefix(&format!("{name}=")))
-        .unwrap_or_else(|| panic!("no {name} in {url}"))
-}
+use auth_core::clock::Clock as _;
+use auth_integration_tests::oidc_login::{Browser, sign_in_at_provider};
+use demo_login::{RedisPair, Rig, assert_no_session, error_code, header_value, param};
+use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_first_login_creates_an_account_and_starts_a_cookie_session() {
@@ -431,128 +190,6 @@ async fn two_logins_started_in_two_tabs_complete_in_reverse_order() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_swapped_duplicated_missing_or_replayed_state_starts_no_session() {
-    let rig = Rig::one_provider().await;
-    let browser = Browser::new().unwrap();
-    let mine = rig.to_callback(&browser, "acme", "", "ann").await;
-    // The attacker's own callback, sent to my browser (login CSRF).
-    let theirs = rig
-        .to_callback(&Browser::new().unwrap(), "acme", "", "mallory")
-        .await;
-    let query = mine.split_once('?').unwrap().1;
-    let without_state: Vec<&str> = query
-        .split('&')
-        .filter(|p| !p.starts_with("state="))
-        .collect();
-    let cases = [
-        ("swapped", theirs.clone()),
-        (
-            "duplicated",
-            format!("{mine}&state={}", param(&mine, "state")),
-        ),
-        (
-            "missing",
-            format!("{}?{}", rig.callback("acme"), without_state.join("&")),
-        ),
-    ];
-    // My transaction cookie, put back after each refusal (a refused callback clears the
-    // transaction cookie it names).
-    let kept: Vec<String> = browser
-        .cookie_names()
-        .into_iter()
-        .filter(|n| n.contains("auth_login_"))
-        .map(|n| format!("{n}={}; Path=/", browser.cookie(&n).unwrap()))
-        .collect();
-    assert_eq!(kept.len(), 1);
-    for (what, url) in &cases {
-        let page = browser.get(url).await.unwrap();
-        assert_eq!(page.status, 400, "{what}: {}", page.body);
-        assert_eq!(error_code(&page), "LOGIN_STATE_INVALID", "{what}");
-        assert_no_session(&rig, &browser, &page).await;
-        browser.store(&rig.url("/"), &kept[0]);
-    }
-    assert_eq!(rig.acme.token_requests().await, 0);
-
-    // The real callback works once; replayed by a client that kept the cookie, refused.
-    let page = browser.get(&mine).await.unwrap();
-    assert_eq!(page.status, 303, "{}", page.body);
-    assert_eq!(rig.acme.token_requests().await, 1);
-    let replayer = Browser::new().unwrap();
-    replayer.store(&rig.url("/"), &kept[0]);
-    let page = replayer.get(&mine).await.unwrap();
-    assert_eq!(page.status, 400, "{}", page.body);
-    assert_eq!(error_code(&page), "LOGIN_STATE_INVALID");
-    assert_no_session(&rig, &replayer, &page).await;
-    assert_eq!(rig.acme.token_requests().await, 1);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_wrong_iss_starts_no_session_and_never_reaches_the_token_endpoint() {
-    let rig = Rig::one_provider().await;
-    let browser = Browser::new().unwrap();
-    let cb = rig.to_callback(&browser, "acme", "", "ann").await;
-    let forged = cb.replace(param(&cb, "iss"), "https%3A%2F%2Fevil.example");
-    assert_ne!(forged, cb);
-    let page = browser.get(&forged).await.unwrap();
-    assert_eq!(page.status, 400, "{}", page.body);
-    assert_eq!(error_code(&page), "LOGIN_FAILED");
-    assert_no_session(&rig, &browser, &page).await;
-    assert_eq!(rig.acme.token_requests().await, 0);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn access_denied_at_the_provider_starts_no_session_and_says_why() {
-    let rig = Rig::one_provider().await;
-    let browser = Browser::new().unwrap();
-    let cb = abort_at_provider(
-        &browser,
-        &rig.url("/auth/login/acme"),
-        &rig.callback("acme"),
-    )
-    .await
-    .unwrap();
-    let page = browser.get(&cb).await.unwrap();
-    assert_eq!(page.status, 400, "{}", page.body);
-    let body: Value = serde_json::from_str(&page.body).unwrap();
-    assert_eq!(body["error"]["code"], "LOGIN_FAILED");
-    assert_eq!(body["error"]["provider_error"], "access_denied");
-    assert_no_session(&rig, &browser, &page).await;
-    assert!(
-        !browser
-            .cookie_names()
-            .iter()
-            .any(|n| n.contains("auth_login_")),
-        "transaction cleared"
-    );
-    assert_eq!(rig.acme.token_requests().await, 0);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_return_to_off_this_origin_lands_on_the_home_page() {
-    let rig = Rig::one_provider().await;
-    let browser = Browser::new().unwrap();
-    // `//evil.example`, `https://evil.example`, `/\evil.example`, `/%2F%2Fevil.example`,
-    // percent-encoded in the begin URL's query.
-    for encoded in [
-        "%2F%2Fevil.example",
-        "https%3A%2F%2Fevil.example",
-        "%2F%5Cevil.example",
-        "%2F%252F%252Fevil.example",
-    ] {
-        let cb = rig
-            .to_callback(&browser, "acme", &format!("?return_to={encoded}"), "ann")
-            .await;
-        let page = browser.get(&cb).await.unwrap();
-        assert_eq!(page.status, 303, "{encoded}: {}", page.body);
-        assert_eq!(
-            page.location.as_deref(),
-            Some(rig.url("/").as_str()),
-            "{encoded}"
-        );
-    }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_begin_route_404s_for_an_unknown_provider_and_post_auth_login_still_works() {
     let rig = Rig::one_provider().await;
     let browser = Browser::new().unwrap();
@@ -623,4 +260,51 @@ async fn a_provider_login_to_an_account_with_totp_needs_the_second_factor() {
     assert_eq!(status, 200, "{me}");
     assert_eq!(me["amr"], json!(["ext", "otp", "mfa"]), "no pwd is claimed");
     assert_eq!(me["mfa"]["totp"], true);
+}
+
+// With REDIS_URL, instances share the sealing key, the used transactions and the identities: a
+// login started at one completes at the other, and its replay is refused at both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_login_started_at_one_instance_completes_at_the_other_and_is_not_replayed_at_either() {
+    let Some(pair) = RedisPair::start().await else {
+        eprintln!("skipped: no Redis (set REDIS_URL or install redis-server)");
+        return;
+    };
+    let browser = Browser::new().unwrap();
+    let callback = format!("{}/auth/login/acme/callback", pair.a);
+    let cb = sign_in_at_provider(
+        &browser,
+        &format!("{}/auth/login/acme", pair.a),
+        "rhea",
+        &callback,
+    )
+    .await
+    .unwrap();
+    let kept: Vec<String> = browser
+        .cookie_names()
+        .into_iter()
+        .filter(|n| n.contains("auth_login_"))
+        .map(|n| format!("{n}={}; Path=/", browser.cookie(&n).unwrap()))
+        .collect();
+    assert_eq!(kept.len(), 1);
+    // Completed at B.
+    let at_b = cb.replacen(&pair.a, &pair.b, 1);
+    let page = browser.get(&at_b).await.unwrap();
+    assert_eq!(page.status, 303, "{}", page.body);
+    assert_eq!(pair.acme.provider.token_requests().await.unwrap(), 1);
+    // The session and the identity are seen at A too (cookies are per host, not port).
+    let me = browser.get(&format!("{}/api/me", pair.a)).await.unwrap();
+    assert_eq!(me.status, 200, "{}", me.body);
+    let me: serde_json::Value = serde_json::from_str(&me.body).unwrap();
+    assert_eq!(me["identities"][0]["sub"], "rhea", "{me}");
+    // Replayed at either instance by a client that kept the transaction cookie: refused.
+    for url in [&cb, &at_b] {
+        let replayer = Browser::new().unwrap();
+        replayer.store(url, &kept[0]);
+        let page = replayer.get(url).await.unwrap();
+        assert_eq!(page.status, 400, "{url}: {}", page.body);
+        assert_eq!(error_code(&page), "LOGIN_STATE_INVALID");
+    }
+    assert_eq!(pair.acme.provider.token_requests().await.unwrap(), 1);
+    pair.clean_up().await;
 }
