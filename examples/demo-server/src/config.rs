@@ -31,7 +31,9 @@
 //! `AUTH_OUTBOUND_CLIENT_ID`, ...) is read by [`crate::outbound::OutboundConfig`].
 //!
 //! The Redis variables (`REDIS_URL`, `AUTH_REDIS_PREFIX`, `AUTH_REDIS_TIMEOUT_MS`) are read by
-//! [`crate::stores::StoreConfig`].
+//! [`crate::stores::StoreConfig`]; the provider sign-in variables (`AUTH_LOGIN_PROVIDERS`,
+//! `AUTH_LOGIN_<NAME>_*`, `AUTH_LOGIN_SEALING_KEY`, `AUTH_DEMO_PUBLIC_URL`) by
+//! [`crate::provider_login::config`].
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -123,6 +125,8 @@ pub struct Config {
     pub lifetimes: crate::lifetimes::TokenLifetimes,
     /// The second factor's keys (`AUTH_MFA_SEALING_KEY`, `AUTH_MFA_RECOVERY_KEY`).
     pub mfa_keys: crate::mfa::MfaKeys,
+    /// Sign-in with OpenID Providers (`AUTH_LOGIN_*`, `AUTH_DEMO_PUBLIC_URL`).
+    pub login: crate::provider_login::LoginConfig,
 }
 
 impl Config {
@@ -182,6 +186,7 @@ impl Config {
         let oidc = crate::issuers::oidc_from_env(&get, &issuer)?;
         let outbound = crate::outbound::OutboundConfig::from_env(&get)?;
         let mfa_keys = crate::mfa::MfaKeys::from_env(&get)?;
+        let login = crate::provider_login::LoginConfig::from_env(&get, addr)?;
         Ok(Self {
             addr,
             key,
@@ -199,6 +204,7 @@ impl Config {
             limits,
             lifetimes,
             mfa_keys,
+            login,
         })
     }
 

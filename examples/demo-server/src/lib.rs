@@ -4,11 +4,11 @@
 //!
 //! | route | auth | answer |
 //! |---|---|---|
-//! | `GET /` | none | the browser page for the cookie session (login form, "who am I", a protected `POST`) |
+//! | `GET /` | none | the browser page for the cookie session (login form, a "Sign in with `<name>`" button per provider, "who am I", a protected `POST`) |
 //! | `GET /app.js` | none | that page's script |
 //! | `GET /health` | none | 200 `{"status":"ok"}` |
 //! | `GET /.well-known/jwks.json` | none | 200 JWK Set of the demo's public verification keys (`{"keys":[]}` for HS256), `Cache-Control: public, max-age=300` |
-//! | `GET /api/me` | bearer required | 200 `{"sub","roles","scopes","auth_method","mfa":{"totp"},"amr"}`: `mfa.totp` whether the account has TOTP on, `amr` the token's (`[]` without) |
+//! | `GET /api/me` | bearer required | 200 `{"sub","roles","scopes","auth_method","mfa":{"totp"},"amr"}`: `mfa.totp` whether the account has TOTP on, `amr` the token's (`[]` without); plus `"identities":[{"provider","iss","sub"}]` for an account with linked provider identities |
 //! | `GET /api/hello` | bearer optional | 200 `{"message":"hello <sub>"}` or `"hello anonymous"` |
 //! | `GET /api/orders` | scope `read:orders` | 200 `{"subject","orders":[..]}` |
 //! | `POST /api/orders/{id}/refund` | permission `orders:refund` | 200 `{"order_id","status","refunded_by"}` |
@@ -26,6 +26,8 @@
 //! | `POST /auth/session/login` | none; brute-force protected | 200 `{"sub","expires_in","refresh_expires_in","scope"}` + access, refresh and CSRF cookies; 401 `MFA_REQUIRED` (no cookies) for an account with TOTP |
 //! | `POST /auth/session/refresh` | the refresh cookie + `X-CSRF-Token` | 200, new cookies; 401 as `/auth/refresh` (cookies cleared) |
 //! | `POST /auth/session/logout` | the access and/or refresh cookie + `X-CSRF-Token` | 204; session revoked (by the access token and by the refresh cookie, whatever the access cookie's state), cookies cleared |
+//! | `GET /auth/login/{name}` | none (`?link=true`: the session cookie) | with `AUTH_LOGIN_PROVIDERS`: 303 to the provider (`?return_to=/path`); 404 for an unknown name; 401 `MISSING_CREDENTIALS` for `link=true` without a session |
+//! | `GET /auth/login/{name}/callback` | the login's transaction cookie | 303 to the return-to path with a new cookie session (an account created on the first sign-in), or after linking the identity; 400 `LOGIN_STATE_INVALID` / `LOGIN_FAILED` / `INVALID_ID_TOKEN`; 409 `IDENTITY_ALREADY_LINKED` (see [`provider_login`]) |
 //! | `POST /auth/mfa/totp/enroll` | bearer, or session cookie + `X-CSRF-Token` | 200 `{"secret","otpauth_uri","qr_svg"}`; 409 `MFA_ALREADY_ENABLED` |
 //! | `POST /auth/mfa/totp/confirm` | as enroll; `{"code"}` | 200 `{"recovery_codes":[..10..]}`; 400 `INVALID_OTP` |
 //! | `POST /auth/mfa/verify` | none (the `mfa_token`); brute-force protected | `{"mfa_token","code"}` or `{"mfa_token","recovery_code"}`: what the password login would have answered; 401 `INVALID_OTP` / `INVALID_MFA_TOKEN`; 429 `TOO_MANY_ATTEMPTS` |
@@ -54,6 +56,10 @@
 //! Accounts with TOTP log in in two steps, and access tokens carry `amr`, `acr` and
 //! `auth_time` (kept unchanged by refreshes); see [`mfa`].
 //!
+//! With `AUTH_LOGIN_PROVIDERS`, users sign in with OpenID Providers too (authorization code
+//! with PKCE), and signed-in users link provider identities to their account; see
+//! [`provider_login`].
+//!
 //! State lives in memory by default; with `REDIS_URL` every store is in Redis, so several
 //! instances share lockouts, revocations, refresh families, API keys and second factors (see
 //! [`stores`]).
@@ -73,6 +79,7 @@ pub mod mfa;
 pub mod orders;
 pub mod outbound;
 pub mod page;
+pub mod provider_login;
 pub mod redis_users;
 pub mod roles;
 pub mod seeded;
@@ -192,6 +199,15 @@ pub struct Demo {
     /// The keys [`mfa`](Self::mfa) seals secrets and digests recovery codes with
     /// (`AUTH_MFA_SEALING_KEY`, `AUTH_MFA_RECOVERY_KEY`; random per process when unset).
     pub(crate) mfa_keys: MfaKeys,
+    /// Sign-in with OpenID Providers (`AUTH_LOGIN_PROVIDERS`, see [`provider_login`]); `None`
+    /// when no provider is configured.
+    pub provider_login: Option<auth_core::oidc_login::OidcLogin>,
+    /// Provider identities linked to local accounts by `(iss, sub)`: in memory by default, in
+    /// Redis with [`stores::Stores::apply_to`].
+    pub identities: Arc<dyn auth_core::oidc_login::IdentityStore>,
+    /// The provider sign-in configuration, kept to rebuild
+    /// [`provider_login`](Self::provider_login) over shared stores.
+    pub(crate) login_config: Option<provider_login::LoginConfig>,
 }
 
 /// The path of the cookie session's refresh endpoint.
@@ -252,6 +268,9 @@ impl Demo {
             issuer: None,
             verifier,
             clock,
+            provider_login: None,
+            identities: Arc::new(auth_core::oidc_login::MemoryIdentityStore::new()),
+            login_config: None,
         })
     }
 
@@ -407,6 +426,7 @@ impl Demo {
         demo.allowed_origins.clone_from(&config.allowed_origins);
         demo.mfa_keys = config.mfa_keys.clone();
         demo.mfa = mfa::in_memory(&demo.mfa_keys, &clock)?;
+        provider_login::configure(&mut demo, &config.login, &clock)?;
         Ok((demo, oidc))
     }
 
@@ -492,11 +512,12 @@ pub fn app(verifier: JwtVerifier) -> Result<Router, ConfigError> {
 /// When a layer's configuration is invalid (for example an allowed origin).
 pub fn app_with(demo: Demo) -> Result<Router, ConfigError> {
     let router = Router::new()
-        .route("/", get(page::index))
+        .route("/", page::index_route(&demo))
         .route("/app.js", get(page::script))
         .route("/health", get(health))
         .route("/.well-known/jwks.json", get(jwks_handler(&demo)))
         .merge(me::router(&demo)?)
+        .merge(provider_login::router(&demo)?)
         .merge(orders::router(&demo)?)
         .merge(outbound::router(&demo)?)
         .merge(keys::router(&demo)?)

@@ -40,7 +40,12 @@ async fn main() -> ExitCode {
 }
 
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
-    let config = Config::from_env(|k| std::env::var(k).ok())?;
+    let mut config = Config::from_env(|k| std::env::var(k).ok())?;
+    // Bound first: the address (port 0 picks one) is the default public URL, from which the
+    // login providers' redirect URIs are made.
+    let listener = tokio::net::TcpListener::bind(config.addr).await?;
+    let addr = listener.local_addr()?;
+    config.login.listening_on(addr);
     let (mut demo, oidc) = Demo::from_config(&config)?;
     // In memory by default; every store in Redis when REDIS_URL is set (several instances then
     // share lockouts, revocations, refresh families and API keys).
@@ -73,9 +78,8 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         });
     }
     let issuer = demo.issuer.clone();
+    let login = demo.provider_login.clone();
     let app = demo_server::app_with(demo)?;
-    let listener = tokio::net::TcpListener::bind(config.addr).await?;
-    let addr = listener.local_addr()?;
     // The first line is read by tests that start the binary on port 0.
     println!("demo-server listening on http://{addr}");
     if let Some(redis) = stores.redis() {
@@ -150,6 +154,20 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             tracing::warn!(target: "demo::config", "{notice}");
         }
         println!("{notice}");
+    }
+    if let Some(login) = login {
+        for name in login.provider_names() {
+            println!(
+                "Sign in with {name}: http://{addr}/auth/login/{name} (redirect URI {}).",
+                config.login.redirect_uri(name)
+            );
+        }
+        // Discovery now, so a misconfigured provider shows at start-up (logins retry it).
+        tokio::spawn(async move {
+            if let Err(e) = login.discover().await {
+                tracing::warn!(target: "demo::provider_login", error = %e, "provider discovery failed");
+            }
+        });
     }
     // The last line of the start-up text (tests that read it stop here).
     println!("Browser session (cookies + CSRF): open http://{addr}/");

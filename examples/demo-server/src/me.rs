@@ -3,14 +3,17 @@
 //!
 //! `GET /api/me` answers `{"sub","roles","scopes","auth_method","mfa":{"totp":bool},"amr":[..]}`:
 //! `mfa.totp` says whether the account has an active TOTP second factor, `amr` is the token's
-//! (`["pwd"]` after a password login, `["pwd","otp","mfa"]` after a second factor, `[]` for a
-//! token without one).
+//! (`["pwd"]` after a password login, `["pwd","otp","mfa"]` after a second factor, `["ext"]`
+//! after a provider sign-in, `[]` for a token without one). An account with linked provider
+//! identities also gets `"identities":[{"provider","iss","sub"}]`, oldest link first (see
+//! [`crate::provider_login`]); the field is absent for an account without any.
 
 use std::sync::Arc;
 
 use auth_axum_extractors::Principal;
 use auth_core::ConfigError;
 use auth_core::mfa::Mfa;
+use auth_core::oidc_login::IdentityStore;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -25,6 +28,7 @@ use crate::tokens::rejection;
 struct Me {
     mfa: Mfa,
     accounts: AccountKeys,
+    identities: Arc<dyn IdentityStore>,
 }
 
 /// `GET /api/me` (bearer required) and `GET /api/hello` (bearer optional).
@@ -32,6 +36,7 @@ pub(crate) fn router(demo: &Demo) -> Result<Router, ConfigError> {
     let state = Arc::new(Me {
         mfa: demo.mfa.clone(),
         accounts: demo.accounts.clone(),
+        identities: Arc::clone(&demo.identities),
     });
     Ok(Router::new()
         .route("/api/me", get(me).layer(demo.bearer()?))
@@ -40,9 +45,19 @@ pub(crate) fn router(demo: &Demo) -> Result<Router, ConfigError> {
 }
 
 async fn me(State(state): State<Arc<Me>>, p: Principal) -> Response {
-    let totp = match state.mfa.is_enabled(&state.accounts.key(&p)).await {
+    let account = state.accounts.key(&p);
+    let totp = match state.mfa.is_enabled(&account).await {
         Ok(on) => on,
         Err(e) => return rejection(e),
+    };
+    let identities = match state.identities.list_for_account(&account).await {
+        Ok(links) => links,
+        Err(e) => {
+            tracing::error!(target: "demo::me", error = %e, "identity store failed");
+            return rejection(auth_core::AuthError::BackendUnavailable(
+                "identity store".into(),
+            ));
+        }
     };
     let amr: Vec<Value> = p
         .claims()
@@ -50,15 +65,28 @@ async fn me(State(state): State<Arc<Me>>, p: Principal) -> Response {
         .and_then(Value::as_array)
         .map(|a| a.iter().filter(|v| v.is_string()).cloned().collect())
         .unwrap_or_default();
-    Json(json!({
+    let mut body = json!({
         "sub": p.subject(),
         "roles": p.roles(),
         "scopes": p.scopes(),
         "auth_method": p.auth_method().as_str(),
         "mfa": {"totp": totp},
         "amr": amr,
-    }))
-    .into_response()
+    });
+    if let (false, Some(obj)) = (identities.is_empty(), body.as_object_mut()) {
+        let list: Vec<Value> = identities
+            .iter()
+            .map(|l| {
+                json!({
+                    "provider": l.provider(),
+                    "iss": l.identity().issuer(),
+                    "sub": l.identity().subject(),
+                })
+            })
+            .collect();
+        obj.insert("identities".to_owned(), Value::Array(list));
+    }
+    Json(body).into_response()
 }
 
 async fn hello(p: Option<Principal>) -> Json<Value> {

@@ -9,9 +9,18 @@
 //! need a second factor entered in the last five minutes). The script is served from `/app.js`
 //! so the page's `Content-Security-Policy` can forbid inline script; images are allowed only
 //! as `data:` URLs (the QR code, an SVG document from the server).
+//!
+//! With login providers (`AUTH_LOGIN_PROVIDERS`), the page also has a "Sign in with `<name>`"
+//! link per provider (`GET /auth/login/<name>`, a top-level navigation, which the CSP does not
+//! restrict) and a "Link `<name>` to this account" link (`?link=true`). When a provider sign-in
+//! needs the second factor, the page finds the `mfa_token` in the `mfa_login` cookie, removes
+//! the cookie and shows the second step.
 
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, get};
+
+use crate::Demo;
 
 /// The page's `Content-Security-Policy`: scripts and requests only to this origin, no
 /// framing, no plugins.
@@ -52,6 +61,7 @@ unsafe requests echo the readable <code>csrf_token</code> cookie in <code>X-CSRF
     <button id="mfa-verify-button" type="submit">Verify</button>
   </fieldset>
 </form>
+<!-- providers -->
 <fieldset>
   <legend>Session</legend>
   <button id="whoami" type="button">Who am I? (GET /api/me)</button>
@@ -120,6 +130,16 @@ const byId = (id) => document.getElementById(id);
 
 // The pending two-step login's token, between the password and the code.
 let mfaToken = '';
+
+// A provider sign-in that needs the second factor hands its token over in a cookie: take it
+// (and remove the cookie), then ask for the code.
+(function providerSecondStep() {
+  const entry = document.cookie.split('; ').find((c) => c.startsWith('mfa_login='));
+  if (!entry) return;
+  document.cookie = 'mfa_login=; Path=/; Max-Age=0; SameSite=Lax; Secure';
+  mfaToken = entry.slice('mfa_login='.length);
+  byId('mfa-login').hidden = false;
+})();
 
 // A password login for an account with TOTP answers 401 MFA_REQUIRED: ask for the code.
 function loginAnswered(status, body) {
@@ -209,7 +229,7 @@ document.getElementById('logout').addEventListener('click', () =>
   show(post('/auth/session/logout', undefined, true)));
 "#;
 
-fn hardened(content_type: &'static str, body: &'static str) -> Response {
+fn hardened(content_type: &'static str, body: impl IntoResponse) -> Response {
     (
         [
             (header::CONTENT_TYPE, content_type),
@@ -224,9 +244,51 @@ fn hardened(content_type: &'static str, body: &'static str) -> Response {
         .into_response()
 }
 
-/// `GET /`: the page.
+/// `GET /`: the page (without provider buttons).
 pub async fn index() -> Response {
-    hardened("text/html; charset=utf-8", INDEX)
+    hardened("text/html; charset=utf-8", page_with_providers(&[]))
+}
+
+/// The page with a "Sign in with `<name>`" and a "Link `<name>`" link per provider name.
+#[must_use]
+pub fn page_with_providers(names: &[&str]) -> String {
+    let mut links = String::new();
+    if !names.is_empty() {
+        links.push_str("<fieldset>\n  <legend>Sign in with a provider</legend>\n");
+        for name in names {
+            let n = escape(name);
+            links.push_str(&format!(
+                "  <p><a id=\"provider-{n}\" href=\"/auth/login/{n}?return_to=/\">Sign in with {n}</a> \
+                 &middot; <a id=\"link-{n}\" href=\"/auth/login/{n}?link=true&amp;return_to=/\">Link {n} \
+                 to this account</a></p>\n"
+            ));
+        }
+        links.push_str("</fieldset>");
+    }
+    INDEX.replace("<!-- providers -->", &links)
+}
+
+/// `GET /` for `demo`: the page with its configured providers' links.
+pub fn index_route(demo: &Demo) -> MethodRouter {
+    let names: Vec<&str> = demo
+        .provider_login
+        .as_ref()
+        .map(|l| l.provider_names().collect())
+        .unwrap_or_default();
+    let page = page_with_providers(&names);
+    get(move || {
+        let page = page.clone();
+        std::future::ready(hardened("text/html; charset=utf-8", page))
+    })
+}
+
+/// `s` safe in HTML text and attribute values (provider names are `[a-z0-9_-]` already).
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
 }
 
 /// `GET /app.js`: the page's script.

@@ -5,8 +5,11 @@
 //!
 //! | key | value | TTL |
 //! |---|---|---|
-//! | `<prefix>user:email:<normalized email>` | JSON `{"id","email","password_hash","created_at"}` | none |
-//! | `<prefix>user:id:<id>` | the normalized email | none |
+//! | `<prefix>user:id:<id>` | JSON `{"id","email","password_hash","created_at"}` (`email` and `password_hash` `null` when absent) | none |
+//! | `<prefix>user:email:<normalized email>` | the id; only for accounts with a password (their login email) | none |
+//!
+//! Accounts created by a provider sign-in have no password and no `user:email:` key: their
+//! email is for display, not a login name (see [`crate::user_store`]).
 //!
 //! Accounts are durable data, so unlike the authentication state they carry no TTL (as with
 //! API keys that never expire, deleting a live account would lock its owner out). Creation is
@@ -26,12 +29,19 @@ use serde_json::{Value, json};
 
 use crate::users::{CreateOutcome, PasswordHash, UserRecord, UserStore};
 
+/// KEYS[1] the id key, KEYS[2] (accounts with a password only) the login-email key; ARGV[1]
+/// the record, ARGV[2] the id.
 const CREATE: &str = r"
-if redis.call('EXISTS', KEYS[1]) == 1 or redis.call('EXISTS', KEYS[2]) == 1 then
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  return 0
+end
+if #KEYS == 2 and redis.call('EXISTS', KEYS[2]) == 1 then
   return 0
 end
 redis.call('SET', KEYS[1], ARGV[1])
-redis.call('SET', KEYS[2], ARGV[2])
+if #KEYS == 2 then
+  redis.call('SET', KEYS[2], ARGV[2])
+end
 return 1
 ";
 
@@ -120,7 +130,7 @@ fn encode(user: &UserRecord) -> String {
     json!({
         "id": user.id,
         "email": user.email,
-        "password_hash": user.password_hash.as_str(),
+        "password_hash": user.password_hash.as_ref().map(PasswordHash::as_str),
         "created_at": user.created_at.as_nanos(),
     })
     .to_string()
@@ -135,10 +145,16 @@ fn decode(json: &str) -> Result<UserRecord, StoreError> {
             .map(str::to_owned)
             .ok_or_else(bad)
     };
+    // A string, or null / absent.
+    let optional = |k: &str| match v.get(k) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(bad()),
+    };
     Ok(UserRecord {
         id: text("id")?,
-        email: text("email")?,
-        password_hash: PasswordHash::new(text("password_hash")?),
+        email: optional("email")?,
+        password_hash: optional("password_hash")?.map(PasswordHash::new),
         created_at: UnixTime::from_nanos(
             v.get("created_at")
                 .and_then(Value::as_u64)
@@ -151,11 +167,11 @@ fn decode(json: &str) -> Result<UserRecord, StoreError> {
 impl UserStore for RedisUserStore {
     async fn create_if_absent(&self, user: UserRecord) -> Result<CreateOutcome, StoreError> {
         let mut invocation = self.create.prepare_invoke();
-        invocation
-            .key(self.email_key(&user.email))
-            .key(self.id_key(&user.id))
-            .arg(encode(&user))
-            .arg(&user.email);
+        invocation.key(self.id_key(&user.id));
+        if let Some(email) = user.login_email() {
+            invocation.key(self.email_key(email));
+        }
+        invocation.arg(encode(&user)).arg(&user.id);
         let mut conn = self.conn.clone();
         let created: i64 = self
             .bounded(
@@ -171,17 +187,20 @@ impl UserStore for RedisUserStore {
     }
 
     async fn find_by_email(&self, email: &str) -> Result<Option<UserRecord>, StoreError> {
-        self.get("find by email", self.email_key(email))
+        let Some(id) = self.get("find by email", self.email_key(email)).await? else {
+            return Ok(None);
+        };
+        Ok(self
+            .find_by_id(&id)
             .await?
-            .map(|json| decode(&json))
-            .transpose()
+            .filter(|u| u.login_email() == Some(email)))
     }
 
     async fn find_by_id(&self, id: &str) -> Result<Option<UserRecord>, StoreError> {
-        match self.get("find by id", self.id_key(id)).await? {
-            Some(email) => self.find_by_email(&email).await,
-            None => Ok(None),
-        }
+        self.get("find by id", self.id_key(id))
+            .await?
+            .map(|json| decode(&json))
+            .transpose()
     }
 }
 
@@ -192,8 +211,19 @@ mod tests {
     fn user(id: &str, email: &str) -> UserRecord {
         UserRecord {
             id: id.to_owned(),
-            email: email.to_owned(),
-            password_hash: PasswordHash::new("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA"),
+            email: Some(email.to_owned()),
+            password_hash: Some(PasswordHash::new(
+                "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA",
+            )),
+            created_at: UnixTime::from_secs(1_800_000_000),
+        }
+    }
+
+    fn external(id: &str, email: Option<&str>) -> UserRecord {
+        UserRecord {
+            id: id.to_owned(),
+            email: email.map(str::to_owned),
+            password_hash: None,
             created_at: UnixTime::from_secs(1_800_000_000),
         }
     }
@@ -202,7 +232,14 @@ mod tests {
     fn records_round_trip_through_json() {
         let u = user("usr_1", "ann@example.com");
         assert_eq!(decode(&encode(&u)).unwrap(), u);
+        for e in [
+            external("usr_2", None),
+            external("usr_3", Some("a@b.example")),
+        ] {
+            assert_eq!(decode(&encode(&e)).unwrap(), e);
+        }
         assert!(decode("{}").is_err());
+        assert!(decode(r#"{"id":"x","email":1,"password_hash":null,"created_at":1}"#).is_err());
     }
 
     /// Against the shared Redis (`REDIS_URL`); under `CI=true` a missing Redis fails the test.
@@ -243,6 +280,29 @@ mod tests {
         );
         assert_eq!(store.find_by_id("usr_a").await.unwrap(), Some(u));
         assert_eq!(store.find_by_id("usr_b").await.unwrap(), None);
+        // Issue 14: an account without a password is found by id only, and its email blocks
+        // no registration.
+        let ext = external("usr_ext", Some("ext@example.com"));
+        assert_eq!(
+            store.create_if_absent(ext.clone()).await.unwrap(),
+            CreateOutcome::Created
+        );
+        assert_eq!(store.find_by_email("ext@example.com").await.unwrap(), None);
+        assert_eq!(store.find_by_id("usr_ext").await.unwrap(), Some(ext));
+        assert_eq!(
+            store
+                .create_if_absent(user("usr_pwd", "ext@example.com"))
+                .await
+                .unwrap(),
+            CreateOutcome::Created
+        );
+        assert_eq!(
+            store
+                .create_if_absent(external("usr_ext", None))
+                .await
+                .unwrap(),
+            CreateOutcome::EmailTaken
+        );
         // Many concurrent registrations of one email: exactly one wins.
         let mut tasks = Vec::new();
         for i in 0..20 {

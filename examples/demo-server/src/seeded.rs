@@ -138,7 +138,7 @@ impl Seed {
     pub(crate) fn account(&self) -> Account {
         Account {
             subject: self.subject.to_owned(),
-            email: self.email.clone(),
+            email: Some(self.email.clone()),
         }
     }
 

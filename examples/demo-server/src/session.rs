@@ -112,7 +112,7 @@ pub fn router(demo: &Demo) -> Result<Router, ConfigError> {
 }
 
 /// The value of cookie `name`, or `None` when it is absent, empty or sent more than once.
-fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+pub(crate) fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     let mut found = None;
     for value in headers.get_all(header::COOKIE) {
         let Ok(s) = value.to_str() else { continue };
@@ -134,6 +134,18 @@ fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
 /// The answer that carries a pair in cookies: the session body and three `Set-Cookie`s (and
 /// the clearing of a refresh cookie on the old path).
 pub(crate) fn with_cookies(session: &Session, pair: &TokenPair, csrf: &str) -> Response {
+    let res = no_store(Json(session_body(pair)).into_response());
+    add_session_cookies(session, pair, csrf, res)
+}
+
+/// `res` with the session's three `Set-Cookie`s (and the clearing of a refresh cookie on the
+/// old path), as every answer that starts or renews a cookie session sends them.
+pub(crate) fn add_session_cookies(
+    session: &Session,
+    pair: &TokenPair,
+    csrf: &str,
+    mut res: Response,
+) -> Response {
     let c = &session.tokens.cookies;
     let refresh_life = pair.refresh.lifetime();
     let set = [
@@ -141,7 +153,6 @@ pub(crate) fn with_cookies(session: &Session, pair: &TokenPair, csrf: &str) -> R
         c.refresh(pair.refresh.token().as_str(), refresh_life),
         c.csrf(csrf, refresh_life),
     ];
-    let mut res = no_store(Json(session_body(pair)).into_response());
     for value in set {
         match value {
             Ok(v) => {

@@ -48,11 +48,15 @@ use auth_core::mfa::{
     AuthContextStore, MemoryAuthContextStore, MemoryMfaTokenStore, MemoryRecoveryCodeStore,
     MemoryTotpStore, MfaTokenStore, RecoveryCodeStore, TotpStore, default_mfa_policy,
 };
+use auth_core::oidc_login::{
+    IdentityStore, MemoryIdentityStore, MemoryUsedStateStore, UsedStateStore,
+};
 use auth_core::refresh::{MemoryRefreshStore, RefreshTokenStore};
 use auth_core::revocation::{MemoryRevocationStore, RevocationStore};
 use auth_redis::{
-    RedisApiKeyStore, RedisAttemptStore, RedisAuthContextStore, RedisBackend, RedisMfaTokenStore,
-    RedisRecoveryCodeStore, RedisRefreshStore, RedisRevocationStore, RedisTotpStore,
+    RedisApiKeyStore, RedisAttemptStore, RedisAuthContextStore, RedisBackend, RedisIdentityStore,
+    RedisMfaTokenStore, RedisRecoveryCodeStore, RedisRefreshStore, RedisRevocationStore,
+    RedisTotpStore, RedisUsedStateStore,
 };
 
 use crate::Demo;
@@ -145,6 +149,10 @@ pub struct Stores {
     pub mfa_tokens: Arc<dyn MfaTokenStore>,
     /// The authentication context of each session, by refresh family.
     pub auth_contexts: Arc<dyn AuthContextStore>,
+    /// Provider identities linked to accounts (see [`crate::provider_login`]).
+    pub identities: Arc<dyn IdentityStore>,
+    /// Provider login transactions already completed (a replayed callback is refused).
+    pub used_login_states: Arc<dyn UsedStateStore>,
     backend: Backend,
 }
 
@@ -174,6 +182,8 @@ impl Stores {
             recovery_codes: Arc::new(MemoryRecoveryCodeStore::new()),
             mfa_tokens: Arc::new(MemoryMfaTokenStore::new()),
             auth_contexts: Arc::new(MemoryAuthContextStore::new()),
+            identities: Arc::new(MemoryIdentityStore::new()),
+            used_login_states: Arc::new(MemoryUsedStateStore::new()),
             backend: Backend::Memory { attempts },
         })
     }
@@ -197,6 +207,8 @@ impl Stores {
             recovery_codes: Arc::new(RedisRecoveryCodeStore::new(redis.clone())),
             mfa_tokens: Arc::new(RedisMfaTokenStore::new(redis.clone())),
             auth_contexts: Arc::new(RedisAuthContextStore::new(redis.clone())),
+            identities: Arc::new(RedisIdentityStore::new(redis.clone())),
+            used_login_states: Arc::new(RedisUsedStateStore::new(redis.clone())),
             backend: Backend::Redis(redis.clone()),
         })
     }
@@ -278,13 +290,15 @@ impl Stores {
     /// by every `BearerLayer`; kept for [`Demo::max_token_lifetime`]), refresh-token families
     /// (the demo's refresh lifetime kept), user accounts, and the second factor: its stores,
     /// its limiter (`auth_core::mfa::default_mfa_policy`, over the same attempt store) and the
-    /// session authentication contexts.
+    /// session authentication contexts; and provider sign-in's linked identities and used
+    /// login transactions.
     ///
     /// # Errors
     ///
     /// [`ConfigError::Input`] for Redis stores when the demo's MFA keys are random (neither
     /// `AUTH_MFA_SEALING_KEY` nor `AUTH_MFA_RECOVERY_KEY` set): another instance could open
-    /// none of this one's TOTP secrets.
+    /// none of this one's TOTP secrets; likewise when login providers are configured without
+    /// `AUTH_LOGIN_SEALING_KEY`.
     pub fn apply_to(&self, demo: &mut Demo) -> Result<(), ConfigError> {
         if matches!(self.backend, Backend::Redis(_)) && !demo.mfa_keys.is_configured() {
             return Err(ConfigError::Input(format!(
@@ -317,6 +331,12 @@ impl Stores {
             &clock,
         )?;
         demo.auth_contexts = Arc::clone(&self.auth_contexts);
+        demo.identities = Arc::clone(&self.identities);
+        crate::provider_login::use_used_states(
+            demo,
+            Arc::clone(&self.used_login_states),
+            matches!(self.backend, Backend::Redis(_)),
+        )?;
         Ok(())
     }
 }
@@ -386,6 +406,40 @@ mod tests {
         // In memory, random keys are fine: the secrets die with the process anyway.
         let memory = Stores::in_memory().unwrap();
         assert!(memory.apply_to(&mut demo(&[])).is_ok());
+    }
+
+    // Issue 14: with Redis, every instance must open the others' login transactions.
+    #[tokio::test]
+    async fn redis_stores_refuse_login_providers_without_a_sealing_key() {
+        let redis = Stores::from_config(&StoreConfig {
+            redis_url: Some("redis://127.0.0.1:1".into()),
+            ..StoreConfig::default()
+        })
+        .unwrap();
+        let key = "base64:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+        let mut vars = vec![
+            ("AUTH_MFA_SEALING_KEY", key),
+            ("AUTH_MFA_RECOVERY_KEY", key),
+            ("AUTH_LOGIN_PROVIDERS", "acme"),
+            ("AUTH_LOGIN_ACME_ISSUER", "https://idp.example"),
+            ("AUTH_LOGIN_ACME_CLIENT_ID", "demo"),
+        ];
+        let demo = |vars: &[(&str, &str)]| {
+            let config = crate::config::Config::from_env(env(vars)).unwrap();
+            Demo::from_config(&config).unwrap().0
+        };
+        let err = redis.apply_to(&mut demo(&vars)).unwrap_err().to_string();
+        assert!(err.contains("AUTH_LOGIN_SEALING_KEY"), "{err}");
+        assert!(
+            Stores::in_memory()
+                .unwrap()
+                .apply_to(&mut demo(&vars))
+                .is_ok()
+        );
+        vars.push(("AUTH_LOGIN_SEALING_KEY", key));
+        let mut keyed = demo(&vars);
+        redis.apply_to(&mut keyed).unwrap();
+        assert!(keyed.provider_login.is_some());
     }
 
     #[test]

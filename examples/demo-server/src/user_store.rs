@@ -3,6 +3,10 @@
 //! same email at once cannot both succeed (the Redis store in [`crate::redis_users`] uses a
 //! script; the in-memory [`MemoryUserStore`] takes one lock). What the routes do with accounts
 //! (registration, login, the seeded accounts) is in [`crate::users`].
+//!
+//! Accounts created by a sign-in with an OpenID Provider ([`crate::provider_login`]) are the
+//! same records without a password: they are found by id only. Their email (the provider's, if
+//! it sent one) is for display: it is not a login name, so it is neither unique nor indexed.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -43,12 +47,24 @@ pub struct UserRecord {
     /// The subject of the user's tokens (`usr_` + 128 random bits in hex); never the email, so
     /// logs that name subjects hold no personal data.
     pub id: String,
-    /// The normalized email (trimmed, lower-case); unique.
-    pub email: String,
-    /// The Argon2id hash of the password.
-    pub password_hash: PasswordHash,
+    /// The normalized email (trimmed, lower-case). With a password it is the login name, unique
+    /// among accounts with a password; without one (an account a provider sign-in created) it is
+    /// the address the provider asserted, for display only, or `None`.
+    pub email: Option<String>,
+    /// The Argon2id hash of the password; `None` for an account created by a provider sign-in,
+    /// which cannot log in with a password.
+    pub password_hash: Option<PasswordHash>,
     /// When the user registered.
     pub created_at: UnixTime,
+}
+
+impl UserRecord {
+    /// The email this account logs in with: its email when it has a password, else `None`.
+    /// Stores index accounts by it (and only by it).
+    #[must_use]
+    pub fn login_email(&self) -> Option<&str> {
+        self.password_hash.as_ref().and(self.email.as_deref())
+    }
 }
 
 /// What [`UserStore::create_if_absent`] did.
@@ -57,24 +73,25 @@ pub struct UserRecord {
 pub enum CreateOutcome {
     /// The user was stored.
     Created,
-    /// A user with that email already exists; nothing was stored.
+    /// A user with that login email (or that id) already exists; nothing was stored.
     EmailTaken,
 }
 
 /// Storage for registered users.
 ///
-/// `create_if_absent` must be atomic: of concurrent calls with one email exactly one returns
-/// [`CreateOutcome::Created`]. Lookups are by normalized email and by id.
+/// `create_if_absent` must be atomic: of concurrent calls with one login email exactly one
+/// returns [`CreateOutcome::Created`]. Lookups are by login email
+/// ([`UserRecord::login_email`]) and by id.
 #[async_trait]
 pub trait UserStore: fmt::Debug + Send + Sync + 'static {
-    /// Stores `user` unless a user with the same email (or id) exists.
+    /// Stores `user` unless a user with the same id, or the same login email, exists.
     ///
     /// # Errors
     ///
     /// [`StoreError`] when the backend fails.
     async fn create_if_absent(&self, user: UserRecord) -> Result<CreateOutcome, StoreError>;
 
-    /// The user with this normalized email.
+    /// The user whose login email ([`UserRecord::login_email`]) is this normalized email.
     ///
     /// # Errors
     ///
@@ -91,8 +108,8 @@ pub trait UserStore: fmt::Debug + Send + Sync + 'static {
 
 #[derive(Debug, Default)]
 struct Maps {
-    by_email: HashMap<String, UserRecord>,
-    email_of_id: HashMap<String, String>,
+    by_id: HashMap<String, UserRecord>,
+    id_of_login: HashMap<String, String>,
 }
 
 /// The in-memory [`UserStore`]: two maps behind one lock (the lock is never held across an
@@ -115,7 +132,7 @@ impl MemoryUserStore {
         self.maps
             .read()
             .unwrap_or_else(PoisonError::into_inner)
-            .by_email
+            .by_id
             .len()
     }
 
@@ -132,26 +149,33 @@ impl UserStore for MemoryUserStore {
         // A poisoned lock only means another thread panicked mid-operation; every write below
         // leaves both maps consistent before it can panic, so the data is still usable.
         let mut maps = self.maps.write().unwrap_or_else(PoisonError::into_inner);
-        if maps.by_email.contains_key(&user.email) || maps.email_of_id.contains_key(&user.id) {
+        let login = user.login_email().map(str::to_owned);
+        if maps.by_id.contains_key(&user.id)
+            || login
+                .as_ref()
+                .is_some_and(|e| maps.id_of_login.contains_key(e))
+        {
             return Ok(CreateOutcome::EmailTaken);
         }
-        maps.email_of_id.insert(user.id.clone(), user.email.clone());
-        maps.by_email.insert(user.email.clone(), user);
+        if let Some(email) = login {
+            maps.id_of_login.insert(email, user.id.clone());
+        }
+        maps.by_id.insert(user.id.clone(), user);
         Ok(CreateOutcome::Created)
     }
 
     async fn find_by_email(&self, email: &str) -> Result<Option<UserRecord>, StoreError> {
         let maps = self.maps.read().unwrap_or_else(PoisonError::into_inner);
-        Ok(maps.by_email.get(email).cloned())
+        Ok(maps
+            .id_of_login
+            .get(email)
+            .and_then(|id| maps.by_id.get(id))
+            .cloned())
     }
 
     async fn find_by_id(&self, id: &str) -> Result<Option<UserRecord>, StoreError> {
         let maps = self.maps.read().unwrap_or_else(PoisonError::into_inner);
-        Ok(maps
-            .email_of_id
-            .get(id)
-            .and_then(|email| maps.by_email.get(email))
-            .cloned())
+        Ok(maps.by_id.get(id).cloned())
     }
 }
 
@@ -178,8 +202,8 @@ mod tests {
                 store
                     .create_if_absent(UserRecord {
                         id: format!("usr_{i}"),
-                        email: "same@example.com".to_owned(),
-                        password_hash: PasswordHash::new("h"),
+                        email: Some("same@example.com".to_owned()),
+                        password_hash: Some(PasswordHash::new("h")),
                         created_at: UnixTime::from_secs(1),
                     })
                     .await
@@ -194,5 +218,42 @@ mod tests {
         }
         assert_eq!(created, 1);
         assert_eq!(store.len(), 1);
+    }
+
+    // Issue 14: an account a provider sign-in created has no password; its email is not a
+    // login name, so it neither blocks a registration nor is found by email.
+    #[tokio::test]
+    async fn accounts_without_a_password_are_found_by_id_only() {
+        let store = MemoryUserStore::new();
+        let record = |id: &str, hash: Option<&str>| UserRecord {
+            id: id.to_owned(),
+            email: Some("ann@example.com".to_owned()),
+            password_hash: hash.map(PasswordHash::new),
+            created_at: UnixTime::from_secs(1),
+        };
+        let external = record("usr_ext", None);
+        assert_eq!(
+            store.create_if_absent(external.clone()).await.unwrap(),
+            CreateOutcome::Created
+        );
+        assert_eq!(store.find_by_email("ann@example.com").await.unwrap(), None);
+        assert_eq!(store.find_by_id("usr_ext").await.unwrap(), Some(external));
+        let password = record("usr_pwd", Some("h"));
+        assert_eq!(
+            store.create_if_absent(password.clone()).await.unwrap(),
+            CreateOutcome::Created
+        );
+        assert_eq!(
+            store.find_by_email("ann@example.com").await.unwrap(),
+            Some(password)
+        );
+        assert_eq!(
+            store
+                .create_if_absent(record("usr_ext", None))
+                .await
+                .unwrap(),
+            CreateOutcome::EmailTaken,
+            "an id is stored once"
+        );
     }
 }

@@ -93,8 +93,8 @@ pub fn is_valid_email(email: &str) -> bool {
 pub struct Account {
     /// The subject.
     pub subject: String,
-    /// The normalized email.
-    pub email: String,
+    /// The normalized email; `None` for an account a provider sign-in created without one.
+    pub email: Option<String>,
 }
 
 /// Why a registration was refused.
@@ -303,7 +303,9 @@ impl Users {
         tokio::task::spawn_blocking(move || {
             let hash = match &stored {
                 Stored::Seed(seed) => Some(seed.hash(&passwords)?.as_str()),
-                Stored::User(u) => Some(u.password_hash.as_str()),
+                // An account without a password (a provider sign-in made it) is never found
+                // by email; were it, it would still cost the dummy verification and fail.
+                Stored::User(u) => u.password_hash.as_ref().map(PasswordHash::as_str),
                 Stored::Unknown => None,
             };
             if !passwords.verify(hash, &password)? {
@@ -376,8 +378,8 @@ impl Users {
         }
         let user = UserRecord {
             id: new_user_id().map_err(RegisterError::Backend)?,
-            email,
-            password_hash: PasswordHash::new(hash),
+            email: Some(email),
+            password_hash: Some(PasswordHash::new(hash)),
             created_at: self.clock.now(),
         };
         let account = Account {
@@ -392,6 +394,42 @@ impl Users {
     }
 }
 
+impl Users {
+    /// Creates the account `id` without a password, for a first sign-in with an OpenID Provider
+    /// ([`crate::provider_login`]): `email` (the provider's, normalized here; dropped unless it
+    /// looks like an address) is kept for display only. It is not a login name: a password
+    /// login with it never reaches this account, and it stops nobody from registering it.
+    /// If `id` exists already (a concurrent creation of the same account), that account is
+    /// returned.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the store fails.
+    pub async fn create_without_password(
+        &self,
+        id: &str,
+        email: Option<&str>,
+    ) -> Result<Account, StoreError> {
+        let email = email.map(normalize_email).filter(|e| is_valid_email(e));
+        let user = UserRecord {
+            id: id.to_owned(),
+            email: email.clone(),
+            password_hash: None,
+            created_at: self.clock.now(),
+        };
+        match self.store.create_if_absent(user).await? {
+            CreateOutcome::Created => Ok(Account {
+                subject: id.to_owned(),
+                email,
+            }),
+            _ => self
+                .by_subject(id)
+                .await?
+                .ok_or_else(|| StoreError::new("account id taken but not found")),
+        }
+    }
+}
+
 enum Stored {
     Seed(Arc<Seed>),
     User(UserRecord),
@@ -399,7 +437,7 @@ enum Stored {
 }
 
 /// `usr_` + 128 random bits in hex.
-fn new_user_id() -> Result<String, String> {
+pub(crate) fn new_user_id() -> Result<String, String> {
     let mut raw = [0u8; 16];
     getrandom::fill(&mut raw).map_err(|e| format!("random source failed: {e}"))?;
     let hex: String = raw.iter().map(|b| format!("{b:02x}")).collect();
@@ -456,7 +494,7 @@ mod tests {
             .await
             .unwrap();
         assert!(a.subject.starts_with("usr_"));
-        assert_eq!(a.email, "new@example.com");
+        assert_eq!(a.email.as_deref(), Some("new@example.com"));
         let found = users
             .authenticate("new@example.com", "a long password".into())
             .await
@@ -478,6 +516,49 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(seed.subject, DEMO_SUBJECT);
+    }
+
+    // Issue 14: a password login to an account a provider sign-in created fails exactly like
+    // a wrong password (the same dummy Argon2 verification), and its email is not taken.
+    #[tokio::test]
+    async fn an_account_without_a_password_cannot_log_in_and_holds_no_email() {
+        let users = users();
+        let ext = users
+            .create_without_password("usr_ext", Some(" Ext@Example.com"))
+            .await
+            .unwrap();
+        assert_eq!(ext.email.as_deref(), Some("ext@example.com"));
+        assert_eq!(
+            users.by_subject("usr_ext").await.unwrap(),
+            Some(ext.clone())
+        );
+        for password in ["a long password", "another password"] {
+            let before = users.passwords().dummy_verifications();
+            let found = users
+                .authenticate("ext@example.com", password.into())
+                .await
+                .unwrap();
+            assert_eq!(found, None);
+            assert_eq!(users.passwords().dummy_verifications(), before + 1);
+        }
+        let registered = users
+            .register("ext@example.com", "a long password".into())
+            .await
+            .unwrap();
+        assert_ne!(registered.subject, ext.subject);
+        // Creating the same id again returns the existing account.
+        assert_eq!(
+            users
+                .create_without_password("usr_ext", None)
+                .await
+                .unwrap(),
+            ext
+        );
+        let bad = users
+            .create_without_password("usr_bad", Some("not an email"))
+            .await
+            .unwrap();
+        assert_eq!(bad.email, None);
     }
 
     #[tokio::test]

@@ -105,8 +105,8 @@ async fn an_account_registered_with_the_admin_email_stays_a_user() {
         .store()
         .create_if_absent(UserRecord {
             id: "usr_registered_before".into(),
-            email: "boss@example.com".into(),
-            password_hash: PasswordHash::new(hash),
+            email: Some("boss@example.com".into()),
+            password_hash: Some(PasswordHash::new(hash)),
             created_at: UnixTime::from_secs(common::T0),
         })
         .await

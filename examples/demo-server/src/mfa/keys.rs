@@ -121,8 +121,8 @@ impl MfaKeys {
     }
 }
 
-/// A `base64:` value of `var`.
-fn decode(var: &str, value: &str) -> Result<Vec<u8>, ConfigError> {
+/// A `base64:` value of `var` (also read by [`crate::provider_login`]'s sealing key).
+pub(crate) fn decode(var: &str, value: &str) -> Result<Vec<u8>, ConfigError> {
     let b64 = value.strip_prefix("base64:").ok_or_else(|| {
         ConfigError::Input(format!(
             "{var} must be `base64:` followed by standard base64 of random bytes (e.g. \

@@ -32,7 +32,9 @@ fn account<'p>(session: &Session, p: &'p Principal) -> Cow<'p, str> {
 /// when the demo has no account for it (another issuer's user).
 async fn label(session: &Session, account: &str) -> Result<String, AuthError> {
     match session.tokens.users.by_subject(account).await {
-        Ok(found) => Ok(found.map_or_else(|| account.to_owned(), |a| a.email)),
+        Ok(found) => Ok(found
+            .and_then(|a| a.email)
+            .unwrap_or_else(|| account.to_owned())),
         Err(e) => {
             tracing::error!(target: "demo::mfa", error = %e, "user store failed");
             Err(AuthError::BackendUnavailable("user store".into()))

@@ -11,6 +11,7 @@ use axum::{Extension, Json};
 use serde::Deserialize;
 
 use super::{API_LOGIN, SESSION_LOGIN};
+use crate::provider_login::{PROVIDER_SESSION_LOGIN, external_second_factor_context};
 use crate::session::{Session, new_csrf_token, with_cookies};
 use crate::tokens::{error, json_body, rejection};
 
@@ -72,7 +73,12 @@ pub(super) async fn verify(
             return rejection(AuthError::BackendUnavailable("user store".into()));
         }
     };
-    let attempt = LoginAttempt::success(account.email.clone());
+    let attempt = LoginAttempt::success(
+        account
+            .email
+            .clone()
+            .unwrap_or_else(|| account.subject.clone()),
+    );
     let answer = match done.binding() {
         SESSION_LOGIN => {
             let csrf = match new_csrf_token() {
@@ -80,6 +86,18 @@ pub(super) async fn verify(
                 Err(res) => return *res,
             };
             match tokens.start(&issuer, &account, done.context()).await {
+                Ok(pair) => with_cookies(&session, &pair, &csrf),
+                Err(e) => return rejection(e),
+            }
+        }
+        // A provider sign-in: its session says `ext`, not `pwd` (no password was asked).
+        PROVIDER_SESSION_LOGIN => {
+            let csrf = match new_csrf_token() {
+                Ok(t) => t,
+                Err(res) => return *res,
+            };
+            let context = external_second_factor_context(done.context());
+            match tokens.start(&issuer, &account, &context).await {
                 Ok(pair) => with_cookies(&session, &pair, &csrf),
                 Err(e) => return rejection(e),
             }
