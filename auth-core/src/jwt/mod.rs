@@ -53,6 +53,7 @@ mod key_set;
 mod keyring;
 mod mapping;
 mod pointer;
+mod presets;
 mod resolver;
 #[cfg(feature = "issuer")]
 mod signing;
