@@ -460,6 +460,9 @@ pub enum InvalidToken {
     UnknownIssuer,
     /// The header carries `b64` (RFC 7797 unencoded payload), which is never supported.
     UnencodedPayload,
+    /// A value a `jwt::ClaimMapping` reads has the wrong JSON type; the
+    /// JSON pointer of the mapped claim.
+    MappedClaimType(String),
 }
 
 impl fmt::Display for InvalidToken {
@@ -482,6 +485,7 @@ impl fmt::Display for InvalidToken {
             Self::Custom(m) => write!(f, "custom claim check failed: {m}"),
             Self::UnknownIssuer => f.write_str("token iss is not a trusted issuer"),
             Self::UnencodedPayload => f.write_str("token header has an unsupported b64 parameter"),
+            Self::MappedClaimType(p) => write!(f, "mapped claim `{p}` has the wrong type"),
         }
     }
 }
@@ -778,6 +782,9 @@ pub enum ConfigError {
     OutOfRange(String),
     /// A required setting was not given.
     MissingSetting(&'static str),
+    /// A claim mapping is not valid (a JSON pointer's syntax, a registered claim, an empty
+    /// preset argument) or conflicts with other settings; the message says why.
+    InvalidClaimMapping(String),
 }
 
 impl fmt::Display for ConfigError {
@@ -844,6 +851,7 @@ impl fmt::Display for ConfigError {
             Self::InvalidUrl(m) => write!(f, "invalid url: {m}"),
             Self::OutOfRange(m) => write!(f, "setting out of range: {m}"),
             Self::MissingSetting(what) => write!(f, "{what} is required"),
+            Self::InvalidClaimMapping(m) => write!(f, "invalid claim mapping: {m}"),
         }
     }
 }

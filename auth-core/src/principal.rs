@@ -120,6 +120,20 @@ impl Principal {
         allow(dead_code)
     )]
     pub(crate) fn from_parts(p: PrincipalParts) -> Self {
+        Self::with_claims_cell(p, OnceLock::new())
+    }
+
+    /// A principal whose claims (its `claims_json`) were already parsed into `claims`.
+    #[cfg(feature = "jwt")]
+    pub(crate) fn from_parts_with_claims(p: PrincipalParts, claims: Map<String, Value>) -> Self {
+        Self::with_claims_cell(p, OnceLock::from(Some(claims)))
+    }
+
+    #[cfg_attr(
+        not(any(feature = "jwt", feature = "api-key", feature = "test-util")),
+        allow(dead_code)
+    )]
+    fn with_claims_cell(p: PrincipalParts, claims: OnceLock<Option<Map<String, Value>>>) -> Self {
         Self {
             inner: Arc::new(Inner {
                 subject: p.subject,
@@ -133,7 +147,7 @@ impl Principal {
                 issued_at: p.issued_at,
                 not_before: p.not_before,
                 claims_json: p.claims_json,
-                claims: OnceLock::new(),
+                claims,
             }),
         }
     }

@@ -17,6 +17,9 @@
 //!   renewed ahead of expiry and once on a downstream `401`.
 //! - [`cookies::SessionCookies`]: `Set-Cookie` values for browser sessions (access, refresh and
 //!   CSRF cookies, and clearing them).
+//! - `grpc::PrincipalExt` (feature `tonic`): the verified principal in tonic handlers
+//!   (`request.require_principal()?`); with `scope::GrpcMethods`, a scope requirement per gRPC
+//!   method.
 //!
 //! Every layer is generic over request and response bodies, never changes the inner service's
 //! error type (rejections are responses), forwards `poll_ready`, puts the authenticated
@@ -90,6 +93,9 @@ mod credentials;
 #[cfg(feature = "csrf")]
 #[cfg_attr(docsrs, doc(cfg(feature = "csrf")))]
 pub mod csrf;
+#[cfg(feature = "tonic")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tonic")))]
+pub mod grpc;
 mod rejection;
 pub mod response;
 #[cfg(feature = "scope")]

@@ -1,6 +1,12 @@
 //! What is stored instead of a key: its SHA-256 digest, or HMAC-SHA256 under a server-side
 //! pepper; and the one place digests are compared.
 //!
+//! Keys imported from another system ([`ApiKeys::import`](super::ApiKeys::import)) are stored
+//! under the SHA-256 of the key, taken through the pepper when there is one:
+//! `HMAC-SHA256(pepper, SHA-256(key))`, so a legacy system's SHA-256 digest can be imported
+//! without the plaintext and still gets the pepper's protection. Without a pepper both forms
+//! are plain `SHA-256(key)`.
+//!
 //! # Why a fast hash is enough
 //!
 //! Passwords need slow hashes because people choose them. These keys carry 256 bits from the
@@ -190,6 +196,24 @@ impl KeyHasher {
         };
         ApiKeyHash(out)
     }
+
+    /// The stored digest of an imported key: `SHA-256(key)` through [`Self::hash_imported_sha256`].
+    pub(crate) fn hash_imported(&self, key: &str) -> ApiKeyHash {
+        self.hash_imported_sha256(Sha256::digest(key.as_bytes()).into())
+    }
+
+    /// The stored digest of an imported key whose SHA-256 is `sha256`: as it is without a
+    /// pepper, `HMAC-SHA256(pepper, sha256)` with one.
+    pub(crate) fn hash_imported_sha256(&self, sha256: [u8; 32]) -> ApiKeyHash {
+        match self {
+            Self::Sha256 => ApiKeyHash(sha256),
+            Self::HmacSha256(Pepper(mac)) => {
+                let mut mac = (**mac).clone();
+                mac.update(&sha256);
+                ApiKeyHash(mac.finalize().into_bytes().into())
+            }
+        }
+    }
 }
 
 impl fmt::Debug for KeyHasher {
@@ -228,6 +252,25 @@ mod tests {
             peppered,
             KeyHasher::new(None).hash("what do ya want for nothing?")
         );
+    }
+
+    #[test]
+    fn imported_digests_are_sha256_through_the_pepper() {
+        let plain = KeyHasher::new(None);
+        assert_eq!(plain.hash_imported("abc"), plain.hash("abc"));
+        let pepper = Pepper::new(vec![9; 32]).unwrap();
+        let peppered = KeyHasher::new(Some(&pepper));
+        let sha: [u8; 32] = Sha256::digest(b"abc").into();
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&[9; 32]).unwrap();
+        mac.update(&sha);
+        let expected: [u8; 32] = mac.finalize().into_bytes().into();
+        assert_eq!(peppered.hash_imported("abc").as_bytes(), &expected);
+        assert_eq!(
+            peppered.hash_imported_sha256(sha),
+            peppered.hash_imported("abc")
+        );
+        // Never the native digest of the same text.
+        assert_ne!(peppered.hash_imported("abc"), peppered.hash("abc"));
     }
 
     #[test]

@@ -9,7 +9,7 @@ use dashmap::mapref::entry::Entry;
 
 use super::hash::ApiKeyHash;
 use super::prepared::{KeyState, PreparedKey};
-use super::record::{ApiKeyId, ApiKeyRecord, Rotation};
+use super::record::{ApiKeyId, ApiKeyRecord, KeyOrigin, Rotation};
 use super::store::{ApiKeyStore, RotateOutcome, StoreError};
 use crate::clock::UnixTime;
 
@@ -51,7 +51,7 @@ struct Maps {
 }
 
 /// One stored key: what verification reads inline in the bucket (beside the digest, the
-/// table's key), and behind a pointer the two fields only management reads: 96 bytes a bucket.
+/// table's key), and behind a pointer the fields only management reads: 96 bytes a bucket.
 /// The record is rebuilt from it on demand, and every change goes through [`ApiKeyRecord`]'s
 /// own methods, so the store keeps no second copy.
 struct Slot {
@@ -62,6 +62,7 @@ struct Slot {
 struct Cold {
     name: String,
     replaced_by: Option<ApiKeyId>,
+    origin: KeyOrigin,
 }
 
 impl Slot {
@@ -69,6 +70,7 @@ impl Slot {
         let cold = Box::new(Cold {
             name: std::mem::take(&mut record.name),
             replaced_by: record.replaced_by.take(),
+            origin: record.origin,
         });
         let (_, state) = PreparedKey::from(record).into_parts();
         Self { state, cold }
@@ -79,8 +81,12 @@ impl Slot {
     }
 
     fn record(&self, hash: &ApiKeyHash) -> ApiKeyRecord {
-        self.state
-            .to_record(*hash, self.cold.name.clone(), self.cold.replaced_by.clone())
+        self.state.to_record(
+            *hash,
+            self.cold.name.clone(),
+            self.cold.replaced_by.clone(),
+            self.cold.origin,
+        )
     }
 
     /// Applies `change` to the record and stores the result, principal rebuilt. Revocation

@@ -28,6 +28,15 @@
 //! looks it up by digest (one hash-index lookup, whatever the number of keys), then compares
 //! the digests again in constant time.
 //!
+//! # Keys from another system
+//!
+//! [`ApiKeys::import`] takes keys a service cannot re-issue (another format, another system):
+//! by plaintext, hashed at import, or by the SHA-256 digest the old system kept
+//! ([`LegacyDigest`]; nothing weaker is accepted). With
+//! [`accept_imported_keys`](ApiKeysBuilder::accept_imported_keys), values not shaped like this
+//! service's keys are looked up as imported keys; values shaped like them still must pass the
+//! checksum. See [`ImportedKey`] for the rules, and rotate imported keys into native ones.
+//!
 //! # Rotation and usage
 //!
 //! [`ApiKeys::rotate`] issues a replacement with the same name, grants and expiry; the old
@@ -88,6 +97,7 @@
 
 mod generate;
 mod hash;
+mod import;
 #[cfg(feature = "memory-store")]
 mod memory;
 mod prepared;
@@ -98,11 +108,12 @@ mod verifier;
 
 pub use generate::{ApiKeyPrefix, ApiKeySecret, KeyFormatError, RandomError};
 pub use hash::{ApiKeyHash, Pepper};
+pub use import::{ImportedKey, LegacyDigest, MAX_IMPORTED_KEY_LEN, MIN_IMPORTED_KEY_LEN};
 #[cfg(feature = "memory-store")]
 #[cfg_attr(docsrs, doc(cfg(feature = "memory-store")))]
 pub use memory::MemoryApiKeyStore;
 pub use prepared::PreparedKey;
-pub use record::{ApiKeyId, ApiKeyRecord, ApiKeyStatus, Rotation};
+pub use record::{ApiKeyId, ApiKeyRecord, ApiKeyStatus, KeyOrigin, Rotation};
 pub use store::{ApiKeyStore, RotateOutcome, StoreError};
 pub use usage::UsageWrite;
 pub use verifier::{

@@ -3,7 +3,7 @@
 use std::fmt;
 
 use super::hash::ApiKeyHash;
-use super::record::{ApiKeyId, ApiKeyRecord, ApiKeyStatus};
+use super::record::{ApiKeyId, ApiKeyRecord, ApiKeyStatus, KeyOrigin};
 use crate::clock::UnixTime;
 use crate::principal::PrincipalParts;
 use crate::{AuthMethod, Principal};
@@ -126,6 +126,7 @@ impl KeyState {
         hash: ApiKeyHash,
         name: String,
         replaced_by: Option<ApiKeyId>,
+        origin: KeyOrigin,
     ) -> ApiKeyRecord {
         let p = &self.principal;
         ApiKeyRecord {
@@ -140,6 +141,7 @@ impl KeyState {
             revoked_at: self.revoked_at,
             last_used_at: self.last_used_at,
             replaced_by,
+            origin,
         }
     }
 }
@@ -160,8 +162,8 @@ pub(crate) fn status(
 }
 
 impl From<ApiKeyRecord> for PreparedKey {
-    /// Builds the principal from the record (moving its strings, not copying them); `name`
-    /// and `replaced_by` are dropped.
+    /// Builds the principal from the record (moving its strings, not copying them); `name`,
+    /// `replaced_by` and `origin` are dropped (verification does not read them).
     fn from(r: ApiKeyRecord) -> Self {
         let principal = Principal::from_parts(PrincipalParts {
             subject: r.owner,
@@ -230,7 +232,7 @@ mod tests {
         let key = PreparedKey::from(r.clone());
         let (hash, state) = key.into_parts();
         assert_eq!(
-            state.to_record(hash, r.name.clone(), r.replaced_by.clone()),
+            state.to_record(hash, r.name.clone(), r.replaced_by.clone(), r.origin),
             r
         );
         let mut revoked = r.clone();
@@ -238,7 +240,7 @@ mod tests {
         let key = PreparedKey::from(revoked.clone());
         let (hash, state) = key.into_parts();
         assert_eq!(
-            state.to_record(hash, "ci".into(), Some("id-2".into())),
+            state.to_record(hash, "ci".into(), Some("id-2".into()), KeyOrigin::Native),
             revoked
         );
     }

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use super::generate::{ApiKeyPrefix, ApiKeySecret, KeyFormatError, RandomError, new_id};
 use super::hash::{ApiKeyHash, KeyHasher, Pepper};
+use super::import::may_be_imported;
 use super::prepared::PreparedKey;
 use super::record::{ApiKeyId, ApiKeyRecord, NewRecord, Rotation};
 use super::store::{ApiKeyStore, RotateOutcome, StoreError};
@@ -39,6 +40,8 @@ struct Inner {
     store: Arc<dyn ApiKeyStore>,
     clock: Arc<dyn Clock>,
     usage: Option<UsageCoalescer>,
+    /// Look up values not in this service's format as imported keys.
+    imports: bool,
 }
 
 impl fmt::Debug for ApiKeys {
@@ -50,6 +53,7 @@ impl fmt::Debug for ApiKeys {
             .field("store", &i.store)
             .field("clock", &i.clock)
             .field("usage", &i.usage)
+            .field("imports", &i.imports)
             .finish()
     }
 }
@@ -62,6 +66,7 @@ pub struct ApiKeysBuilder {
     pepper: Option<Pepper>,
     clock: Arc<dyn Clock>,
     usage_interval: Option<Duration>,
+    imports: bool,
 }
 
 impl fmt::Debug for ApiKeysBuilder {
@@ -72,6 +77,7 @@ impl fmt::Debug for ApiKeysBuilder {
             .field("pepper", &self.pepper)
             .field("clock", &self.clock)
             .field("usage_interval", &self.usage_interval)
+            .field("imports", &self.imports)
             .finish()
     }
 }
@@ -105,6 +111,20 @@ impl ApiKeysBuilder {
         self
     }
 
+    /// Accepts keys imported from another system ([`ApiKeys::import`]): a presented value that
+    /// is not shaped like this service's keys is looked up under the imported-key digest
+    /// instead of being refused by format. Values shaped like this service's keys (its prefix,
+    /// or `_` and 49 base62 characters at the end) are still checked as native keys only, so
+    /// a mistyped native key never reaches the store. See [`ImportedKey`](super::ImportedKey).
+    ///
+    /// **Cost while on:** any other string sent as a key costs one store lookup (a native
+    /// key's checksum used to refuse it without one); keep a rate limit in front, and turn
+    /// this off once the imported keys are rotated away.
+    pub fn accept_imported_keys(mut self) -> Self {
+        self.imports = true;
+        self
+    }
+
     /// Never hands out `last_used_at` writes.
     pub fn without_usage_tracking(mut self) -> Self {
         self.usage_interval = None;
@@ -130,6 +150,7 @@ impl ApiKeysBuilder {
                 store: self.store,
                 clock: self.clock,
                 usage: self.usage_interval.map(UsageCoalescer::new),
+                imports: self.imports,
             }),
         })
     }
@@ -247,6 +268,35 @@ impl NewApiKey {
         }
         Ok((scopes, roles))
     }
+
+    /// The record this describes, validated, for key `id` with digest `hash` made at `now`.
+    pub(super) fn into_record(
+        self,
+        id: ApiKeyId,
+        hash: ApiKeyHash,
+        now: UnixTime,
+    ) -> Result<ApiKeyRecord, ApiKeyError> {
+        let (scopes, roles) = self.grants()?;
+        let expires_at = match self.expiry {
+            None => None,
+            Some(Expiry::At(at)) => Some(at),
+            Some(Expiry::In(d)) => Some(now.saturating_add(d)),
+        };
+        if expires_at.is_some_and(|at| at <= now) {
+            return Err(ApiKeyError::ExpiryNotInFuture);
+        }
+        Ok(NewRecord {
+            id,
+            hash,
+            name: self.name,
+            owner: self.owner,
+            scopes,
+            roles,
+            created_at: now,
+            expires_at,
+        }
+        .into())
+    }
 }
 
 /// A key just created: its record and its plaintext, which is never available again.
@@ -307,6 +357,13 @@ pub enum ApiKeyError {
     Random(RandomError),
     /// The store failed.
     Store(StoreError),
+    /// [`ApiKeys::import`] was called on an `ApiKeys` built without
+    /// [`accept_imported_keys`](ApiKeysBuilder::accept_imported_keys), so the key would never
+    /// verify.
+    ImportsDisabled,
+    /// An imported plaintext is shorter than 16 or longer than 512 bytes, not visible ASCII,
+    /// or shaped like this service's keys (see [`ImportedKey`](super::ImportedKey)).
+    InvalidImportedKey,
 }
 
 impl fmt::Display for ApiKeyError {
@@ -324,6 +381,13 @@ impl fmt::Display for ApiKeyError {
             Self::NotActive => f.write_str("api key is revoked, expired or already rotated"),
             Self::Random(e) => e.fmt(f),
             Self::Store(e) => e.fmt(f),
+            Self::ImportsDisabled => {
+                f.write_str("api key imports need ApiKeysBuilder::accept_imported_keys")
+            }
+            Self::InvalidImportedKey => f.write_str(
+                "an imported key must be 16 to 512 visible ascii characters, not shaped like \
+                 this service's keys",
+            ),
         }
     }
 }
@@ -362,6 +426,7 @@ impl ApiKeys {
                 store: Arc::new(store),
                 clock: Arc::new(SystemClock),
                 usage: Some(UsageCoalescer::new(DEFAULT_USAGE_INTERVAL)),
+                imports: false,
             }),
         }
     }
@@ -379,6 +444,7 @@ impl ApiKeys {
             pepper: None,
             clock: Arc::new(SystemClock),
             usage_interval: Some(DEFAULT_USAGE_INTERVAL),
+            imports: false,
         }
     }
 
@@ -398,6 +464,17 @@ impl ApiKeys {
     #[must_use]
     pub fn now(&self) -> UnixTime {
         self.inner.clock.now()
+    }
+
+    /// Whether keys imported from another system are accepted (see
+    /// [`ApiKeysBuilder::accept_imported_keys`]).
+    #[must_use]
+    pub fn accepts_imported_keys(&self) -> bool {
+        self.inner.imports
+    }
+
+    pub(super) fn hasher(&self) -> &KeyHasher {
+        &self.inner.hasher
     }
 
     /// The `last_used_at` coalescing interval, or `None` when usage is not tracked.
@@ -429,28 +506,11 @@ impl ApiKeys {
     ///
     /// An [`ApiKeyError`] for invalid input, a failed random source or a failed store.
     pub async fn create(&self, new: NewApiKey) -> Result<CreatedApiKey, ApiKeyError> {
-        let now = self.now();
-        let (scopes, roles) = new.grants()?;
-        let expires_at = match new.expiry {
-            None => None,
-            Some(Expiry::At(at)) => Some(at),
-            Some(Expiry::In(d)) => Some(now.saturating_add(d)),
-        };
-        if expires_at.is_some_and(|at| at <= now) {
-            return Err(ApiKeyError::ExpiryNotInFuture);
-        }
+        // Validate before drawing randomness, so bad input never costs a key.
+        new.check()?;
         let key = self.inner.prefix.generate()?;
-        let record: ApiKeyRecord = NewRecord {
-            id: ApiKeyId::from(new_id()?),
-            hash: self.hash(key.expose_secret()),
-            name: new.name,
-            owner: new.owner,
-            scopes,
-            roles,
-            created_at: now,
-            expires_at,
-        }
-        .into();
+        let hash = self.hash(key.expose_secret());
+        let record = new.into_record(ApiKeyId::from(new_id()?), hash, self.now())?;
         self.inner.store.create(record.clone()).await?;
         tracing::info!(
             target: "auth::api_key",
@@ -471,15 +531,25 @@ impl ApiKeys {
     /// ([`ApiKeyStore::find_by_hash_now`], e.g. the in-memory one) also gives an already
     /// complete future.
     ///
+    /// With [`accept_imported_keys`](ApiKeysBuilder::accept_imported_keys), a value not
+    /// shaped like this service's keys is looked up as an imported key instead (see
+    /// [`ImportedKey`](super::ImportedKey)).
+    ///
     /// The future resolves to `INVALID_API_KEY` (malformed, bad checksum, unknown),
     /// `API_KEY_REVOKED`, `API_KEY_EXPIRED` (including after a rotation's grace period), or
     /// `AUTH_BACKEND_UNAVAILABLE` when the store fails. The key itself is never logged.
     pub fn verify(&self, presented: &str) -> Verify {
-        if let Err(reason) = self.inner.prefix.check(presented) {
-            tracing::debug!(target: "auth::api_key", %reason, "api key rejected by format");
-            return Verify::ready(Err(AuthError::InvalidApiKey));
-        }
-        let hash = self.hash(presented);
+        let hash = match self.inner.prefix.check(presented) {
+            Ok(()) => self.hash(presented),
+            Err(_) if self.inner.imports && may_be_imported(&self.inner.prefix, presented) => {
+                tracing::trace!(target: "auth::api_key", "not in this service's format: looking up an imported key");
+                self.inner.hasher.hash_imported(presented)
+            }
+            Err(reason) => {
+                tracing::debug!(target: "auth::api_key", %reason, "api key rejected by format");
+                return Verify::ready(Err(AuthError::InvalidApiKey));
+            }
+        };
         if let Some(found) = self.inner.store.find_by_hash_now(&hash) {
             return Verify::ready(self.inner.finish(&hash, found));
         }

@@ -7,12 +7,17 @@
 //!
 //! Besides the RFC 7519 claims, `sid` (the session id of OpenID Connect and RFC 9068 access
 //! tokens) is read here too, as a string, so revocation by session needs no second parse.
+//!
+//! With a [`ClaimMapping`](super::ClaimMapping), the same pass keeps the whole values of the
+//! top-level claims the mapping's pointers start at ([`Authz::Keep`]) instead of reading the
+//! named `scope`/`scp`/`roles` claims.
 
 use std::borrow::Cow;
 use std::cell::Cell;
 use std::fmt;
 
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::Value;
 
 use crate::clock::UnixTime;
 use crate::error::InvalidToken;
@@ -35,6 +40,16 @@ impl Default for ClaimNames {
     }
 }
 
+/// What the parser reads besides the registered claims.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Authz<'r> {
+    /// Scopes and roles from the top-level claims of these names.
+    Names(&'r ClaimNames),
+    /// The values of these top-level claims, kept whole for a claim mapping (in
+    /// [`Claims::kept`], by index into this list).
+    Keep(&'r [String]),
+}
+
 /// The claims a verifier needs, borrowed from the payload where possible.
 #[derive(Debug, Default)]
 pub(crate) struct Claims<'a> {
@@ -50,12 +65,14 @@ pub(crate) struct Claims<'a> {
     pub(crate) sid: Option<Cow<'a, str>>,
     pub(crate) scopes: Vec<String>,
     pub(crate) roles: Vec<String>,
+    /// With [`Authz::Keep`]: (index of the claim name, its value) of the kept claims present.
+    pub(crate) kept: Vec<(usize, Value)>,
 }
 
 /// Parses the payload JSON.
-pub(crate) fn parse<'a>(json: &'a str, names: &ClaimNames) -> Result<Claims<'a>, InvalidToken> {
+pub(crate) fn parse<'a>(json: &'a str, authz: Authz<'_>) -> Result<Claims<'a>, InvalidToken> {
     let fail = Cell::new(None);
-    let seed = ClaimsSeed { names, fail: &fail };
+    let seed = ClaimsSeed { authz, fail: &fail };
     let mut de = serde_json::Deserializer::from_str(json);
     let claims = seed.deserialize(&mut de).and_then(|c| de.end().map(|()| c));
     match (claims, fail.take()) {
@@ -66,7 +83,7 @@ pub(crate) fn parse<'a>(json: &'a str, names: &ClaimNames) -> Result<Claims<'a>,
 }
 
 struct ClaimsSeed<'n, 'f> {
-    names: &'n ClaimNames,
+    authz: Authz<'n>,
     fail: &'f Cell<Option<InvalidToken>>,
 }
 
@@ -98,6 +115,7 @@ enum Field {
     Scope,
     Scp,
     Roles,
+    Kept(usize),
     Other,
 }
 
@@ -122,13 +140,10 @@ impl<'de> Visitor<'de> for ClaimsSeed<'_, '_> {
                 "iat" => Field::Iat,
                 "jti" => Field::Jti,
                 "sid" => Field::Sid,
-                k if k == self.names.scope => Field::Scope,
-                k if k == self.names.scp => Field::Scp,
-                k if k == self.names.roles => Field::Roles,
-                _ => Field::Other,
+                k => self.authz_field(k),
             };
             let bit = match field {
-                Field::Other => 0,
+                Field::Other | Field::Kept(_) => 0,
                 Field::Sub => 1,
                 Field::Iss => 2,
                 Field::Aud => 4,
@@ -189,6 +204,12 @@ impl<'de> Visitor<'de> for ClaimsSeed<'_, '_> {
                         return Err(self.reject(InvalidToken::ClaimType("roles")));
                     }
                 },
+                Field::Kept(i) => {
+                    if c.kept.iter().any(|(k, _)| *k == i) {
+                        return Err(self.reject(InvalidToken::DuplicateClaim));
+                    }
+                    c.kept.push((i, map.next_value::<Value>()?));
+                }
                 Field::Other => {
                     map.next_value::<IgnoredAny>()?;
                 }
@@ -199,6 +220,19 @@ impl<'de> Visitor<'de> for ClaimsSeed<'_, '_> {
 }
 
 impl ClaimsSeed<'_, '_> {
+    fn authz_field(&self, key: &str) -> Field {
+        match self.authz {
+            Authz::Names(n) if key == n.scope => Field::Scope,
+            Authz::Names(n) if key == n.scp => Field::Scp,
+            Authz::Names(n) if key == n.roles => Field::Roles,
+            Authz::Names(_) => Field::Other,
+            Authz::Keep(claims) => claims
+                .iter()
+                .position(|c| c == key)
+                .map_or(Field::Other, Field::Kept),
+        }
+    }
+
     fn string<'de, A: MapAccess<'de>>(
         &self,
         map: &mut A,
@@ -220,14 +254,14 @@ impl ClaimsSeed<'_, '_> {
     }
 }
 
-fn push_unique(v: &mut Vec<String>, s: &str) {
+pub(crate) fn push_unique(v: &mut Vec<String>, s: &str) {
     if !s.is_empty() && !v.iter().any(|x| x == s) {
         v.push(s.to_owned());
     }
 }
 
 /// RFC 6749 section 3.3: scopes are separated by single spaces; we tolerate runs of spaces.
-fn push_words(v: &mut Vec<String>, s: &str) {
+pub(crate) fn push_words(v: &mut Vec<String>, s: &str) {
     for w in s.split(' ') {
         push_unique(v, w);
     }
@@ -328,7 +362,7 @@ mod tests {
     use super::*;
 
     fn p(json: &str) -> Result<Claims<'_>, InvalidToken> {
-        parse(json, &ClaimNames::default())
+        parse(json, Authz::Names(&ClaimNames::default()))
     }
 
     #[test]
@@ -438,11 +472,43 @@ mod tests {
         };
         let c = parse(
             r#"{"scp":["a","b"],"groups":["g"],"roles":"ignored"}"#,
-            &names,
+            Authz::Names(&names),
         )
         .unwrap();
         assert_eq!(c.scopes, vec!["a", "b"]);
         assert_eq!(c.roles, vec!["g"]);
+    }
+
+    #[test]
+    fn kept_claims_are_captured_whole_and_named_claims_are_not_read() {
+        let keep = ["realm_access".to_owned(), "scp".to_owned()];
+        let c = parse(
+            r#"{"sub":"a","scope":"s","roles":"not-an-array","realm_access":{"roles":["r"]},"scp":"x y"}"#,
+            Authz::Keep(&keep),
+        )
+        .unwrap();
+        assert!(c.scopes.is_empty() && c.roles.is_empty());
+        assert_eq!(
+            c.kept,
+            vec![
+                (0, serde_json::json!({"roles": ["r"]})),
+                (1, serde_json::json!("x y"))
+            ]
+        );
+        assert_eq!(c.sub.as_deref(), Some("a"));
+    }
+
+    #[test]
+    fn a_kept_claim_given_twice_is_a_duplicate() {
+        let keep = ["realm_access".to_owned()];
+        assert_eq!(
+            parse(
+                r#"{"realm_access":{},"realm_access":{"roles":["admin"]}}"#,
+                Authz::Keep(&keep)
+            )
+            .unwrap_err(),
+            InvalidToken::DuplicateClaim
+        );
     }
 
     #[test]

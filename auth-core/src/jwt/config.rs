@@ -8,9 +8,10 @@ use std::time::Duration;
 use super::claims::ClaimNames;
 use super::key::VerificationKey;
 use super::key_set::KeySet;
+use super::mapping::ClaimMapping;
 use super::resolver::{KeyResolver, StaticKeys};
 use super::trusted_issuer::TrustedIssuer;
-use super::verifier::{ClaimCheck, JwtVerifier, Tenant, VerifierInner};
+use super::verifier::{ClaimCheck, ClaimRules, JwtVerifier, Tenant, VerifierInner};
 use crate::clock::{Clock, SystemClock};
 use crate::error::ConfigError;
 use crate::principal::Principal;
@@ -32,8 +33,9 @@ const REGISTERED: [&str; 7] = ["sub", "iss", "aud", "exp", "nbf", "iat", "jti"];
 /// Builds a [`JwtVerifier`]. Created by [`JwtVerifier::builder`].
 ///
 /// Defaults: 30 s leeway, 8 KiB maximum token length, `exp` and `sub` required, scopes from
-/// `scope` (space-delimited) and `scp` (array), roles from `roles`, the system clock. An
-/// audience is required unless [`dangerous_accept_any_audience`] is called.
+/// `scope` (space-delimited) and `scp` (space-delimited or array), roles from `roles` (see
+/// [`claim_mapping`](Self::claim_mapping) for providers that put them elsewhere), the system
+/// clock. An audience is required unless [`dangerous_accept_any_audience`] is called.
 ///
 /// [`dangerous_accept_any_audience`]: JwtVerifierBuilder::dangerous_accept_any_audience
 #[must_use]
@@ -49,6 +51,7 @@ pub struct JwtVerifierBuilder {
     max_token_len: usize,
     keys_tried_without_kid: usize,
     names: ClaimNames,
+    mapping: Option<ClaimMapping>,
     clock: Arc<dyn Clock>,
     checks: Vec<ClaimCheck>,
 }
@@ -80,6 +83,7 @@ impl Default for JwtVerifierBuilder {
             max_token_len: DEFAULT_MAX_TOKEN_LEN,
             keys_tried_without_kid: DEFAULT_KEYS_TRIED_WITHOUT_KID,
             names: ClaimNames::default(),
+            mapping: None,
             clock: Arc::new(SystemClock),
             checks: Vec::new(),
         }
@@ -224,6 +228,39 @@ impl JwtVerifierBuilder {
         self
     }
 
+    /// Reads roles and scopes where a [`ClaimMapping`] says (e.g. [`ClaimMapping::keycloak`])
+    /// instead of the top-level `scope`, `scp` and `roles` claims.
+    ///
+    /// With [`trusted_issuer`](Self::trusted_issuer)s, this is the default for the issuers
+    /// that set none with [`TrustedIssuer::claim_mapping`]. It cannot be combined with
+    /// [`scope_claim`](Self::scope_claim), [`scp_claim`](Self::scp_claim) or
+    /// [`roles_claim`](Self::roles_claim) (name those claims in the mapping instead).
+    ///
+    /// ```
+    /// use auth_core::jwt::{Algorithm, ClaimMapping, JwtVerifier, VerificationKey};
+    ///
+    /// let secret = b"an example secret of at least thirty-two bytes";
+    /// let verifier = JwtVerifier::builder()
+    ///     .key(VerificationKey::hmac(Algorithm::HS256, secret)?)
+    ///     .audience("account")
+    ///     .claim_mapping(ClaimMapping::keycloak("orders-api")?)
+    ///     .build()?;
+    ///
+    /// let claims = serde_json::json!({"sub": "f3c1", "aud": "account", "exp": u32::MAX,
+    ///     "realm_access": {"roles": ["offline_access"]},
+    ///     "resource_access": {"orders-api": {"roles": ["refunds"]}, "account": {"roles": ["view-profile"]}},
+    ///     "scope": "openid email"});
+    /// let token = jsonwebtoken::encode(&Default::default(), &claims, &jsonwebtoken::EncodingKey::from_secret(secret))?;
+    /// let principal = verifier.verify_sync(&token)?;
+    /// assert_eq!(principal.roles(), ["offline_access", "refunds"]);
+    /// assert!(principal.has_scope("email"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn claim_mapping(mut self, mapping: ClaimMapping) -> Self {
+        self.mapping = Some(mapping);
+        self
+    }
+
     /// The clock every time check reads (default: the system clock).
     pub fn clock(mut self, clock: impl Clock) -> Self {
         self.clock = Arc::new(clock);
@@ -247,8 +284,20 @@ impl JwtVerifierBuilder {
     /// [`ConfigError`] when no keys are configured, two keys share a `kid`, no audience is set
     /// (and the dangerous opt-out was not used), the leeway exceeds 300 s, the maximum token
     /// length is zero, the keys tried without `kid` are not from 1 to 8, or an issuer,
-    /// audience or claim name is empty or invalid.
+    /// audience or claim name is empty or invalid, or a claim mapping is combined with claim
+    /// names.
     pub fn build(self) -> Result<JwtVerifier, ConfigError> {
+        if self.mapping.is_some() && self.names != ClaimNames::default() {
+            return Err(ConfigError::InvalidClaimMapping(
+                "scope_claim, scp_claim and roles_claim do not apply with a claim mapping; \
+                 name those claims in the mapping instead"
+                    .into(),
+            ));
+        }
+        let claims = match &self.mapping {
+            Some(m) => ClaimRules::Mapping(m.clone().compile()),
+            None => ClaimRules::Names(self.names.clone()),
+        };
         let by_issuer = !self.trusted.is_empty();
         let tenants = if by_issuer {
             if !self.keys.is_empty() || self.resolver.is_some() || !self.issuers.is_empty() {
@@ -278,11 +327,16 @@ impl JwtVerifierBuilder {
                 if required_typ.as_ref().is_some_and(String::is_empty) {
                     return Err(ConfigError::EmptyValue("required type"));
                 }
+                let claims = match t.mapping {
+                    Some(m) => ClaimRules::Mapping(m.compile()),
+                    None => claims.clone(),
+                };
                 tenants.push(Tenant {
                     resolver: t.resolver,
                     issuers: vec![t.issuer],
                     audiences,
                     required_typ,
+                    claims,
                 });
             }
             tenants
@@ -303,6 +357,7 @@ impl JwtVerifierBuilder {
                     Some(self.audiences.clone())
                 },
                 required_typ: self.required_typ.clone(),
+                claims,
             }]
         };
         if self.issuers.iter().any(String::is_empty) {
@@ -340,7 +395,6 @@ impl JwtVerifierBuilder {
             leeway: self.leeway,
             max_token_len: self.max_token_len,
             keys_tried_without_kid: self.keys_tried_without_kid,
-            names: self.names,
             clock: self.clock,
             checks: self.checks,
         }))

@@ -6,6 +6,11 @@
 //! `kid`, oversized leeway) is a [`ConfigError`](crate::ConfigError) there, never a per-request
 //! surprise.
 //!
+//! Roles and scopes come from the top-level `roles`, `scope` and `scp` claims by default; a
+//! [`ClaimMapping`] reads them where an identity provider puts them instead (presets for
+//! Keycloak, Auth0, Microsoft Entra ID, Okta and Google), verifier-wide or per
+//! [`TrustedIssuer`].
+//!
 //! # Security considerations
 //!
 //! - **Algorithms are pinned per key.** The header's `alg` only selects among keys already
@@ -46,6 +51,9 @@ pub(crate) mod key_checks;
 mod key_set;
 #[cfg(feature = "issuer")]
 mod keyring;
+mod mapping;
+mod pointer;
+mod presets;
 mod resolver;
 #[cfg(feature = "issuer")]
 mod signing;
@@ -63,6 +71,7 @@ pub use config::{
 pub use jwk_set::{JWKS_CONTENT_TYPE, JwksDocument, PublicJwkSet};
 pub use key::VerificationKey;
 pub use key_set::KeySet;
+pub use mapping::{ClaimMapping, ClaimPath, Grants};
 pub use resolver::{BoxFuture, KeyResolver, StaticKeys};
 pub use trusted_issuer::TrustedIssuer;
 pub use verifier::{JwtVerifier, Verify};

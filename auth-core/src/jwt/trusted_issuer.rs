@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use super::key::VerificationKey;
 use super::key_set::KeySet;
+use super::mapping::ClaimMapping;
 use super::resolver::{KeyResolver, StaticKeys};
 use crate::error::ConfigError;
 
@@ -17,6 +18,7 @@ pub struct TrustedIssuer {
     pub(super) resolver: Arc<dyn KeyResolver>,
     pub(super) audiences: Vec<String>,
     pub(super) required_typ: Option<String>,
+    pub(super) mapping: Option<ClaimMapping>,
 }
 
 impl fmt::Debug for TrustedIssuer {
@@ -26,6 +28,7 @@ impl fmt::Debug for TrustedIssuer {
             .field("resolver", &self.resolver)
             .field("audiences", &self.audiences)
             .field("required_typ", &self.required_typ)
+            .field("mapping", &self.mapping)
             .finish()
     }
 }
@@ -38,6 +41,7 @@ impl TrustedIssuer {
             resolver: Arc::new(resolver),
             audiences: Vec::new(),
             required_typ: None,
+            mapping: None,
         }
     }
 
@@ -110,6 +114,38 @@ impl TrustedIssuer {
     /// ```
     pub fn require_type(mut self, typ: impl Into<String>) -> Self {
         self.required_typ = Some(typ.into());
+        self
+    }
+
+    /// Reads this issuer's roles and scopes where `mapping` says, e.g.
+    /// [`ClaimMapping::entra`] for a Microsoft Entra ID tenant. Without it, the verifier-wide
+    /// [`JwtVerifierBuilder::claim_mapping`](super::JwtVerifierBuilder::claim_mapping) applies,
+    /// or else the verifier-wide claim names (`scope`, `scp`, `roles` by default).
+    ///
+    /// ```
+    /// use auth_core::jwt::{Algorithm, ClaimMapping, JwtVerifier, TrustedIssuer, VerificationKey};
+    ///
+    /// let secret = b"an example secret of at least thirty-two bytes";
+    /// let key = || VerificationKey::hmac(Algorithm::HS256, secret);
+    /// let verifier = JwtVerifier::builder()
+    ///     .trusted_issuer(TrustedIssuer::with_keys("https://ours.example", [key()?])?)
+    ///     .trusted_issuer(TrustedIssuer::with_keys("https://okta.example", [key()?])?.claim_mapping(ClaimMapping::okta()))
+    ///     .audience("api")
+    ///     .build()?;
+    ///
+    /// let sign = |claims: serde_json::Value| {
+    ///     jsonwebtoken::encode(&Default::default(), &claims, &jsonwebtoken::EncodingKey::from_secret(secret))
+    /// };
+    /// let ours = sign(serde_json::json!({"sub": "a", "iss": "https://ours.example", "aud": "api",
+    ///     "exp": u32::MAX, "roles": ["admin"]}))?;
+    /// let okta = sign(serde_json::json!({"sub": "b", "iss": "https://okta.example", "aud": "api",
+    ///     "exp": u32::MAX, "groups": ["admin"], "roles": ["ignored"]}))?;
+    /// assert_eq!(verifier.verify_sync(&ours)?.roles(), ["admin"]);
+    /// assert_eq!(verifier.verify_sync(&okta)?.roles(), ["admin"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn claim_mapping(mut self, mapping: ClaimMapping) -> Self {
+        self.mapping = Some(mapping);
         self
     }
 

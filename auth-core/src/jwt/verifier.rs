@@ -9,10 +9,11 @@ use std::time::Duration;
 
 use base64::Engine as _;
 
-use super::claims::{self, ClaimNames};
+use super::claims::{self, Authz, ClaimNames};
 use super::config::JwtVerifierBuilder;
 use super::header::{self, TokenHeader};
 use super::key_set::{Candidates, KeySet};
+use super::mapping::CompiledMapping;
 use super::resolver::{BoxFuture, KeyResolver};
 use crate::clock::{Clock, UnixTime};
 use crate::error::{AuthError, InvalidToken};
@@ -78,6 +79,26 @@ pub(crate) struct Tenant {
     pub(crate) audiences: Option<Vec<String>>,
     /// The header `typ` its tokens must carry, if any.
     pub(crate) required_typ: Option<String>,
+    /// Where its tokens carry roles and scopes.
+    pub(crate) claims: ClaimRules,
+}
+
+/// Where a tenant's tokens carry roles and scopes.
+#[derive(Clone, Debug)]
+pub(crate) enum ClaimRules {
+    /// Top-level claims of these names, read in the parser's single pass.
+    Names(ClaimNames),
+    /// A [`ClaimMapping`](super::ClaimMapping).
+    Mapping(CompiledMapping),
+}
+
+impl ClaimRules {
+    fn authz(&self) -> Authz<'_> {
+        match self {
+            Self::Names(n) => Authz::Names(n),
+            Self::Mapping(m) => Authz::Keep(m.claims()),
+        }
+    }
 }
 
 impl fmt::Debug for Tenant {
@@ -87,6 +108,7 @@ impl fmt::Debug for Tenant {
             .field("issuers", &self.issuers)
             .field("audiences", &self.audiences)
             .field("required_typ", &self.required_typ)
+            .field("claims", &self.claims)
             .finish()
     }
 }
@@ -100,7 +122,6 @@ pub(crate) struct VerifierInner {
     pub(crate) max_token_len: usize,
     /// How many keys a token without `kid` may be tried against (see [`KeySet`]).
     pub(crate) keys_tried_without_kid: usize,
-    pub(crate) names: ClaimNames,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) checks: Vec<ClaimCheck>,
 }
@@ -361,7 +382,7 @@ impl JwtVerifier {
         tenant: &Tenant,
     ) -> Result<Principal, AuthError> {
         let i = &*self.inner;
-        let c = claims::parse(&payload, &i.names)?;
+        let c = claims::parse(&payload, tenant.claims.authz())?;
         let exp = c.exp.ok_or(InvalidToken::MissingClaim("exp"))?;
         check_times(i.clock.now(), i.leeway, exp, c.nbf, c.iat)?;
         if !tenant.issuers.is_empty() {
@@ -379,10 +400,18 @@ impl JwtVerifier {
         if subject.is_empty() {
             return Err(InvalidToken::ClaimType("sub").into());
         }
+        let (roles, scopes, parsed) = match &tenant.claims {
+            ClaimRules::Names(_) => (c.roles, c.scopes, None),
+            ClaimRules::Mapping(m) => {
+                let (grants, parsed) = m.grants(&c.kept, &payload)?;
+                let (roles, scopes) = grants.into_parts();
+                (roles, scopes, parsed)
+            }
+        };
         let parts = PrincipalParts {
             subject,
-            roles: c.roles,
-            scopes: c.scopes,
+            roles,
+            scopes,
             method: AuthMethod::Bearer,
             token_id: c.jti.map(std::borrow::Cow::into_owned),
             issuer: c.iss.map(std::borrow::Cow::into_owned),
@@ -393,10 +422,15 @@ impl JwtVerifier {
             claims_json: None,
         };
         // The borrowed claims are gone now, so the payload can move into the principal.
-        let principal = Principal::from_parts(PrincipalParts {
+        let parts = PrincipalParts {
             claims_json: Some(payload.into_boxed_str()),
             ..parts
-        });
+        };
+        let principal = match parsed {
+            None => Principal::from_parts(parts),
+            // A custom mapping parsed the claims already: keep them for `Principal::claims`.
+            Some(all) => Principal::from_parts_with_claims(parts, all),
+        };
         for check in &i.checks {
             check(&principal).map_err(InvalidToken::Custom)?;
         }

@@ -3,8 +3,10 @@
 --                               roles as JSON text, absent fields for None)
 --   P apikey:id:<id>            the record's digest (hex)
 --   P apikey:owner:<owner>      set of the owner's key ids
+-- `origin` is present for imported keys only (a native key's record leaves it out); a
+-- rotation's replacement never copies it, so it is always native.
 local FIELDS = { 'id', 'hash', 'name', 'owner', 'scopes', 'roles', 'created_at', 'expires_at',
-  'revoked_at', 'last_used_at', 'replaced_by' }
+  'revoked_at', 'last_used_at', 'replaced_by', 'origin' }
 
 local function to_map(flat)
   local m = {}

@@ -12,8 +12,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use auth_core::api_key::{
-    ApiKeyHash, ApiKeyRecord, ApiKeyStore, RotateOutcome as KeyRotateOutcome, Rotation,
-    StoreError as KeyStoreError,
+    ApiKeyHash, ApiKeyRecord, ApiKeyStore, ApiKeys, ImportedKey, KeyOrigin, LegacyDigest,
+    NewApiKey, Pepper, RotateOutcome as KeyRotateOutcome, Rotation, StoreError as KeyStoreError,
 };
 use auth_core::brute_force::{
     Admission, AttemptKey, AttemptOutcome, AttemptStore, BlockReason, Blocked, BruteForcePolicy,
@@ -107,6 +107,9 @@ macro_rules! conformance_tests {
             api_keys_expired_and_revoked_keys_cannot_be_rotated,
             api_keys_concurrent_rotations_yield_one_replacement,
             api_keys_last_use_only_moves_forward,
+            api_keys_imported_records_keep_their_origin,
+            api_keys_rotating_an_imported_key_stores_a_native_replacement,
+            api_keys_imported_keys_verify_through_the_store,
         );
     };
     (@cases $make:path; $($case:ident),* $(,)?) => {
@@ -1041,4 +1044,114 @@ pub(crate) async fn api_keys_last_use_only_moves_forward(s: &Stores) {
     st.record_use(&"missing".into(), at(9)).await.unwrap();
     let r = st.find_by_hash(&hash(1)).await.unwrap().unwrap();
     assert_eq!(r.last_used_at, Some(at(9)));
+}
+
+/// `record`, imported from another system.
+fn imported(id: &str, byte: u8, owner: &str, created: u64, expires: Option<u64>) -> ApiKeyRecord {
+    let mut r = record(id, byte, owner, created, expires);
+    r.origin = KeyOrigin::Imported;
+    r
+}
+
+// Issue 18, API keys from an existing system: the origin survives every store operation.
+pub(crate) async fn api_keys_imported_records_keep_their_origin(s: &Stores) {
+    let st = &s.api_keys;
+    let r = imported("a", 1, "alice", 1, None);
+    st.create(r.clone()).await.unwrap();
+    st.create(record("b", 2, "alice", 2, None)).await.unwrap();
+    assert_eq!(st.find_by_hash(&hash(1)).await.unwrap(), Some(r));
+    let origins: Vec<KeyOrigin> = st
+        .list_by_owner("alice")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.origin)
+        .collect();
+    assert_eq!(origins, [KeyOrigin::Imported, KeyOrigin::Native]);
+    st.record_use(&"a".into(), at(5)).await.unwrap();
+    let revoked = st
+        .revoke(&"a".into(), "alice", at(6))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(revoked.origin, KeyOrigin::Imported);
+    assert_eq!(revoked.last_used_at, Some(at(5)));
+    let found = st.find_by_hash(&hash(1)).await.unwrap().unwrap();
+    assert_eq!(found.origin, KeyOrigin::Imported);
+}
+
+// Issue 18, API keys from an existing system: rotation is the way off the old format.
+pub(crate) async fn api_keys_rotating_an_imported_key_stores_a_native_replacement(s: &Stores) {
+    let st = &s.api_keys;
+    st.create(imported("a", 1, "alice", 1, None)).await.unwrap();
+    let KeyRotateOutcome::Rotated {
+        previous,
+        replacement,
+    } = st
+        .rotate(&"a".into(), "alice", rotation("b", 2, 100, 10))
+        .await
+        .unwrap()
+    else {
+        panic!("not rotated")
+    };
+    assert_eq!(previous.origin, KeyOrigin::Imported);
+    assert_eq!(replacement.origin, KeyOrigin::Native);
+    assert_eq!(
+        st.find_by_hash(&hash(1)).await.unwrap().as_ref(),
+        Some(&*previous)
+    );
+    assert_eq!(
+        st.find_by_hash(&hash(2)).await.unwrap().as_ref(),
+        Some(&*replacement)
+    );
+}
+
+// Issue 18, API keys from an existing system: imported by plaintext and by digest, with and
+// without a pepper, verified through `ApiKeys` over this store.
+pub(crate) async fn api_keys_imported_keys_verify_through_the_store(s: &Stores) {
+    // Without a pepper, `ApiKeys::hash` is the plain SHA-256 of a key: the legacy digest.
+    let sha256 = |key: &str| {
+        let plain = ApiKeys::builder(auth_core::api_key::MemoryApiKeyStore::new())
+            .prefix("any_prefix")
+            .build()
+            .unwrap();
+        *plain.hash(key).as_bytes()
+    };
+    for (pepper, legacy) in [
+        (None, "sk_live_4eC39HqLyjWDarjtT1zdp7dc"),
+        (
+            Some(b"a server-side pepper of 32 bytes or more!"),
+            "sk_live_Zq8Wm2Rt6Yp0Ls4Kd9Fh3Jx7",
+        ),
+    ] {
+        let mut b = ApiKeys::builder_shared(Arc::clone(&s.api_keys))
+            .prefix("acme_live")
+            .clock(s.clock.clone())
+            .accept_imported_keys();
+        if let Some(p) = pepper {
+            b = b.pepper(Pepper::new(p.as_slice()).unwrap());
+        }
+        let keys = b.build().unwrap();
+        keys.import(ImportedKey::from_plaintext(
+            legacy,
+            NewApiKey::new("alice", "legacy").scopes(["read:orders"]),
+        ))
+        .await
+        .unwrap();
+        let by_digest = format!("{legacy}-by-digest");
+        keys.import(ImportedKey::from_digest(
+            LegacyDigest::sha256(sha256(&by_digest)),
+            NewApiKey::new("bob", "legacy").roles(["billing"]),
+        ))
+        .await
+        .unwrap();
+        let alice = keys.verify(legacy).await.unwrap();
+        assert_eq!(alice.principal().subject(), "alice");
+        assert!(alice.principal().has_scope("read:orders"));
+        let bob = keys.verify(&by_digest).await.unwrap();
+        assert!(bob.principal().has_role("billing"));
+        let native = keys.create(NewApiKey::new("carol", "new")).await.unwrap();
+        assert!(keys.verify(native.key.expose_secret()).await.is_ok());
+        assert!(keys.verify("sk_live_unknown_0000000000").await.is_err());
+    }
 }

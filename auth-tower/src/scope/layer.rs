@@ -1,9 +1,10 @@
 use std::sync::Arc;
 
 use auth_core::ConfigError;
-use auth_core::scope::{RequiredAccess, Requirement, RolePolicy};
+use auth_core::scope::{Requirement, RolePolicy};
 use tower_layer::Layer;
 
+use super::methods::{GrpcMethods, Rule, Rules};
 use super::service::Scope;
 use crate::rejection::Realm;
 use crate::response::DefaultRejection;
@@ -11,10 +12,9 @@ use crate::response::DefaultRejection;
 /// The validated configuration shared by every [`Scope`] service of one layer.
 #[derive(Debug)]
 pub(crate) struct ScopeConfig {
-    pub(crate) requirement: Requirement,
+    /// The requirement (one, or one per gRPC method) with what its denials report.
+    pub(crate) rules: Rules,
     pub(crate) policy: Arc<RolePolicy>,
-    /// `requirement.required_access()`, computed once for 403 bodies and challenges.
-    pub(crate) required: RequiredAccess,
     pub(crate) realm: Realm,
 }
 
@@ -29,12 +29,67 @@ pub struct ScopeLayer<R = DefaultRejection> {
 impl ScopeLayer {
     /// Requires `requirement`, with an empty role policy and realm `api`.
     pub fn new(requirement: Requirement) -> Self {
-        let required = requirement.required_access();
+        Self::with_rules(Rules::One(Rule::new(requirement)))
+    }
+
+    /// Requires, of each gRPC call, the requirement of its method (see [`GrpcMethods`]), with
+    /// an empty role policy and realm `api`. A call no rule covers is denied unless
+    /// [`GrpcMethods::otherwise`] says what it needs.
+    ///
+    /// Install it behind the authentication layer on the services it is for (with tonic:
+    /// `tonic::service::LayerExt::named_layer`), so the services left without it (health
+    /// checks, reflection) stay open.
+    ///
+    /// ```
+    /// use auth_core::Principal;
+    /// use auth_core::scope::Requirement;
+    /// use auth_tower::scope::{GrpcMethods, ScopeLayer};
+    /// use bytes::Bytes;
+    /// use http::{Request, Response};
+    /// use http_body_util::Full;
+    /// use std::convert::Infallible;
+    /// use tower::{Layer, ServiceExt, service_fn};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let layer = ScopeLayer::per_grpc_method(
+    ///     GrpcMethods::new().method("/demo.v1.Orders/RefundOrder", Requirement::scope("orders:refund")),
+    /// )?;
+    /// let svc = layer.layer(service_fn(|_req: Request<Full<Bytes>>| async {
+    ///     Ok::<_, Infallible>(Response::new(Full::default()))
+    /// }));
+    ///
+    /// let call = |path: &str| {
+    ///     let mut req = Request::post(path)
+    ///         .header("content-type", "application/grpc")
+    ///         .body(Full::default())
+    ///         .unwrap();
+    ///     // What BearerLayer leaves for a token with scope `read:orders` (fabricated here
+    ///     // with auth-core's `test-util` feature).
+    ///     req.extensions_mut().insert(Principal::insecure_for_tests("ann", &[], &["read:orders"]));
+    ///     req
+    /// };
+    /// let res = svc.clone().oneshot(call("/demo.v1.Orders/RefundOrder")).await?;
+    /// assert_eq!(res.headers()["grpc-status"], "7"); // PERMISSION_DENIED
+    /// let res = svc.oneshot(call("/demo.v1.Orders/ListOrders")).await?;
+    /// assert_eq!(res.headers()["grpc-status"], "7"); // no rule: denied
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::InvalidPolicy`] when a method path is not `/<package>.<Service>/<Method>`,
+    /// a service name is not `<package>.<Service>`, or either is listed twice.
+    pub fn per_grpc_method(methods: GrpcMethods) -> Result<Self, ConfigError> {
+        Ok(Self::with_rules(methods.compile()?))
+    }
+
+    fn with_rules(rules: Rules) -> Self {
         Self {
             config: Arc::new(ScopeConfig {
-                requirement,
+                rules,
                 policy: Arc::new(RolePolicy::new()),
-                required,
                 realm: Realm::default(),
             }),
             responder: DefaultRejection,
@@ -69,9 +124,8 @@ impl<R> ScopeLayer<R> {
     fn map_config(mut self, f: impl FnOnce(&mut ScopeConfig)) -> Self {
         let c = &*self.config;
         let mut config = ScopeConfig {
-            requirement: c.requirement.clone(),
+            rules: c.rules.clone(),
             policy: Arc::clone(&c.policy),
-            required: c.required.clone(),
             realm: c.realm.clone(),
         };
         f(&mut config);

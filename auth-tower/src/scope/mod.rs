@@ -73,6 +73,15 @@
 //! # }
 //! ```
 //!
+//! # gRPC: a requirement per method
+//!
+//! [`ScopeLayer::per_grpc_method`] takes a [`GrpcMethods`] table keyed by the gRPC path
+//! (`/<package>.<Service>/<Method>`): each call is checked against its method's requirement
+//! and denied with `grpc-status: 7` when it falls short (methods without a rule are denied
+//! too). With tonic, put `BearerLayer` and this layer on the protected services only (tonic's
+//! `LayerExt::named_layer`), so `grpc.health.v1.Health` and reflection stay open for probes and
+//! tools; `examples/tonic-grpc` does exactly that.
+//!
 //! # Accepting a bearer token or an API key
 //!
 //! Put each authentication layer in optional mode in front of one `ScopeLayer`: whichever
@@ -81,8 +90,10 @@
 
 mod future;
 mod layer;
+mod methods;
 mod service;
 
 pub use future::ResponseFuture;
 pub use layer::ScopeLayer;
+pub use methods::GrpcMethods;
 pub use service::Scope;

@@ -66,10 +66,8 @@ where
             );
             return ResponseFuture::rejected(render(&mut self.responder, rejection));
         };
-        if config
-            .requirement
-            .is_satisfied_by(principal, &config.policy)
-        {
+        let rule = config.rules.for_path(req.uri().path());
+        if rule.requirement.is_satisfied_by(principal, &config.policy) {
             return ResponseFuture::future(self.inner.call(req));
         }
         tracing::debug!(
@@ -79,7 +77,7 @@ where
             code = "INSUFFICIENT_SCOPE",
             subject = principal.subject(),
             path = req.uri().path(),
-            required = %config.requirement,
+            required = %rule.requirement,
             held_scopes = ?principal.scopes(),
             held_roles = ?principal.roles(),
         );
@@ -92,7 +90,7 @@ where
         };
         let rejection = Rejection::new(
             AuthError::InsufficientScope {
-                required: config.required.clone(),
+                required: rule.required.clone(),
             },
             config.realm.clone(),
             is_grpc(req.headers()),

@@ -1,4 +1,5 @@
-//! The tonic gRPC demo: `demo.v1.Greeter` behind auth-tower's `BearerLayer`.
+//! The tonic gRPC demo: `demo.v1.Greeter` and `demo.v1.Orders` behind auth-tower's
+//! `BearerLayer` (Orders with a scope per method), health checks and reflection open.
 //!
 //! Run with:
 //!
@@ -68,13 +69,23 @@ async fn run() -> Result<(), Box<dyn Error>> {
     let listener = TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
     println!("demo token (sub demo-user, scope read:orders, valid 1 hour):\n\n{token}\n");
-    println!("call it with grpcurl, from the workspace root:\n");
+    println!("call it with grpcurl (the server offers reflection, so no .proto is needed):\n");
+    println!("  grpcurl -plaintext {addr} grpc.health.v1.Health/Check            # open");
+    println!("  grpcurl -plaintext {addr} list                                   # open");
     println!(
-        "  grpcurl -plaintext -import-path examples/tonic-grpc/proto -proto greeter.proto \\\n    \
-         -H 'authorization: Bearer {token}' {addr} demo.v1.Greeter/WhoAmI\n"
+        "  grpcurl -plaintext -H 'authorization: Bearer {token}' {addr} demo.v1.Greeter/WhoAmI"
     );
-    tracing::info!(%addr, "serving demo.v1.Greeter");
+    println!(
+        "  grpcurl -plaintext -H 'authorization: Bearer {token}' {addr} demo.v1.Orders/ListOrders"
+    );
+    println!(
+        "  grpcurl -plaintext -H 'authorization: Bearer {token}' -d '{{\"order_id\":\"ord-1001\"}}' \\\n    \
+         {addr} demo.v1.Orders/RefundOrder   # PermissionDenied: the token lacks orders:refund\n"
+    );
+    tracing::info!(%addr, "serving demo.v1.Greeter and demo.v1.Orders");
 
-    tonic_grpc::serve(listener, verifier).await?;
+    tonic_grpc::serve(listener, verifier)
+        .await
+        .map_err(|e| e as Box<dyn Error>)?;
     Ok(())
 }

@@ -1,11 +1,13 @@
-//! A real tonic client against the real server over loopback, with `BearerLayer` in front.
+//! A real tonic client against the real server over loopback, with `BearerLayer` in front of
+//! the demo services only: health checks and reflection answer without a token, the Orders
+//! service holds each method to its scope (issue 18, gRPC).
 //!
 //! The verifier reads a `ManualClock`, so expiry is tested by moving the clock, never by
 //! sleeping; every call is bounded by a timeout.
 
 // `allow-unwrap-in-tests` covers `#[test]` functions only, not this file's helpers; a panic
 // here is a failed test, which is what the helpers mean.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -17,7 +19,11 @@ use tonic::metadata::MetadataValue;
 use tonic::transport::Channel;
 use tonic::{Code, Request, Response, Status};
 use tonic_grpc::proto::greeter_client::GreeterClient;
-use tonic_grpc::proto::{WhoAmIReply, WhoAmIRequest};
+use tonic_grpc::proto::orders_client::OrdersClient;
+use tonic_grpc::proto::{
+    ListOrdersReply, ListOrdersRequest, RefundOrderReply, RefundOrderRequest, WhoAmIReply,
+    WhoAmIRequest,
+};
 
 const SECRET: &[u8] = b"loopback test secret, 32 bytes or more";
 const OTHER_SECRET: &[u8] = b"another secret the server never saw!!";
@@ -27,8 +33,9 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 /// A server on an ephemeral loopback port, its clock, and a connected client.
 struct Harness {
     clock: ManualClock,
+    channel: Channel,
     client: GreeterClient<Channel>,
-    server: tokio::task::JoinHandle<Result<(), tonic::transport::Error>>,
+    server: tokio::task::JoinHandle<Result<(), Box<dyn std::error::Error + Send + Sync>>>,
 }
 
 impl Drop for Harness {
@@ -50,12 +57,17 @@ async fn start() -> Harness {
     let addr: SocketAddr = listener.local_addr().unwrap();
     // The listener is bound before the server task runs, so connecting cannot race it.
     let server = tokio::spawn(tonic_grpc::serve(listener, verifier));
-    let client = bounded(GreeterClient::connect(format!("http://{addr}")))
-        .await
-        .unwrap();
+    let channel = bounded(
+        Channel::from_shared(format!("http://{addr}"))
+            .unwrap()
+            .connect(),
+    )
+    .await
+    .unwrap();
     Harness {
         clock,
-        client,
+        client: GreeterClient::new(channel.clone()),
+        channel,
         server,
     }
 }
@@ -153,4 +165,132 @@ async fn printed_demo_token_is_accepted() {
     assert_eq!(reply.subject, "demo-user");
     assert_eq!(reply.scopes, ["read:orders"]);
     assert!(reply.roles.is_empty());
+}
+
+/// `req` with `authorization: Bearer <token>` when a token is given.
+fn with_token<T>(req: T, token: Option<&str>) -> Request<T> {
+    let mut req = Request::new(req);
+    if let Some(token) = token {
+        let value: MetadataValue<_> = format!("Bearer {token}").parse().unwrap();
+        req.metadata_mut().insert("authorization", value);
+    }
+    req
+}
+
+/// A token for `alice` with exactly `scope`.
+fn token_with_scope(scope: &str) -> String {
+    let mut claims = good_claims();
+    claims["scope"] = scope.into();
+    sign(SECRET, &claims)
+}
+
+async fn list_orders(h: &Harness, token: Option<&str>) -> Result<ListOrdersReply, Status> {
+    let mut client = OrdersClient::new(h.channel.clone());
+    bounded(client.list_orders(with_token(ListOrdersRequest {}, token)))
+        .await
+        .map(Response::into_inner)
+}
+
+async fn refund(h: &Harness, token: Option<&str>) -> Result<RefundOrderReply, Status> {
+    let mut client = OrdersClient::new(h.channel.clone());
+    let req = RefundOrderRequest {
+        order_id: "ord-1001".into(),
+    };
+    bounded(client.refund_order(with_token(req, token)))
+        .await
+        .map(Response::into_inner)
+}
+
+#[tokio::test]
+async fn health_checks_answer_without_a_token() {
+    use tonic_health::pb::HealthCheckRequest;
+    use tonic_health::pb::health_check_response::ServingStatus;
+    use tonic_health::pb::health_client::HealthClient;
+
+    let h = start().await;
+    let mut health = HealthClient::new(h.channel.clone());
+    for service in ["", "demo.v1.Orders", "demo.v1.Greeter"] {
+        let req = HealthCheckRequest {
+            service: service.into(),
+        };
+        let reply = bounded(health.check(req)).await.unwrap().into_inner();
+        assert_eq!(reply.status(), ServingStatus::Serving, "{service:?}");
+    }
+}
+
+#[tokio::test]
+async fn reflection_lists_the_services_without_a_token() {
+    use tonic_reflection::pb::v1::ServerReflectionRequest;
+    use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
+    use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+    use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
+
+    let h = start().await;
+    let mut reflection = ServerReflectionClient::new(h.channel.clone());
+    let req = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::ListServices(String::new())),
+    };
+    let mut replies = bounded(reflection.server_reflection_info(tokio_stream_once(req)))
+        .await
+        .unwrap()
+        .into_inner();
+    let reply = bounded(replies.message()).await.unwrap().unwrap();
+    let Some(MessageResponse::ListServicesResponse(list)) = reply.message_response else {
+        panic!("not a service list: {reply:?}");
+    };
+    let names: Vec<_> = list.service.into_iter().map(|s| s.name).collect();
+    for name in ["demo.v1.Greeter", "demo.v1.Orders"] {
+        assert!(names.iter().any(|n| n == name), "{names:?}");
+    }
+}
+
+/// A request stream of one message.
+fn tokio_stream_once<T: Send + 'static>(
+    item: T,
+) -> impl tonic::codegen::tokio_stream::Stream<Item = T> {
+    tonic::codegen::tokio_stream::iter([item])
+}
+
+#[tokio::test]
+async fn the_protected_service_without_a_token_is_unauthenticated() {
+    let h = start().await;
+    let status = list_orders(&h, None).await.unwrap_err();
+    assert_eq!(status.code(), Code::Unauthenticated, "{status:?}");
+    assert!(status.metadata().get("www-authenticate").is_some());
+}
+
+#[tokio::test]
+async fn a_token_without_the_methods_scope_is_permission_denied() {
+    let h = start().await;
+    let reader = token_with_scope(tonic_grpc::READ_ORDERS);
+    let status = refund(&h, Some(&reader)).await.unwrap_err();
+    assert_eq!(status.code(), Code::PermissionDenied, "{status:?}");
+    // The same token is enough for the method that only needs it.
+    assert_eq!(list_orders(&h, Some(&reader)).await.unwrap().owner, "alice");
+    // And a refunder cannot list: each method has its own scope.
+    let refunder = token_with_scope(tonic_grpc::REFUND_ORDERS);
+    let status = list_orders(&h, Some(&refunder)).await.unwrap_err();
+    assert_eq!(status.code(), Code::PermissionDenied, "{status:?}");
+}
+
+#[tokio::test]
+async fn a_token_with_the_methods_scope_reaches_the_handler_with_its_principal() {
+    let h = start().await;
+    let refunder = token_with_scope(tonic_grpc::REFUND_ORDERS);
+    let reply = refund(&h, Some(&refunder)).await.unwrap();
+    assert_eq!(reply.order_id, "ord-1001");
+    assert_eq!(reply.refunded_by, "alice");
+}
+
+#[tokio::test]
+async fn the_printed_demo_token_lists_orders_but_cannot_refund() {
+    let h = start().await;
+    let token = tonic_grpc::demo_token(SECRET, UnixTime::from_secs(T0)).unwrap();
+    assert_eq!(
+        list_orders(&h, Some(&token)).await.unwrap().owner,
+        "demo-user"
+    );
+    let status = refund(&h, Some(&token)).await.unwrap_err();
+    assert_eq!(status.code(), Code::PermissionDenied);
 }
