@@ -119,7 +119,7 @@
 
 mod cache_control;
 pub(crate) mod discovery;
-mod document;
+pub(crate) mod document;
 mod error;
 mod http;
 #[cfg(feature = "jwks-reqwest")]
