@@ -190,6 +190,42 @@ impl TestKey {
     }
 }
 
+impl TestKey {
+    /// A compact JWS over exactly `header` and `claims`, serialized as given (no defaults
+    /// added, `alg` not checked): for tests about headers and claims no builder would write.
+    ///
+    /// ```
+    /// use auth_test::TestKey;
+    /// use auth_core::jwt::Algorithm;
+    /// use serde_json::json;
+    ///
+    /// let key = TestKey::generate(Algorithm::EdDSA, "k1")?;
+    /// let token = key.sign_compact(&json!({"alg": "EdDSA", "crit": ["exp"]}), &json!({"sub": "x"}));
+    /// assert_eq!(token.split('.').count(), 3);
+    /// # Ok::<(), auth_core::ConfigError>(())
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// If the key cannot sign (aws-lc-rs failing), which fails the test that asked.
+    #[must_use]
+    #[allow(clippy::panic)] // A test kit: a key that cannot sign is a broken test environment.
+    pub fn sign_compact(&self, header: &Value, claims: &Value) -> String {
+        let input = format!(
+            "{}.{}",
+            crate::token::b64_json(header),
+            crate::token::b64_json(claims)
+        );
+        let signature = self
+            .sign(input.as_bytes())
+            .unwrap_or_else(|e| panic!("auth-test could not sign a token: {e}"));
+        format!(
+            "{input}.{}",
+            base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, signature)
+        )
+    }
+}
+
 impl fmt::Debug for TestKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TestKey")

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use auth_core::jwt::Algorithm;
+use auth_core::jwt::{Algorithm, JwtVerifier};
 use auth_core::{ErrorCode, Principal};
 use auth_test::{SUPPORTED_ALGORITHMS, TestAuthority, assert_rejected};
 use auth_tower::bearer::BearerLayer;
@@ -146,7 +146,7 @@ fn an_application_secret_makes_tokens_its_own_verifier_accepts() {
         .unwrap()
         .with_issuer("auth-demo")
         .with_audience("auth-demo-api");
-    let app_verifier = auth_core::jwt::JwtVerifier::builder()
+    let app_verifier = JwtVerifier::builder()
         .key(auth_core::jwt::VerificationKey::hmac(Algorithm::HS256, secret).unwrap())
         .issuer("auth-demo")
         .audience("auth-demo-api")
@@ -200,4 +200,31 @@ fn assert_rejected_parts_requires_the_challenge_to_name_the_error() {
         auth_test::assert_rejected_parts(401, &headers, body, ErrorCode::TokenExpired)
     });
     assert!(outcome.is_err());
+}
+
+#[test]
+fn sign_compact_signs_exactly_the_given_header_and_claims() {
+    let key = auth_test::TestKey::hs256(b"a secret of at least thirty-two bytes!", "k9").unwrap();
+    let header = serde_json::json!({"alg": "HS256", "kid": "k9", "typ": "at+jwt"});
+    let claims = serde_json::json!({"sub": "zed", "exp": 1_900_000_000u64});
+    let token = key.sign_compact(&header, &claims);
+    let decode = |s: &str| -> serde_json::Value {
+        use base64::Engine as _;
+        serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(s)
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    let parts: Vec<&str> = token.split('.').collect();
+    assert_eq!(decode(parts[0]), header);
+    assert_eq!(decode(parts[1]), claims);
+    let verifier = JwtVerifier::builder()
+        .key(key.verification_key())
+        .dangerous_accept_any_audience()
+        .clock(auth_test::clock::ManualClock::new(auth_test::DEFAULT_START))
+        .build()
+        .unwrap();
+    assert_eq!(verifier.verify_sync(&token).unwrap().subject(), "zed");
 }
