@@ -67,6 +67,9 @@ pub mod constant_time;
 mod error;
 #[cfg(any(feature = "oauth-client", feature = "oidc-login"))]
 mod form;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 #[cfg(feature = "jwks")]
 #[cfg_attr(docsrs, doc(cfg(feature = "jwks")))]
 pub mod jwks;
