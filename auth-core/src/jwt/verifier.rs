@@ -420,6 +420,7 @@ impl JwtVerifier {
             issued_at: c.iat,
             not_before: c.nbf,
             claims_json: None,
+            confirmation: c.cnf_jkt.map(std::borrow::Cow::into_owned),
         };
         // The borrowed claims are gone now, so the payload can move into the principal.
         let parts = PrincipalParts {
