@@ -73,6 +73,9 @@ mod dpop_error;
 mod error;
 #[cfg(any(feature = "oauth-client", feature = "oidc-login"))]
 mod form;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 #[cfg(feature = "jwks")]
 #[cfg_attr(docsrs, doc(cfg(feature = "jwks")))]
 pub mod jwks;

@@ -130,7 +130,7 @@ fn unavailable(e: Error) -> StoreError {
 
 /// A record as `field, value, ...` for `HSET`: times as 20-digit nanoseconds, scopes and roles
 /// as JSON, `None` fields left out.
-fn to_fields(record: &ApiKeyRecord) -> Result<Vec<String>, Error> {
+pub(crate) fn to_fields(record: &ApiKeyRecord) -> Result<Vec<String>, Error> {
     const OP: &str = "api_keys.encode";
     let Json::Object(map) =
         serde_json::to_value(record).map_err(|e| Error::unexpected(OP, e.to_string()))?
@@ -155,7 +155,10 @@ fn to_fields(record: &ApiKeyRecord) -> Result<Vec<String>, Error> {
 }
 
 /// A record from `field, value, ...` as [`to_fields`] wrote it; `None` when there are none.
-fn from_fields(operation: &'static str, flat: &[String]) -> Result<Option<ApiKeyRecord>, Error> {
+pub(crate) fn from_fields(
+    operation: &'static str,
+    flat: &[String],
+) -> Result<Option<ApiKeyRecord>, Error> {
     if flat.is_empty() {
         return Ok(None);
     }

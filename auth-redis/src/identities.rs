@@ -73,7 +73,10 @@ impl RedisIdentityStore {
 }
 
 /// A link from `[iss, sub, provider, account, linked_at]`; `None` when the hash is gone.
-fn link(op: &'static str, v: &[Option<String>]) -> Result<Option<LinkedIdentity>, StoreError> {
+pub(crate) fn link(
+    op: &'static str,
+    v: &[Option<String>],
+) -> Result<Option<LinkedIdentity>, StoreError> {
     let [iss, sub, provider, account, linked_at] = v else {
         return Err(store_error(Error::unexpected(op, "reply length")));
     };

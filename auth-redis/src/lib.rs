@@ -183,6 +183,9 @@ mod backend;
     allow(dead_code)
 )]
 mod codec;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 #[cfg(feature = "identities")]
 mod identities;
 #[cfg(feature = "mfa")]

@@ -133,7 +133,7 @@ fn store_error(e: Error) -> StoreError {
 }
 
 /// `<issued_before> <until>`.
-fn parse_cutoff(v: &str) -> Option<(UnixTime, UnixTime)> {
+pub(crate) fn parse_cutoff(v: &str) -> Option<(UnixTime, UnixTime)> {
     let (before, until) = v.split_once(' ')?;
     Some((parse_time(before)?, parse_time(until)?))
 }

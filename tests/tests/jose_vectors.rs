@@ -230,9 +230,10 @@ fn rfc8037_key_is_refused_when_not_labelled_for_verifying_with_ed25519() {
 // RFC 7797: the `b64` header
 // ---------------------------------------------------------------------------------------------
 
+/// The A.1 key's HS256 signature over `signing_input`, made by the test kit's signer.
 fn hs256_a1(signing_input: &str) -> String {
-    let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &unb64(RFC7515_A1_K));
-    b64(aws_lc_rs::hmac::sign(&key, signing_input.as_bytes()).as_ref())
+    let key = auth_test::TestKey::hs256(unb64(RFC7515_A1_K), "a1").unwrap();
+    b64(&key.sign(signing_input.as_bytes()).unwrap())
 }
 
 #[test]

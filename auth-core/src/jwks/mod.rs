@@ -119,7 +119,7 @@
 
 mod cache_control;
 pub(crate) mod discovery;
-mod document;
+pub(crate) mod document;
 mod error;
 pub(crate) mod http;
 #[cfg(feature = "jwks-reqwest")]

@@ -16,8 +16,12 @@ use std::borrow::Cow;
 use std::cell::Cell;
 use std::fmt;
 
+<<<<<<< HEAD
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
+=======
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+>>>>>>> i16-testkit
 
 use crate::clock::UnixTime;
 use crate::error::InvalidToken;
@@ -220,7 +224,8 @@ impl<'de> Visitor<'de> for ClaimsSeed<'_, '_> {
                     c.kept.push((i, map.next_value::<Value>()?));
                 }
                 Field::Other => {
-                    map.next_value::<IgnoredAny>()?;
+                    // Parsed, not skipped: the payload must be one the claims map can hold.
+                    map.next_value::<Checked>()?;
                 }
             }
         }
@@ -273,6 +278,67 @@ pub(crate) fn push_unique(v: &mut Vec<String>, s: &str) {
 pub(crate) fn push_words(v: &mut Vec<String>, s: &str) {
     for w in s.split(' ') {
         push_unique(v, w);
+    }
+}
+
+/// A claim value the verifier does not read, parsed as strictly as
+/// `serde_json::Value` would parse it (numbers within range, escapes decoded, surrogates
+/// paired) but without building it. `IgnoredAny` only skips over the syntax, which let through
+/// payloads that [`Principal::claims`](crate::Principal::claims) then could not read.
+struct Checked;
+
+impl<'de> de::Deserialize<'de> for Checked {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(CheckedVisitor)
+    }
+}
+
+struct CheckedVisitor;
+
+impl<'de> Visitor<'de> for CheckedVisitor {
+    type Value = Checked;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Checked, E> {
+        // serde_json never hands out a non-finite number; refuse one rather than trust that.
+        if v.is_finite() {
+            Ok(Checked)
+        } else {
+            Err(E::custom("number out of range"))
+        }
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Checked, A::Error> {
+        while seq.next_element::<Checked>()?.is_some() {}
+        Ok(Checked)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Checked, A::Error> {
+        while map.next_entry::<Checked, Checked>()?.is_some() {}
+        Ok(Checked)
     }
 }
 
@@ -379,6 +445,35 @@ mod tests {
 
     fn p(json: &str) -> Result<Claims<'_>, InvalidToken> {
         parse(json, Authz::Names(&ClaimNames::default()))
+    }
+
+    // Issue 16, fuzzing (jwt_verify): a claim the verifier does not read was skipped without
+    // being parsed, so a payload `Principal::claims()` cannot read (a number beyond f64, a lone
+    // surrogate escape) was accepted, and the handler saw a verified token with no claims.
+    // Every payload the verifier accepts must parse as the claims map.
+    #[test]
+    fn a_payload_the_claims_map_cannot_hold_is_bad_json() {
+        let huge = format!(r#"{{"sub":"a","ati":1{}e5555555555}}"#, "5".repeat(40));
+        let cases = [
+            huge.as_str(),
+            r#"{"sub":"a","x":-1e400}"#,
+            r#"{"sub":"a","x":"\ud800"}"#,
+            r#"{"sub":"a","x":{"y":["\udfff"]}}"#,
+        ];
+        for json in cases {
+            assert!(
+                serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(json).is_err(),
+                "{json}"
+            );
+            assert_eq!(p(json).err(), Some(InvalidToken::BadJson), "{json}");
+        }
+        // What the map can hold is still accepted.
+        for json in [
+            r#"{"sub":"a","x":1e300,"y":-0.0,"z":18446744073709551615}"#,
+            r#"{"sub":"a","x":"\ud83d\ude00","n":null,"o":{"a":[true,{}]}}"#,
+        ] {
+            assert!(p(json).is_ok(), "{json}");
+        }
     }
 
     #[test]

@@ -131,10 +131,10 @@ mod identity;
 mod link;
 mod login;
 mod memory;
-mod metadata;
+pub(crate) mod metadata;
 mod provider;
 mod return_to;
-mod transaction;
+pub(crate) mod transaction;
 
 #[cfg(test)]
 mod tests;

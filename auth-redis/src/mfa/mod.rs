@@ -4,7 +4,7 @@
 mod contexts;
 mod recovery;
 mod tokens;
-mod totp;
+pub(crate) mod totp;
 
 pub use contexts::RedisAuthContextStore;
 pub use recovery::RedisRecoveryCodeStore;

@@ -59,7 +59,10 @@ impl RedisTotpStore {
     }
 }
 
-fn parse(op: &'static str, h: &HashMap<String, String>) -> Result<TotpCredential, StoreError> {
+pub(crate) fn parse(
+    op: &'static str,
+    h: &HashMap<String, String>,
+) -> Result<TotpCredential, StoreError> {
     let field = |name: &str| h.get(name).map(String::as_str);
     let bad = |what: &str| store_error(Error::unexpected(op, format!("credential field {what}")));
     let id = CredentialId::new(field("id").ok_or_else(|| bad("id"))?);

@@ -23,7 +23,7 @@ use auth_core::jwt::{
     AccessGrant, Algorithm, JwtVerifier, KeyRing, SigningKey, TokenIssuer, TrustedIssuer,
     VerificationKey,
 };
-use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair as _};
+use auth_test::TestKey;
 use base64::Engine as _;
 use common::{Auth, Env, SECRET, T0, TempFile, env, jwt_parts, pem, with_demo};
 use demo_server::Demo;
@@ -36,31 +36,16 @@ const AUDIENCE: &str = "auth-demo-api";
 const IDP: &str = "https://idp.example";
 const IDP_SECRET: &[u8] = b"the identity provider's own secret, 32+ bytes";
 
-fn b64(bytes: &[u8]) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-}
-
-/// An HS256 JWS over exactly this header and these claims.
+/// An HS256 JWS over exactly this header and these claims (the test kit's signer).
 fn hs256(secret: &[u8], header: &Value, claims: &Value) -> String {
-    let input = format!(
-        "{}.{}",
-        b64(header.to_string().as_bytes()),
-        b64(claims.to_string().as_bytes())
-    );
-    let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, secret);
-    let tag = aws_lc_rs::hmac::sign(&key, input.as_bytes());
-    format!("{input}.{}", b64(tag.as_ref()))
+    TestKey::hs256(secret, "any")
+        .unwrap()
+        .sign_compact(header, claims)
 }
 
-/// An EdDSA JWS over exactly this header and these claims.
-fn ed25519(pair: &Ed25519KeyPair, header: &Value, claims: &Value) -> String {
-    let input = format!(
-        "{}.{}",
-        b64(header.to_string().as_bytes()),
-        b64(claims.to_string().as_bytes())
-    );
-    let sig = pair.sign(input.as_bytes());
-    format!("{input}.{}", b64(sig.as_ref()))
+/// An EdDSA JWS over exactly this header and these claims (the test kit's signer).
+fn ed25519(key: &TestKey, header: &Value, claims: &Value) -> String {
+    key.sign_compact(header, claims)
 }
 
 fn claims(sub: &str, iss: &str) -> Value {
@@ -318,11 +303,16 @@ async fn the_demos_own_tokens_need_at_jwt_unless_auth_jwt_typ_is_any() {
 #[tokio::test]
 async fn a_verify_only_demo_requires_at_jwt_too() {
     // Before issue 12 a demo with only a public key required no `typ` at all.
-    let pair = Ed25519KeyPair::generate().unwrap();
+    let pair = TestKey::generate(Algorithm::EdDSA, "external").unwrap();
     let mut spki = vec![
         0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
     ];
-    spki.extend_from_slice(pair.public_key().as_ref());
+    let x = pair.public_jwk().unwrap()["x"].as_str().unwrap().to_owned();
+    spki.extend_from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(x)
+            .unwrap(),
+    );
     let file = TempFile::new("typ-ed25519.pub.pem", pem("PUBLIC KEY", &spki).as_bytes());
     let vars = [
         ("AUTH_JWT_ALG", "EdDSA"),

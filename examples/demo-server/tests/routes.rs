@@ -86,10 +86,23 @@ async fn me_with_garbage_token_is_401_invalid_token() {
 
 #[tokio::test]
 async fn token_for_another_audience_is_401_invalid_audience() {
-    let t = demo_server::demo_token(SECRET, "auth-demo", "other-api").unwrap();
-    let (status, _, body) = get("/api/me", Some(&format!("Bearer {t}"))).await;
+    // The kit's preset: a token signed with the demo's secret for another audience.
+    let authority = auth_test::TestAuthority::hs256_with_secret(SECRET)
+        .unwrap()
+        .with_issuer("auth-demo")
+        .with_audience("auth-demo-api")
+        .with_clock(auth_test::clock::ManualClock::starting_now());
+    let t = authority.wrong_audience();
+    assert_eq!(t.code(), auth_core::ErrorCode::InvalidAudience);
+    let (status, headers, body) = get("/api/me", Some(&t.bearer())).await;
     assert_eq!(status, 401);
     assert_eq!(body["error"]["code"], "INVALID_AUDIENCE");
+    auth_test::assert_rejected_parts(
+        status,
+        &headers,
+        &serde_json::to_vec(&body).unwrap(),
+        t.code(),
+    );
 }
 
 #[tokio::test]
