@@ -163,7 +163,10 @@ mod tests {
     #[test]
     fn the_dpop_scheme_is_a_credential_only_when_enabled() {
         let m = h(&["DPoP abc.def.ghi"]);
-        assert_eq!(token_from_header(&m, true).unwrap(), Some(("abc.def.ghi", true)));
+        assert_eq!(
+            token_from_header(&m, true).unwrap(),
+            Some(("abc.def.ghi", true))
+        );
         assert_eq!(token_from_header(&m, false).unwrap(), None);
         assert_eq!(
             token_from_header(&h(&["dpop abc"]), true).unwrap(),

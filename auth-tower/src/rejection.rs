@@ -78,12 +78,10 @@ impl Schemes {
     #[cfg_attr(not(any(feature = "bearer", feature = "api-key")), allow(dead_code))]
     pub(crate) fn for_error(error: &AuthError, own: Self) -> Self {
         match error {
-            AuthError::InvalidRequest(auth_core::InvalidRequest::ConflictingCredentials) => {
-                Self {
-                    dpop: own.dpop,
-                    ..Self::BOTH
-                }
-            }
+            AuthError::InvalidRequest(auth_core::InvalidRequest::ConflictingCredentials) => Self {
+                dpop: own.dpop,
+                ..Self::BOTH
+            },
             _ => own,
         }
     }
@@ -135,7 +133,13 @@ impl Rejection {
         schemes: Schemes,
         grpc: bool,
     ) -> Self {
-        Self::missing_with(extensions, realm, schemes, grpc, &ChallengeExtras::default())
+        Self::missing_with(
+            extensions,
+            realm,
+            schemes,
+            grpc,
+            &ChallengeExtras::default(),
+        )
     }
 
     /// [`Rejection::missing`] with the layer's challenge extras (kept from the marker when it
@@ -171,7 +175,13 @@ impl Rejection {
         schemes: Schemes,
         grpc: bool,
     ) {
-        Self::merge_missing_with(extensions, realm, schemes, grpc, &ChallengeExtras::default());
+        Self::merge_missing_with(
+            extensions,
+            realm,
+            schemes,
+            grpc,
+            &ChallengeExtras::default(),
+        );
     }
 
     /// [`Rejection::merge_missing`] with the layer's challenge extras.
@@ -310,15 +320,16 @@ impl Rejection {
         }
         let mut out = Vec::with_capacity(2);
         // A proof failure concerns the DPoP scheme only (RFC 9449 section 7.1).
-        let dpop_error = matches!(
-            code,
-            ErrorCode::InvalidDpopProof | ErrorCode::UseDpopNonce
-        ) || matches!(
-            self.error,
-            AuthError::InvalidToken(auth_core::InvalidToken::DpopBinding(_))
-        );
+        let dpop_error = matches!(code, ErrorCode::InvalidDpopProof | ErrorCode::UseDpopNonce)
+            || matches!(
+                self.error,
+                AuthError::InvalidToken(auth_core::InvalidToken::DpopBinding(_))
+            );
         for (on, scheme) in [
-            (self.schemes.bearer && !(dpop_error && self.schemes.dpop), "Bearer"),
+            (
+                self.schemes.bearer && !(dpop_error && self.schemes.dpop),
+                "Bearer",
+            ),
             (self.schemes.api_key && !dpop_error, "ApiKey"),
             (self.schemes.dpop, "DPoP"),
         ] {

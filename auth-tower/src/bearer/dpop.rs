@@ -152,14 +152,18 @@ pub(crate) fn check<B>(
     };
     let Some(dpop) = dpop else {
         return match bound {
-            Some(_) => Err(binding("a dpop-bound token was presented as a bearer token")),
+            Some(_) => Err(binding(
+                "a dpop-bound token was presented as a bearer token",
+            )),
             None => Ok(None),
         };
     };
     let mode = dpop.mode_for(principal.issuer());
     if !as_dpop {
         if bound.is_some() {
-            return Err(binding("a dpop-bound token was presented as a bearer token"));
+            return Err(binding(
+                "a dpop-bound token was presented as a bearer token",
+            ));
         }
         if mode == DpopMode::Required {
             return Err(binding("dpop is required for this issuer's tokens"));
@@ -184,7 +188,9 @@ pub(crate) fn check<B>(
     }
     let proof = dpop.verifier.verify(proof, &request)?;
     match bound {
-        Some(jkt) if auth_core::constant_time::secrets_equal(jkt.as_bytes(), proof.jkt().as_bytes()) => {
+        Some(jkt)
+            if auth_core::constant_time::secrets_equal(jkt.as_bytes(), proof.jkt().as_bytes()) =>
+        {
             Ok(Some(proof))
         }
         Some(_) => Err(AuthError::InvalidDpopProof(InvalidDpopProof::KeyMismatch)),

@@ -344,10 +344,7 @@ impl BearerLayerBuilder {
         let mut schemes = Schemes::BEARER;
         let mut extras = ChallengeExtras {
             dpop_algs: None,
-            resource_metadata: self
-                .resource
-                .as_ref()
-                .map(|r| Arc::from(r.metadata_url())),
+            resource_metadata: self.resource.as_ref().map(|r| Arc::from(r.metadata_url())),
         };
         #[cfg(feature = "dpop")]
         if let Some(d) = self.dpop.as_ref().filter(|d| d.any_dpop()) {

@@ -242,7 +242,9 @@ mod tests {
             assert!(r.metadata_path().starts_with(WELL_KNOWN_PATH));
         }
         assert_eq!(
-            ProtectedResource::new("https://h/api/v1").unwrap().metadata_path(),
+            ProtectedResource::new("https://h/api/v1")
+                .unwrap()
+                .metadata_path(),
             "/.well-known/oauth-protected-resource/api/v1"
         );
     }
