@@ -168,7 +168,7 @@ impl Rejection {
     /// `extensions`, or widens the one an earlier optional layer inserted (see
     /// [`Rejection::missing`]). Extractors and the `ScopeLayer` answer with it when a principal
     /// is needed after all.
-    #[cfg_attr(not(any(feature = "bearer", feature = "api-key")), allow(dead_code))]
+    #[cfg_attr(not(feature = "api-key"), allow(dead_code))]
     pub(crate) fn merge_missing(
         extensions: &mut http::Extensions,
         realm: &Realm,
