@@ -126,7 +126,7 @@ impl Rejection {
     /// optional-mode layer left in the request's `extensions`: its schemes are added and its
     /// realm is kept, so a route behind several optional layers challenges every scheme it
     /// accepts.
-    #[cfg_attr(not(any(feature = "bearer", feature = "api-key")), allow(dead_code))]
+    #[cfg_attr(not(feature = "api-key"), allow(dead_code))]
     pub(crate) fn missing(
         extensions: &http::Extensions,
         realm: &Realm,

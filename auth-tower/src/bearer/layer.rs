@@ -342,6 +342,7 @@ impl BearerLayerBuilder {
         }
         #[allow(unused_mut)]
         let mut schemes = Schemes::BEARER;
+        #[allow(unused_mut)]
         let mut extras = ChallengeExtras {
             dpop_algs: None,
             resource_metadata: self.resource.as_ref().map(|r| Arc::from(r.metadata_url())),
