@@ -99,6 +99,12 @@ pub enum ErrorCode {
     InvalidIdToken,
     /// The provider identity is already linked to another local account.
     IdentityAlreadyLinked,
+    /// A DPoP proof (RFC 9449) is missing, malformed, replayed, or does not match the request,
+    /// the access token or the key the token is bound to.
+    InvalidDpopProof,
+    /// The resource server requires a DPoP proof carrying the nonce it sends in the `DPoP-Nonce`
+    /// header (RFC 9449 section 9).
+    UseDpopNonce,
 }
 
 impl ErrorCode {
@@ -136,6 +142,8 @@ impl ErrorCode {
             Self::LoginFailed => "LOGIN_FAILED",
             Self::InvalidIdToken => "INVALID_ID_TOKEN",
             Self::IdentityAlreadyLinked => "IDENTITY_ALREADY_LINKED",
+            Self::InvalidDpopProof => "INVALID_DPOP_PROOF",
+            Self::UseDpopNonce => "USE_DPOP_NONCE",
         }
     }
 
@@ -172,6 +180,8 @@ impl ErrorCode {
             // credential (there is no challenge to answer).
             Self::LoginStateInvalid | Self::LoginFailed | Self::InvalidIdToken => 400,
             Self::IdentityAlreadyLinked => 409,
+            // RFC 9449 section 7.1: a challenge, like an invalid token.
+            Self::InvalidDpopProof | Self::UseDpopNonce => 401,
         }
     }
 
@@ -220,6 +230,8 @@ impl ErrorCode {
             Self::LoginFailed | Self::InvalidIdToken => 16,
             // ALREADY_EXISTS
             Self::IdentityAlreadyLinked => 6,
+            // UNAUTHENTICATED
+            Self::InvalidDpopProof | Self::UseDpopNonce => 16,
         }
     }
 
@@ -264,6 +276,9 @@ impl ErrorCode {
             | Self::LoginFailed
             | Self::InvalidIdToken
             | Self::IdentityAlreadyLinked => None,
+            // RFC 9449 sections 7.1 and 9.
+            Self::InvalidDpopProof => Some("invalid_dpop_proof"),
+            Self::UseDpopNonce => Some("use_dpop_nonce"),
         }
     }
 
@@ -345,6 +360,8 @@ impl ErrorCode {
             Self::IdentityAlreadyLinked => {
                 "this identity provider account is already linked to another account"
             }
+            Self::InvalidDpopProof => "the dpop proof is invalid",
+            Self::UseDpopNonce => "the dpop proof must carry the server's nonce",
         }
     }
 }
@@ -463,6 +480,12 @@ pub enum InvalidToken {
     /// A value a `jwt::ClaimMapping` reads has the wrong JSON type; the
     /// JSON pointer of the mapped claim.
     MappedClaimType(String),
+    /// The token's key binding does not fit how it was presented (RFC 9449 section 7): a
+    /// DPoP-bound token (`cnf.jkt`) sent as `Bearer`, a plain token sent as `DPoP`, or a bearer
+    /// token where DPoP is required; the message says which.
+    DpopBinding(&'static str),
+    /// The authorization server's introspection (RFC 7662) answered `active` other than `true`.
+    Inactive,
 }
 
 impl fmt::Display for InvalidToken {
@@ -486,6 +509,8 @@ impl fmt::Display for InvalidToken {
             Self::UnknownIssuer => f.write_str("token iss is not a trusted issuer"),
             Self::UnencodedPayload => f.write_str("token header has an unsupported b64 parameter"),
             Self::MappedClaimType(p) => write!(f, "mapped claim `{p}` has the wrong type"),
+            Self::DpopBinding(m) => write!(f, "dpop binding: {m}"),
+            Self::Inactive => f.write_str("introspection says the token is not active"),
         }
     }
 }
@@ -562,6 +587,13 @@ pub enum AuthError {
     MfaAlreadyEnabled,
     /// The account has no active TOTP credential.
     MfaNotEnabled,
+    /// The DPoP proof was refused; the reason is for logs.
+    InvalidDpopProof(crate::InvalidDpopProof),
+    /// A DPoP proof must carry this server nonce (sent to the client in `DPoP-Nonce`).
+    UseDpopNonce {
+        /// The nonce the client must put in its next proof.
+        nonce: std::sync::Arc<str>,
+    },
 }
 
 impl AuthError {
@@ -596,6 +628,8 @@ impl AuthError {
             Self::InvalidMfaToken => ErrorCode::InvalidMfaToken,
             Self::MfaAlreadyEnabled => ErrorCode::MfaAlreadyEnabled,
             Self::MfaNotEnabled => ErrorCode::MfaNotEnabled,
+            Self::InvalidDpopProof(_) => ErrorCode::InvalidDpopProof,
+            Self::UseDpopNonce { .. } => ErrorCode::UseDpopNonce,
         }
     }
 
@@ -660,6 +694,7 @@ impl fmt::Display for AuthError {
                 )
             }
             Self::CsrfRejected(why) => write!(f, "csrf check failed: {why}"),
+            Self::InvalidDpopProof(why) => write!(f, "invalid dpop proof: {why}"),
             Self::InsufficientUserAuthentication {
                 acr_values,
                 max_age,
@@ -862,7 +897,7 @@ impl StdError for ConfigError {}
 mod tests {
     use super::*;
 
-    const ALL: [ErrorCode; 30] = [
+    const ALL: [ErrorCode; 32] = [
         ErrorCode::InvalidApiKey,
         ErrorCode::ApiKeyExpired,
         ErrorCode::ApiKeyRevoked,
@@ -893,6 +928,8 @@ mod tests {
         ErrorCode::LoginFailed,
         ErrorCode::InvalidIdToken,
         ErrorCode::IdentityAlreadyLinked,
+        ErrorCode::InvalidDpopProof,
+        ErrorCode::UseDpopNonce,
     ];
 
     #[test]
@@ -983,6 +1020,33 @@ mod tests {
             e.to_string(),
             "insufficient user authentication: requires acr in [aal2] auth_time within 300s"
         );
+    }
+
+    // Issue 20: RFC 9449 section 7.1 and 9: both DPoP codes are 401 challenges.
+    #[test]
+    fn dpop_codes_are_challenges_with_the_rfc_9449_errors() {
+        for (c, s, e) in [
+            (
+                ErrorCode::InvalidDpopProof,
+                "INVALID_DPOP_PROOF",
+                "invalid_dpop_proof",
+            ),
+            (ErrorCode::UseDpopNonce, "USE_DPOP_NONCE", "use_dpop_nonce"),
+        ] {
+            assert_eq!(c.as_str(), s);
+            assert_eq!(c.http_status(), 401, "{c}");
+            assert_eq!(c.grpc_code(), 16, "{c}");
+            assert_eq!(c.bearer_error(), Some(e), "{c}");
+            assert!(c.has_challenge(), "{c}");
+        }
+        let e = AuthError::InvalidDpopProof(crate::InvalidDpopProof::Replayed);
+        assert_eq!(e.code(), ErrorCode::InvalidDpopProof);
+        assert_eq!(
+            e.to_string(),
+            "invalid dpop proof: dpop proof was already used"
+        );
+        let e = AuthError::UseDpopNonce { nonce: "n".into() };
+        assert_eq!(e.code(), ErrorCode::UseDpopNonce);
     }
 
     // Issue 14: the OpenID login codes answer the browser's callback with 400 (409 for a

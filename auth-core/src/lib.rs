@@ -22,6 +22,8 @@
 //!   single-flight; feature `jwks-reqwest` adds the default HTTP client.
 //! - [`oauth_client`] (feature `oauth-client`): OAuth 2.0 client credentials for outbound
 //!   calls: a token manager that caches tokens and renews them ahead of expiry, in one flight.
+//! - `dpop` (feature `dpop`): DPoP (RFC 9449) proofs, thumbprints, nonces and the
+//!   one-time-use store that refuses replays, for sender-constrained tokens.
 //! - `oidc_login` (feature `oidc-login`): sign in with an OpenID Provider (authorization code
 //!   with PKCE, a sealed per-attempt login transaction, ID-token validation) and the
 //!   `(issuer, subject)` identity store that links providers to local accounts.
@@ -64,6 +66,10 @@ pub mod brute_force;
 pub mod client_auth;
 pub mod clock;
 pub mod constant_time;
+#[cfg(feature = "dpop")]
+#[cfg_attr(docsrs, doc(cfg(feature = "dpop")))]
+pub mod dpop;
+mod dpop_error;
 mod error;
 #[cfg(any(feature = "oauth-client", feature = "oidc-login"))]
 mod form;
@@ -101,5 +107,6 @@ pub mod scope;
 pub mod seal;
 pub mod store;
 
+pub use dpop_error::InvalidDpopProof;
 pub use error::{AuthError, ConfigError, CsrfFailure, ErrorCode, InvalidRequest, InvalidToken};
 pub use principal::{AuthMethod, Principal, VerifiedClaims};

@@ -91,6 +91,7 @@ struct Inner {
     not_before: Option<UnixTime>,
     claims_json: Option<Box<str>>,
     claims: OnceLock<Option<Map<String, Value>>>,
+    confirmation: Option<Box<str>>,
 }
 
 /// Everything a verifier knows when it creates a principal.
@@ -112,6 +113,8 @@ pub(crate) struct PrincipalParts {
     pub(crate) issued_at: Option<UnixTime>,
     pub(crate) not_before: Option<UnixTime>,
     pub(crate) claims_json: Option<Box<str>>,
+    /// The RFC 7638 thumbprint the token is bound to (`cnf.jkt`, RFC 9449 section 6).
+    pub(crate) confirmation: Option<String>,
 }
 
 impl Principal {
@@ -148,6 +151,7 @@ impl Principal {
                 not_before: p.not_before,
                 claims_json: p.claims_json,
                 claims,
+                confirmation: p.confirmation.map(String::into_boxed_str),
             }),
         }
     }
@@ -171,6 +175,7 @@ impl Principal {
             issued_at: None,
             not_before: None,
             claims_json: None,
+            confirmation: None,
         })
     }
 
@@ -199,6 +204,7 @@ impl Principal {
             issued_at: Some(issued_at),
             not_before: None,
             claims_json: None,
+            confirmation: None,
         })
     }
 
@@ -230,6 +236,7 @@ impl Principal {
             issued_at: Some(issued_at),
             not_before: None,
             claims_json: None,
+            confirmation: None,
         })
     }
 
@@ -320,6 +327,15 @@ impl Principal {
     #[must_use]
     pub fn scopes(&self) -> &[String] {
         &self.inner.scopes
+    }
+
+    /// The RFC 7638 JWK thumbprint the token is bound to: its `cnf.jkt` claim (RFC 9449
+    /// section 6), or the `cnf.jkt` of an introspection response. A token bound to a key must be
+    /// presented with a DPoP proof signed by that key; `BearerLayer` refuses it as a plain bearer
+    /// token.
+    #[must_use]
+    pub fn confirmation_jkt(&self) -> Option<&str> {
+        self.inner.confirmation.as_deref()
     }
 
     /// Whether `scope` was granted (exact, case-sensitive match as RFC 6749 section 3.3 says).
@@ -475,6 +491,7 @@ mod tests {
             issued_at: Some(UnixTime::from_secs(1)),
             not_before: None,
             claims_json: json.map(Into::into),
+            confirmation: None,
         })
     }
 

@@ -156,6 +156,26 @@ impl RedisBackend {
             .await
     }
 
+    /// `SET key 1 NX PX ttl`: records `key` for `ttl` unless it exists, in one atomic command;
+    /// `true` when this call recorded it. The one-time values of the DPoP and OIDC-login
+    /// stores.
+    #[cfg_attr(not(any(feature = "dpop", feature = "identities")), allow(dead_code))]
+    pub(crate) async fn set_once(
+        &self,
+        operation: &'static str,
+        key: String,
+        ttl: Duration,
+    ) -> Result<bool, Error> {
+        let mut cmd = redis::cmd("SET");
+        cmd.arg(key)
+            .arg("1")
+            .arg("NX")
+            .arg("PX")
+            .arg(crate::codec::ttl_ms(ttl));
+        let set: Option<String> = self.command(operation, cmd).await?;
+        Ok(set.is_some())
+    }
+
     /// Runs `fut` within the timeout; a late answer is dropped, never awaited.
     async fn bounded<T>(
         &self,

@@ -11,7 +11,7 @@ use auth_core::store::StoreError;
 use redis::Script;
 
 use crate::backend::{Error, RedisBackend, ToArg};
-use crate::codec::{hex, parse_time, time20, ttl_ms};
+use crate::codec::{hex, parse_time, time20};
 
 static LINK: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("lua/oidc_identity_link.lua")));
@@ -207,20 +207,9 @@ impl UsedStateStore for RedisUsedStateStore {
             return Ok(false);
         }
         let key = self.redis.key(&["oidc:used:", &hex(state_id.as_bytes())]);
-        let set: Option<String> = self
-            .redis
-            .command(
-                OP,
-                redis::cmd("SET")
-                    .arg(key)
-                    .arg("1")
-                    .arg("NX")
-                    .arg("PX")
-                    .arg(ttl_ms(expires_at.saturating_duration_since(now)))
-                    .clone(),
-            )
+        self.redis
+            .set_once(OP, key, expires_at.saturating_duration_since(now))
             .await
-            .map_err(store_error)?;
-        Ok(set.is_some())
+            .map_err(store_error)
     }
 }

@@ -20,6 +20,7 @@
 //! | `RedisAuthContextStore` (feature `mfa`) | `auth_core::mfa::AuthContextStore` | one `HMGET` per refresh |
 //! | `RedisIdentityStore` (feature `identities`) | `auth_core::oidc_login::IdentityStore` | one `HMGET` per provider sign-in, one script for a first sign-in or a link |
 //! | `RedisUsedStateStore` (feature `identities`) | `auth_core::oidc_login::UsedStateStore` | one `SET NX PX` per provider sign-in |
+//! | `RedisOneTimeUseStore` (feature `dpop`) | `auth_core::dpop::OneTimeUseStore` | one `SET NX PX` per DPoP request |
 //!
 //! # Example
 //!
@@ -89,6 +90,7 @@
 //! | `P mfa:totp:<account>` | hash | credential id, **sealed** secret, parameters, state, last accepted step | the enrolment's lifetime while pending; **none once active** |
 //! | `P mfa:recovery:<account>` | set | HMAC-SHA256 digests of the recovery codes (hex) | **none** (until regenerated or disabled) |
 //! | `P mfa:login:<sha256 hex>` | hash | `subject`, `binding`, `started`, `exp` of a pending MFA login | the MFA token's lifetime (5 minutes) |
+//! | `P once:<hex of the value>` | string | `1`: a used DPoP proof (its value is the digest of key thumbprint and `jti`) | until the proof's acceptance window ends |
 //! | `P mfa:context:<session>` | hash | the session's `amr`/`acr`/`auth_time` (JSON), `exp` | the session's lifetime |
 //!
 //! (`P` is the prefix, written without the space; `<iss>` is the token's issuer in base64url
@@ -150,7 +152,8 @@
 //!
 //! `api-key`, `brute-force`, `refresh`, `revocation` (all on by default) select the stores;
 //! `mfa` (off by default) adds the stores of `auth_core::mfa` (use `brute-force` too, for the
-//! second factor's attempt counts); `identities` (off by default) adds the stores of
+//! second factor's attempt counts); `dpop` (off by default) adds `RedisOneTimeUseStore`
+//! (used DPoP proofs, shared by every instance); `identities` (off by default) adds the stores of
 //! `auth_core::oidc_login` (provider identities linked to accounts, used login states);
 //! `test-util` adds [`test_util`], a private `redis-server`
 //! for failure tests.
@@ -190,6 +193,8 @@ pub mod fuzzing;
 mod identities;
 #[cfg(feature = "mfa")]
 mod mfa;
+#[cfg(feature = "dpop")]
+mod one_time;
 #[cfg(feature = "refresh")]
 mod refresh;
 #[cfg(feature = "revocation")]
@@ -219,6 +224,9 @@ pub use identities::{RedisIdentityStore, RedisUsedStateStore};
 #[cfg(feature = "mfa")]
 #[cfg_attr(docsrs, doc(cfg(feature = "mfa")))]
 pub use mfa::{RedisAuthContextStore, RedisMfaTokenStore, RedisRecoveryCodeStore, RedisTotpStore};
+#[cfg(feature = "dpop")]
+#[cfg_attr(docsrs, doc(cfg(feature = "dpop")))]
+pub use one_time::RedisOneTimeUseStore;
 #[cfg(feature = "refresh")]
 #[cfg_attr(docsrs, doc(cfg(feature = "refresh")))]
 pub use refresh::RedisRefreshStore;

@@ -46,7 +46,18 @@ fn is_token68(s: &[u8]) -> bool {
 /// - `Ok(None)`: no `Authorization` header, or one for another scheme.
 /// - `Err(InvalidRequest)`: several `Authorization` headers, an empty token, or a value that is
 ///   not `Bearer 1*SP token68` (or, for any scheme, not visible ASCII).
+#[cfg(test)]
 pub(crate) fn bearer_from_header(headers: &HeaderMap) -> Result<Option<&str>, AuthError> {
+    token_from_header(headers, false).map(|t| t.map(|(token, _)| token))
+}
+
+/// The access token from the `Authorization` header and whether its scheme is `DPoP` (RFC 9449
+/// section 7.1; only accepted when `dpop` is true, otherwise another scheme). The token68 rules
+/// of [`bearer_from_header`] apply to both schemes.
+pub(crate) fn token_from_header(
+    headers: &HeaderMap,
+    dpop: bool,
+) -> Result<Option<(&str, bool)>, AuthError> {
     let mut values = headers.get_all(AUTHORIZATION).iter();
     let Some(value) = values.next() else {
         return Ok(None);
@@ -65,7 +76,8 @@ pub(crate) fn bearer_from_header(headers: &HeaderMap) -> Result<Option<&str>, Au
         None => (bytes, &[][..]),
     };
     // Auth schemes are case-insensitive (RFC 7235 section 2.1).
-    if !scheme.eq_ignore_ascii_case(b"bearer") {
+    let is_dpop = dpop && scheme.eq_ignore_ascii_case(b"dpop");
+    if !is_dpop && !scheme.eq_ignore_ascii_case(b"bearer") {
         // Another scheme is not ours, but a value that is not visible ASCII is malformed
         // whatever its scheme.
         return match value.to_str() {
@@ -88,7 +100,7 @@ pub(crate) fn bearer_from_header(headers: &HeaderMap) -> Result<Option<&str>, Au
     }
     // token68 is ASCII, so this never fails.
     std::str::from_utf8(token)
-        .map(Some)
+        .map(|t| Some((t, is_dpop)))
         .map_err(|_| InvalidRequest::MalformedHeader.into())
 }
 
@@ -145,6 +157,26 @@ mod tests {
             None
         );
         assert_eq!(bearer_from_header(&h(&["Bearerabc"])).unwrap(), None);
+    }
+
+    // Issue 20: the DPoP scheme is read only where DPoP is on.
+    #[test]
+    fn the_dpop_scheme_is_a_credential_only_when_enabled() {
+        let m = h(&["DPoP abc.def.ghi"]);
+        assert_eq!(
+            token_from_header(&m, true).unwrap(),
+            Some(("abc.def.ghi", true))
+        );
+        assert_eq!(token_from_header(&m, false).unwrap(), None);
+        assert_eq!(
+            token_from_header(&h(&["dpop abc"]), true).unwrap(),
+            Some(("abc", true))
+        );
+        assert_eq!(
+            token_from_header(&h(&["Bearer abc"]), true).unwrap(),
+            Some(("abc", false))
+        );
+        assert!(token_from_header(&h(&["DPoP a b"]), true).is_err());
     }
 
     #[test]

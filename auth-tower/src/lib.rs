@@ -1,6 +1,8 @@
 //! Tower layers for API authentication that serve axum, plain hyper and tonic alike.
 //!
 //! - [`bearer::BearerLayer`]: JWT bearer tokens (`Authorization: Bearer`, optionally a cookie).
+//!   With feature `dpop`, DPoP-bound tokens (RFC 9449) too; [`resource_metadata`] serves RFC
+//!   9728 protected resource metadata and points every challenge at it.
 //! - [`scope::ScopeLayer`]: scopes, roles and permissions required of the principal (403).
 //! - `api_key::ApiKeyLayer` (feature `api-key`): API keys from `X-API-Key`, verified by hash
 //!   lookup with `auth_core::api_key`.
@@ -97,6 +99,9 @@ pub mod csrf;
 #[cfg_attr(docsrs, doc(cfg(feature = "tonic")))]
 pub mod grpc;
 mod rejection;
+#[cfg(feature = "bearer")]
+#[cfg_attr(docsrs, doc(cfg(feature = "bearer")))]
+pub mod resource_metadata;
 pub mod response;
 #[cfg(feature = "scope")]
 #[cfg_attr(docsrs, doc(cfg(feature = "scope")))]

@@ -18,6 +18,28 @@ pub struct Rejection {
     realm: Realm,
     grpc: bool,
     schemes: Schemes,
+    extras: ChallengeExtras,
+}
+
+/// What a challenge says besides realm and error: the `algs` of a `DPoP` challenge (RFC 9449
+/// section 7.1) and the RFC 9728 `resource_metadata` URL, each when the layer has one.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct ChallengeExtras {
+    pub(crate) dpop_algs: Option<Arc<str>>,
+    pub(crate) resource_metadata: Option<Arc<str>>,
+}
+
+impl ChallengeExtras {
+    /// These extras, completed by `other`'s where these have none.
+    fn or(&self, other: &Self) -> Self {
+        Self {
+            dpop_algs: self.dpop_algs.clone().or_else(|| other.dpop_algs.clone()),
+            resource_metadata: self
+                .resource_metadata
+                .clone()
+                .or_else(|| other.resource_metadata.clone()),
+        }
+    }
 }
 
 /// Which authentication schemes a rejection challenges.
@@ -25,18 +47,22 @@ pub struct Rejection {
 pub(crate) struct Schemes {
     pub(crate) bearer: bool,
     pub(crate) api_key: bool,
+    /// RFC 9449 `DPoP`.
+    pub(crate) dpop: bool,
 }
 
 impl Schemes {
     pub(crate) const BEARER: Self = Self {
         bearer: true,
         api_key: false,
+        dpop: false,
     };
 
     #[cfg_attr(not(feature = "api-key"), allow(dead_code))]
     pub(crate) const API_KEY: Self = Self {
         bearer: false,
         api_key: true,
+        dpop: false,
     };
 
     /// Both schemes.
@@ -44,6 +70,7 @@ impl Schemes {
     pub(crate) const BOTH: Self = Self {
         bearer: true,
         api_key: true,
+        dpop: false,
     };
 
     /// The schemes a layer whose own scheme is `own` challenges for `error`: both for
@@ -51,9 +78,10 @@ impl Schemes {
     #[cfg_attr(not(any(feature = "bearer", feature = "api-key")), allow(dead_code))]
     pub(crate) fn for_error(error: &AuthError, own: Self) -> Self {
         match error {
-            AuthError::InvalidRequest(auth_core::InvalidRequest::ConflictingCredentials) => {
-                Self::BOTH
-            }
+            AuthError::InvalidRequest(auth_core::InvalidRequest::ConflictingCredentials) => Self {
+                dpop: own.dpop,
+                ..Self::BOTH
+            },
             _ => own,
         }
     }
@@ -64,6 +92,7 @@ impl Schemes {
         Self {
             bearer: self.bearer || other.bearer,
             api_key: self.api_key || other.api_key,
+            dpop: self.dpop || other.dpop,
         }
     }
 }
@@ -75,7 +104,15 @@ impl Rejection {
             realm,
             grpc,
             schemes: Schemes::BEARER,
+            extras: ChallengeExtras::default(),
         }
+    }
+
+    /// Sets the challenges' `algs` (DPoP) and `resource_metadata` attributes.
+    #[cfg_attr(not(feature = "bearer"), allow(dead_code))]
+    pub(crate) fn with_extras(mut self, extras: ChallengeExtras) -> Self {
+        self.extras = extras;
+        self
     }
 
     /// Sets the schemes challenged in `WWW-Authenticate` (one header value per scheme).
@@ -89,22 +126,41 @@ impl Rejection {
     /// optional-mode layer left in the request's `extensions`: its schemes are added and its
     /// realm is kept, so a route behind several optional layers challenges every scheme it
     /// accepts.
-    #[cfg_attr(not(any(feature = "bearer", feature = "api-key")), allow(dead_code))]
+    #[cfg_attr(not(feature = "api-key"), allow(dead_code))]
     pub(crate) fn missing(
         extensions: &http::Extensions,
         realm: &Realm,
         schemes: Schemes,
         grpc: bool,
     ) -> Self {
+        Self::missing_with(
+            extensions,
+            realm,
+            schemes,
+            grpc,
+            &ChallengeExtras::default(),
+        )
+    }
+
+    /// [`Rejection::missing`] with the layer's challenge extras (kept from the marker when it
+    /// has its own).
+    pub(crate) fn missing_with(
+        extensions: &http::Extensions,
+        realm: &Realm,
+        schemes: Schemes,
+        grpc: bool,
+        extras: &ChallengeExtras,
+    ) -> Self {
         match extensions.get::<Self>() {
             Some(marker) if marker.code() == ErrorCode::MissingCredentials => Self {
                 schemes: marker.schemes.union(schemes),
                 grpc,
+                extras: marker.extras.or(extras),
                 ..marker.clone()
             },
-            _ => {
-                Self::new(AuthError::MissingCredentials, realm.clone(), grpc).with_schemes(schemes)
-            }
+            _ => Self::new(AuthError::MissingCredentials, realm.clone(), grpc)
+                .with_schemes(schemes)
+                .with_extras(extras.clone()),
         }
     }
 
@@ -112,15 +168,49 @@ impl Rejection {
     /// `extensions`, or widens the one an earlier optional layer inserted (see
     /// [`Rejection::missing`]). Extractors and the `ScopeLayer` answer with it when a principal
     /// is needed after all.
-    #[cfg_attr(not(any(feature = "bearer", feature = "api-key")), allow(dead_code))]
+    #[cfg_attr(not(feature = "api-key"), allow(dead_code))]
     pub(crate) fn merge_missing(
         extensions: &mut http::Extensions,
         realm: &Realm,
         schemes: Schemes,
         grpc: bool,
     ) {
-        let merged = Self::missing(extensions, realm, schemes, grpc);
+        Self::merge_missing_with(
+            extensions,
+            realm,
+            schemes,
+            grpc,
+            &ChallengeExtras::default(),
+        );
+    }
+
+    /// [`Rejection::merge_missing`] with the layer's challenge extras.
+    #[cfg_attr(not(any(feature = "bearer", feature = "api-key")), allow(dead_code))]
+    pub(crate) fn merge_missing_with(
+        extensions: &mut http::Extensions,
+        realm: &Realm,
+        schemes: Schemes,
+        grpc: bool,
+        extras: &ChallengeExtras,
+    ) {
+        let merged = Self::missing_with(extensions, realm, schemes, grpc, extras);
         extensions.insert(merged);
+    }
+
+    /// The RFC 9728 metadata URL the challenges point at, if the layer has one.
+    #[must_use]
+    pub fn resource_metadata(&self) -> Option<&str> {
+        self.extras.resource_metadata.as_deref()
+    }
+
+    /// The server nonce a client must put in its next DPoP proof (`USE_DPOP_NONCE`
+    /// rejections): the `DPoP-Nonce` header value.
+    #[must_use]
+    pub fn dpop_nonce(&self) -> Option<&str> {
+        match &self.error {
+            AuthError::UseDpopNonce { nonce } => Some(nonce),
+            _ => None,
+        }
     }
 
     /// The schemes this rejection challenges.
@@ -229,9 +319,19 @@ impl Rejection {
             return Vec::new();
         }
         let mut out = Vec::with_capacity(2);
+        // A proof failure concerns the DPoP scheme only (RFC 9449 section 7.1).
+        let dpop_error = matches!(code, ErrorCode::InvalidDpopProof | ErrorCode::UseDpopNonce)
+            || matches!(
+                self.error,
+                AuthError::InvalidToken(auth_core::InvalidToken::DpopBinding(_))
+            );
         for (on, scheme) in [
-            (self.schemes.bearer, "Bearer"),
-            (self.schemes.api_key, "ApiKey"),
+            (
+                self.schemes.bearer && !(dpop_error && self.schemes.dpop),
+                "Bearer",
+            ),
+            (self.schemes.api_key && !dpop_error, "ApiKey"),
+            (self.schemes.dpop, "DPoP"),
         ] {
             if !on {
                 continue;
@@ -241,6 +341,14 @@ impl Rejection {
             v.push_str(" realm=\"");
             v.push_str(self.realm.as_str());
             v.push('"');
+            if scheme == "DPoP"
+                && let Some(algs) = self.extras.dpop_algs.as_deref()
+                && is_quotable(algs)
+            {
+                v.push_str(", algs=\"");
+                v.push_str(algs);
+                v.push('"');
+            }
             if let Some(err) = code.bearer_error() {
                 v.push_str(", error=\"");
                 v.push_str(err);
@@ -261,6 +369,13 @@ impl Rejection {
                 }
             }
             push_step_up_attributes(&mut v, &self.error);
+            if let Some(url) = self.extras.resource_metadata.as_deref()
+                && is_quotable(url)
+            {
+                v.push_str(", resource_metadata=\"");
+                v.push_str(url);
+                v.push('"');
+            }
             // Realm, messages and scopes are checked header-safe, so this cannot fail; fall
             // back to the bare scheme rather than panic if it ever did.
             out.push(HeaderValue::from_str(&v).unwrap_or(HeaderValue::from_static("Bearer")));
@@ -303,6 +418,13 @@ fn push_step_up_attributes(v: &mut String, error: &AuthError) {
         v.push_str(", max_age=");
         v.push_str(&age.to_string());
     }
+}
+
+/// Whether `s` can go inside a quoted-string as it is (visible ASCII and space, no `"` or `\`).
+fn is_quotable(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\')
 }
 
 /// A realm string validated for use inside a quoted-string.
@@ -405,6 +527,7 @@ mod tests {
             .with_schemes(Schemes {
                 bearer: true,
                 api_key: true,
+                dpop: false,
             });
         let c = r.challenges();
         assert_eq!(c.len(), 2);

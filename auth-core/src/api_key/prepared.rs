@@ -179,6 +179,7 @@ impl From<ApiKeyRecord> for PreparedKey {
             issued_at: Some(r.created_at),
             not_before: None,
             claims_json: None,
+            confirmation: None,
         });
         Self {
             hash: r.hash,

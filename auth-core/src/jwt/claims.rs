@@ -63,6 +63,8 @@ pub(crate) struct Claims<'a> {
     pub(crate) jti: Option<Cow<'a, str>>,
     /// The session id; an empty `sid` is read as none.
     pub(crate) sid: Option<Cow<'a, str>>,
+    /// `cnf.jkt` (RFC 9449 section 6.1): the thumbprint of the key the token is bound to.
+    pub(crate) cnf_jkt: Option<Cow<'a, str>>,
     pub(crate) scopes: Vec<String>,
     pub(crate) roles: Vec<String>,
     /// With [`Authz::Keep`]: (index of the claim name, its value) of the kept claims present.
@@ -112,6 +114,7 @@ enum Field {
     Iat,
     Jti,
     Sid,
+    Cnf,
     Scope,
     Scp,
     Roles,
@@ -140,6 +143,7 @@ impl<'de> Visitor<'de> for ClaimsSeed<'_, '_> {
                 "iat" => Field::Iat,
                 "jti" => Field::Jti,
                 "sid" => Field::Sid,
+                "cnf" => Field::Cnf,
                 k => self.authz_field(k),
             };
             let bit = match field {
@@ -155,6 +159,7 @@ impl<'de> Visitor<'de> for ClaimsSeed<'_, '_> {
                 Field::Scp => 256,
                 Field::Roles => 512,
                 Field::Sid => 1024,
+                Field::Cnf => 2048,
             };
             if bit != 0 {
                 if seen & bit != 0 {
@@ -170,6 +175,10 @@ impl<'de> Visitor<'de> for ClaimsSeed<'_, '_> {
                     let sid = self.string(&mut map, "sid")?;
                     c.sid = (!sid.is_empty()).then_some(sid);
                 }
+                Field::Cnf => match map.next_value::<Confirmation<'de>>() {
+                    Ok(cnf) => c.cnf_jkt = cnf.jkt,
+                    Err(_) => return Err(self.reject(InvalidToken::ClaimType("cnf"))),
+                },
                 Field::Exp => c.exp = Some(self.date(&mut map, "exp")?),
                 Field::Nbf => c.nbf = Some(self.date(&mut map, "nbf")?),
                 Field::Iat => c.iat = Some(self.date(&mut map, "iat")?),
@@ -354,6 +363,13 @@ impl<'de> de::Deserialize<'de> for Str<'de> {
     }
 }
 
+/// The `cnf` claim (RFC 7800): an object; only its `jkt` member (a string) is read.
+#[derive(serde::Deserialize)]
+struct Confirmation<'a> {
+    #[serde(borrow, default)]
+    jkt: Option<Cow<'a, str>>,
+}
+
 /// A string or an array of strings.
 enum StrOrSeq<'a> {
     One(Cow<'a, str>),
@@ -442,7 +458,7 @@ mod tests {
         ];
         for json in cases {
             assert!(
-                serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(json).is_err(),
+                serde_json::from_str::<serde_json::Map<String, Value>>(json).is_err(),
                 "{json}"
             );
             assert_eq!(p(json).err(), Some(InvalidToken::BadJson), "{json}");
@@ -499,6 +515,30 @@ mod tests {
         }
         assert_eq!(
             p(r#"{"sid":"a","sid":"b"}"#).unwrap_err(),
+            InvalidToken::DuplicateClaim
+        );
+    }
+
+    // Issue 20: `cnf.jkt` is read in the same pass, typed strictly.
+    #[test]
+    fn the_confirmation_thumbprint_is_read_from_cnf() {
+        let c =
+            p(r#"{"cnf":{"jkt":"0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I","x5t#S256":"a"}}"#)
+                .unwrap();
+        assert_eq!(
+            c.cnf_jkt.as_deref(),
+            Some("0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I")
+        );
+        assert_eq!(p(r#"{"cnf":{}}"#).unwrap().cnf_jkt, None);
+        for json in [r#"{"cnf":"x"}"#, r#"{"cnf":{"jkt":5}}"#, r#"{"cnf":null}"#] {
+            assert_eq!(
+                p(json).unwrap_err(),
+                InvalidToken::ClaimType("cnf"),
+                "{json}"
+            );
+        }
+        assert_eq!(
+            p(r#"{"cnf":{},"cnf":{"jkt":"a"}}"#).unwrap_err(),
             InvalidToken::DuplicateClaim
         );
     }

@@ -214,6 +214,17 @@ impl JwtVerifier {
         }
     }
 
+    /// The issuers whose tokens this verifier accepts: each trusted issuer, or the configured
+    /// `iss` values (empty when `iss` is not checked). For RFC 9728 `authorization_servers`.
+    #[must_use]
+    pub fn trusted_issuers(&self) -> Vec<&str> {
+        self.inner
+            .tenants
+            .iter()
+            .flat_map(|t| t.issuers.iter().map(String::as_str))
+            .collect()
+    }
+
     /// The clock this verifier reads.
     #[must_use]
     pub fn clock(&self) -> &Arc<dyn Clock> {
@@ -420,6 +431,7 @@ impl JwtVerifier {
             issued_at: c.iat,
             not_before: c.nbf,
             claims_json: None,
+            confirmation: c.cnf_jkt.map(std::borrow::Cow::into_owned),
         };
         // The borrowed claims are gone now, so the payload can move into the principal.
         let parts = PrincipalParts {

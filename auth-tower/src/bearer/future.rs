@@ -11,9 +11,9 @@ use pin_project::pin_project;
 use tower_service::Service;
 
 use super::layer::BearerConfig;
-#[cfg(feature = "revocation")]
+#[cfg(any(feature = "revocation", feature = "dpop"))]
 use super::service::RevocationFuture;
-use super::service::{Revocation, accept, check_revocation, reject};
+use super::service::{Revocation, accept, after_verify, reject};
 use crate::CredentialSource;
 use crate::rejection::Rejection;
 use crate::response::{RejectionResponse, render};
@@ -49,7 +49,7 @@ where
         config: Arc<BearerConfig>,
         responder: R,
     },
-    #[cfg(feature = "revocation")]
+    #[cfg(any(feature = "revocation", feature = "dpop"))]
     Authorize {
         #[pin]
         check: RevocationFuture,
@@ -105,7 +105,7 @@ impl<S, ReqBody, ResBody, R> ResponseFuture<S, ReqBody, ResBody, R>
 where
     S: Service<Request<ReqBody>>,
 {
-    #[cfg(feature = "revocation")]
+    #[cfg(any(feature = "revocation", feature = "dpop"))]
     pub(crate) fn authorizing(
         check: RevocationFuture,
         inner: S,
@@ -184,14 +184,14 @@ where
                     #[allow(clippy::expect_used)]
                     let req = request.take().expect("future polled after completion");
                     let source = *source;
-                    match result.map(|p| check_revocation(config, p)) {
+                    match result.map(|p| after_verify(config, p, &req)) {
                         Ok(Revocation::Clear(p)) => {
                             proceed(Ok(p), inner, req, source, config, responder)
                         }
                         Ok(Revocation::Refused(e)) | Err(e) => {
                             proceed(Err(e), inner, req, source, config, responder)
                         }
-                        #[cfg(feature = "revocation")]
+                        #[cfg(any(feature = "revocation", feature = "dpop"))]
                         Ok(Revocation::Pending(check)) => {
                             // Move the ready inner service on; the clone left behind is
                             // dropped with this state.
@@ -207,7 +207,7 @@ where
                         }
                     }
                 }
-                #[cfg(feature = "revocation")]
+                #[cfg(any(feature = "revocation", feature = "dpop"))]
                 KindProj::Authorize {
                     check,
                     inner,
@@ -236,7 +236,7 @@ where
             Kind::Future { .. } => "Future",
             Kind::Rejected { .. } => "Rejected",
             Kind::Verifying { .. } => "Verifying",
-            #[cfg(feature = "revocation")]
+            #[cfg(any(feature = "revocation", feature = "dpop"))]
             Kind::Authorize { .. } => "Authorize",
         };
         f.debug_struct("ResponseFuture")

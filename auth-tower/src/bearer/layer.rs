@@ -10,8 +10,11 @@ use auth_core::{AuthError, ConfigError, Principal};
 use serde::de::DeserializeOwned;
 use tower_layer::Layer;
 
+#[cfg(feature = "dpop")]
+use super::dpop::{Dpop, DpopMode};
 use super::service::Bearer;
-use crate::rejection::Realm;
+use crate::rejection::{ChallengeExtras, Realm, Schemes};
+use crate::resource_metadata::{ProtectedResource, ResourceMetadata};
 use crate::response::DefaultRejection;
 
 pub(crate) type ClaimsInserter = fn(&Principal, &mut http::Extensions) -> Result<(), AuthError>;
@@ -36,9 +39,27 @@ pub(crate) struct BearerConfig {
     pub(crate) revocation: Option<Arc<dyn RevocationStore>>,
     #[cfg(feature = "token-cache")]
     pub(crate) cache: Option<TokenCache>,
+    /// DPoP: proofs, modes per issuer, replay store.
+    #[cfg(feature = "dpop")]
+    pub(crate) dpop: Option<Dpop>,
+    /// The RFC 9728 description of the API, if any.
+    pub(crate) resource: Option<ProtectedResource>,
+    /// The schemes challenged (`Bearer` unless DPoP is required everywhere, `DPoP` when on).
+    pub(crate) schemes: Schemes,
+    /// The challenges' `algs` and `resource_metadata`.
+    pub(crate) extras: ChallengeExtras,
 }
 
 impl BearerConfig {
+    /// Whether `Authorization: DPoP` is read at all.
+    #[inline]
+    pub(crate) fn accepts_dpop(&self) -> bool {
+        #[cfg(feature = "dpop")]
+        return self.dpop.as_ref().is_some_and(Dpop::any_dpop);
+        #[cfg(not(feature = "dpop"))]
+        false
+    }
+
     /// Verifies `token`, through the verified-token cache when one is configured.
     #[inline]
     pub(crate) fn verify(&self, token: &str) -> auth_core::jwt::Verify {
@@ -88,6 +109,11 @@ impl BearerLayer {
                 revocation: None,
                 #[cfg(feature = "token-cache")]
                 cache: None,
+                #[cfg(feature = "dpop")]
+                dpop: None,
+                resource: None,
+                schemes: Schemes::BEARER,
+                extras: ChallengeExtras::default(),
             }),
             responder: DefaultRejection,
         }
@@ -104,6 +130,9 @@ impl BearerLayer {
             revocation: None,
             #[cfg(feature = "token-cache")]
             cache: None,
+            #[cfg(feature = "dpop")]
+            dpop: None,
+            resource: None,
         }
     }
 }
@@ -118,6 +147,26 @@ impl<R> BearerLayer<R> {
     {
         Arc::make_mut(&mut self.config).insert_claims = Some(insert_claims::<C>);
         self
+    }
+
+    /// The RFC 9728 metadata service of the API this layer protects, when the builder was given
+    /// a [`ProtectedResource`]: the document at the very URL this layer's challenges name in
+    /// `resource_metadata`, with the authorization servers (by default the verifier's issuers),
+    /// the scopes, `bearer_methods_supported` (`header`) and, with DPoP, the proof algorithms
+    /// and whether DPoP-bound tokens are required. See [`crate::resource_metadata`].
+    #[must_use]
+    pub fn resource_metadata(&self) -> Option<ResourceMetadata> {
+        let c = &*self.config;
+        let resource = c.resource.as_ref()?;
+        let issuers = c.verifier.trusted_issuers();
+        #[allow(unused_mut)]
+        let mut dpop = crate::resource_metadata::DpopFacts::default();
+        #[cfg(feature = "dpop")]
+        if let Some(d) = c.dpop.as_ref().filter(|d| d.any_dpop()) {
+            dpop.algorithms = Some(d.verifier.algorithms_value());
+            dpop.required = d.required_everywhere();
+        }
+        Some(ResourceMetadata::new(resource, &issuers, &["header"], dpop))
     }
 
     /// Replaces the responder that renders rejections.
@@ -149,9 +198,49 @@ pub struct BearerLayerBuilder {
     revocation: Option<Arc<dyn RevocationStore>>,
     #[cfg(feature = "token-cache")]
     cache: Option<TokenCache>,
+    #[cfg(feature = "dpop")]
+    dpop: Option<Dpop>,
+    resource: Option<ProtectedResource>,
 }
 
 impl BearerLayerBuilder {
+    /// Accepts DPoP-bound tokens (RFC 9449): `Authorization: DPoP <token>` with a `DPoP` proof
+    /// header, checked by `dpop` (per issuer: off, allowed or required; see [`Dpop`]). Tokens
+    /// bound to a key (`cnf.jkt`) are refused as `Bearer`, with or without this. Failures
+    /// answer 401 with `WWW-Authenticate: DPoP algs="..", error="invalid_dpop_proof"` (code
+    /// `INVALID_DPOP_PROOF`), or `use_dpop_nonce` and a `DPoP-Nonce` header (`USE_DPOP_NONCE`)
+    /// when the verifier requires nonces; a failing replay store answers 503.
+    ///
+    /// ```
+    /// use auth_core::dpop::{DpopVerifier, ExternalOrigin};
+    /// use auth_core::jwt::{Algorithm, JwtVerifier, VerificationKey};
+    /// use auth_tower::bearer::{BearerLayer, Dpop, DpopMode};
+    ///
+    /// let verifier = JwtVerifier::builder()
+    ///     .key(VerificationKey::hmac(Algorithm::HS256, [7u8; 32])?)
+    ///     .audience("api")
+    ///     .build()?;
+    /// let dpop = Dpop::new(DpopVerifier::builder().build()?, ExternalOrigin::parse("https://api.example")?)
+    ///     .mode(DpopMode::Required);
+    /// let layer = BearerLayer::builder(verifier).dpop(dpop).build()?;
+    /// # let _ = layer;
+    /// # Ok::<(), auth_core::ConfigError>(())
+    /// ```
+    #[cfg(feature = "dpop")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "dpop")))]
+    pub fn dpop(mut self, dpop: Dpop) -> Self {
+        self.dpop = Some(dpop);
+        self
+    }
+
+    /// Describes the protected API (RFC 9728): every challenge then carries
+    /// `resource_metadata="<its metadata URL>"`, and [`BearerLayer::resource_metadata`] serves
+    /// the document there. See [`crate::resource_metadata`].
+    pub fn protected_resource(mut self, resource: ProtectedResource) -> Self {
+        self.resource = Some(resource);
+        self
+    }
+
     /// The realm named in `WWW-Authenticate` (default `api`).
     pub fn realm(mut self, realm: impl Into<String>) -> Self {
         self.realm = Some(realm.into());
@@ -251,6 +340,25 @@ impl BearerLayerBuilder {
                 });
             }
         }
+        #[allow(unused_mut)]
+        let mut schemes = Schemes::BEARER;
+        #[allow(unused_mut)]
+        let mut extras = ChallengeExtras {
+            dpop_algs: None,
+            resource_metadata: self.resource.as_ref().map(|r| Arc::from(r.metadata_url())),
+        };
+        #[cfg(feature = "dpop")]
+        if let Some(d) = self.dpop.as_ref().filter(|d| d.any_dpop()) {
+            schemes.dpop = true;
+            schemes.bearer = !d.required_everywhere();
+            extras.dpop_algs = Some(Arc::from(d.verifier.algorithms_value()));
+        }
+        #[cfg(feature = "dpop")]
+        if self.dpop.as_ref().is_some_and(|d| {
+            d.mode == DpopMode::Off && d.issuers.iter().all(|(_, m)| *m == DpopMode::Off)
+        }) {
+            tracing::warn!(target: "auth::dpop", "dpop configured with every issuer off");
+        }
         Ok(BearerLayer {
             config: Arc::new(BearerConfig {
                 verifier: self.verifier,
@@ -262,6 +370,11 @@ impl BearerLayerBuilder {
                 revocation: self.revocation,
                 #[cfg(feature = "token-cache")]
                 cache: self.cache,
+                #[cfg(feature = "dpop")]
+                dpop: self.dpop,
+                resource: self.resource,
+                schemes,
+                extras,
             }),
             responder: DefaultRejection,
         })

@@ -71,13 +71,23 @@
 //!   the request: a token next to it is
 //!   a second credential, refused with 400 `INVALID_REQUEST` ("more than one credential was
 //!   presented"); without a token the request passes untouched, in required mode too.
+//! - With [`BearerLayerBuilder::dpop`] (feature `dpop`), DPoP-bound tokens (RFC 9449) are
+//!   accepted as `Authorization: DPoP` with a proof, per issuer off, allowed or required; a
+//!   token bound to a key (`cnf.jkt`) is never accepted as `Bearer`, with DPoP on or off.
+//! - With [`BearerLayerBuilder::protected_resource`], every challenge carries the RFC 9728
+//!   `resource_metadata` URL, and [`BearerLayer::resource_metadata`] serves the document.
 //! - Client messages are coarse; the precise reason goes to the `auth::decision` tracing
 //!   target at debug level.
 
+#[cfg(feature = "dpop")]
+mod dpop;
 mod future;
 mod layer;
 mod service;
 
+#[cfg(feature = "dpop")]
+#[cfg_attr(docsrs, doc(cfg(feature = "dpop")))]
+pub use dpop::{Dpop, DpopMode};
 pub use future::ResponseFuture;
 pub use layer::{BearerLayer, BearerLayerBuilder};
 pub use service::Bearer;

@@ -1,7 +1,7 @@
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-#[cfg(feature = "revocation")]
+#[cfg(any(feature = "revocation", feature = "dpop"))]
 use auth_core::jwt::BoxFuture;
 #[cfg(feature = "revocation")]
 use auth_core::revocation::TokenRef;
@@ -71,20 +71,91 @@ pub(crate) fn accept<B>(
     Ok(())
 }
 
-/// The pending revocation lookup of a verified principal.
-#[cfg(feature = "revocation")]
+/// The pending checks of a verified principal: the DPoP replay check and/or the revocation
+/// lookup.
+#[cfg(any(feature = "revocation", feature = "dpop"))]
 pub(crate) type RevocationFuture = BoxFuture<'static, Result<Principal, AuthError>>;
 
 /// Where a verified principal stands with respect to revocation.
 pub(crate) enum Revocation {
     /// Not revoked (or no store configured).
     Clear(Principal),
-    /// Revoked, or the store failed.
-    #[cfg_attr(not(feature = "revocation"), allow(dead_code))]
+    /// Revoked, refused by the DPoP checks, or a store failed.
     Refused(AuthError),
-    /// The store must be awaited.
-    #[cfg(feature = "revocation")]
+    /// A store must be awaited.
+    #[cfg(any(feature = "revocation", feature = "dpop"))]
     Pending(RevocationFuture),
+}
+
+/// Everything that follows a successful verification: the token's key binding and DPoP proof
+/// (replay included), then revocation. Synchronous when the stores answer so.
+#[inline]
+pub(crate) fn after_verify<B>(
+    config: &BearerConfig,
+    principal: Principal,
+    req: &Request<B>,
+) -> Revocation {
+    #[cfg(feature = "dpop")]
+    match super::dpop::check(config.dpop.as_ref(), &principal, req) {
+        Err(e) => return Revocation::Refused(e),
+        Ok(None) => {}
+        Ok(Some(proof)) => {
+            if let Some(dpop) = config.dpop.as_ref() {
+                let now = dpop.verifier.clock().now();
+                match super::dpop::replay_now(dpop, &proof, now) {
+                    Some(Ok(())) => {}
+                    Some(Err(e)) => return Revocation::Refused(e),
+                    None => {
+                        let store = Arc::clone(&dpop.store);
+                        let revocation = revocation_check(config);
+                        return Revocation::Pending(Box::pin(async move {
+                            super::dpop::replay_async(store, proof, now).await?;
+                            match revocation {
+                                Some(check) => check(principal).await,
+                                None => Ok(principal),
+                            }
+                        }));
+                    }
+                }
+            }
+        }
+    }
+    #[cfg(not(feature = "dpop"))]
+    {
+        let _ = req;
+        if principal.confirmation_jkt().is_some() {
+            // Issue 20: a token bound to a key is never accepted as a plain bearer token.
+            return Revocation::Refused(AuthError::InvalidToken(
+                auth_core::InvalidToken::DpopBinding(
+                    "a dpop-bound token was presented as a bearer token",
+                ),
+            ));
+        }
+    }
+    check_revocation(config, principal)
+}
+
+/// The asynchronous revocation lookup, if a store is configured (for a pending DPoP replay
+/// check to run after).
+#[cfg(feature = "dpop")]
+#[allow(clippy::type_complexity)]
+fn revocation_check(
+    config: &BearerConfig,
+) -> Option<Box<dyn FnOnce(Principal) -> RevocationFuture + Send>> {
+    #[cfg(feature = "revocation")]
+    if let Some(store) = &config.revocation {
+        let store = Arc::clone(store);
+        let now = config.verifier.clock().now();
+        return Some(Box::new(move |principal| {
+            Box::pin(async move {
+                let answer = store.is_revoked(TokenRef::of(&principal), now).await;
+                revocation_answer(answer).map(|()| principal)
+            })
+        }));
+    }
+    #[cfg(not(feature = "revocation"))]
+    let _ = config;
+    None
 }
 
 #[cfg(feature = "revocation")]
@@ -135,8 +206,10 @@ pub(crate) fn reject<B>(config: &BearerConfig, error: AuthError, req: &Request<B
         reason = %error,
         path = req.uri().path(),
     );
-    let schemes = Schemes::for_error(&error, Schemes::BEARER);
-    Rejection::new(error, config.realm.clone(), is_grpc(req.headers())).with_schemes(schemes)
+    let schemes = Schemes::for_error(&error, config.schemes);
+    Rejection::new(error, config.realm.clone(), is_grpc(req.headers()))
+        .with_schemes(schemes)
+        .with_extras(config.extras.clone())
 }
 
 impl<S, R, ReqBody, ResBody> Service<Request<ReqBody>> for Bearer<S, R>
@@ -157,7 +230,9 @@ where
         let config = &*self.config;
         // An earlier layer (e.g. an ApiKeyLayer) authenticated this request already.
         let authenticated = req.extensions().get::<Principal>().is_some();
-        let token = match credentials::bearer_from_header(req.headers()) {
+        let token = match credentials::token_from_header(req.headers(), config.accepts_dpop())
+            .map(|t| t.map(|(token, _)| token))
+        {
             Ok(None) => match config.cookie.as_deref() {
                 Some(name) => credentials::cookie(req.headers(), name)
                     .map(|t| t.map(|t| (t, CredentialSource::Cookie))),
@@ -183,11 +258,12 @@ where
                 // Lets extractors answer "credentials required" with this layer's challenge
                 // (merged with the marker of another optional layer, e.g. an ApiKeyLayer).
                 let grpc = is_grpc(req.headers());
-                Rejection::merge_missing(
+                Rejection::merge_missing_with(
                     req.extensions_mut(),
                     &config.realm,
-                    Schemes::BEARER,
+                    config.schemes,
                     grpc,
+                    &config.extras,
                 );
                 return ResponseFuture::future(self.inner.call(req));
             }
@@ -202,13 +278,13 @@ where
         };
         match verify.into_ready() {
             Ok(Ok(principal)) => {
-                let principal = match check_revocation(config, principal) {
+                let principal = match after_verify(config, principal, &req) {
                     Revocation::Clear(p) => p,
                     Revocation::Refused(e) => {
                         let rejection = reject(config, e, &req);
                         return ResponseFuture::rejected(&mut self.responder, rejection);
                     }
-                    #[cfg(feature = "revocation")]
+                    #[cfg(any(feature = "revocation", feature = "dpop"))]
                     Revocation::Pending(check) => {
                         // The store must answer first: the ready inner service goes into the
                         // future, this service keeps a clone to be polled ready again.

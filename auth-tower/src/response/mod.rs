@@ -41,14 +41,20 @@ where
     }
 }
 
-/// `WWW-Authenticate` (one value per challenged scheme) and `Retry-After`, shared by every
-/// responder.
+/// `WWW-Authenticate` (one value per challenged scheme), `Retry-After` and `DPoP-Nonce`,
+/// shared by every responder.
 pub(crate) fn insert_common_headers(h: &mut http::HeaderMap, rejection: &Rejection) {
     for challenge in rejection.challenges() {
         h.append(http::header::WWW_AUTHENTICATE, challenge);
     }
     if let Some(secs) = rejection.retry_after_secs() {
         h.insert(http::header::RETRY_AFTER, http::HeaderValue::from(secs));
+    }
+    // RFC 9449 section 9: the nonce the next proof must carry.
+    if let Some(nonce) = rejection.dpop_nonce()
+        && let Ok(v) = http::HeaderValue::from_str(nonce)
+    {
+        h.insert(http::HeaderName::from_static("dpop-nonce"), v);
     }
 }
 

@@ -85,6 +85,7 @@ where
             AuthMethod::ApiKey { .. } => Schemes {
                 bearer: false,
                 api_key: true,
+                dpop: false,
             },
             _ => Schemes::BEARER,
         };

@@ -87,6 +87,7 @@ where
             AuthMethod::ApiKey { .. } => Schemes {
                 bearer: false,
                 api_key: true,
+                dpop: false,
             },
             _ => Schemes::BEARER,
         };

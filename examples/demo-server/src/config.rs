@@ -16,6 +16,7 @@
 //! | `AUTH_DEMO_ADMIN_EMAIL` | email of the seeded admin account (role `admin`; everyone else is `user`); reserved: registering it is refused | (no admin) |
 //! | `AUTH_DEMO_ADMIN_PASSWORD` | password of that account (8 to 128 characters); without it no admin account exists, and the server says so at start-up | (no admin) |
 //! | `AUTH_DEMO_ALLOWED_ORIGINS` | comma-separated origins (`http://127.0.0.1:3000`) allowed to send cookie-authenticated unsafe requests, checked in addition to the CSRF token | (no `Origin` check) |
+//! | `AUTH_DPOP` | `off`, `allowed` or `required`: DPoP-bound tokens (RFC 9449) on the API, and login binding tokens to a proof's key (see [`crate::resource`]) | `off` |
 //! | `AUTH_OIDC_ISSUER` | also accept tokens from this OpenID Provider (keys by discovery + JWKS) | (off) |
 //! | `AUTH_OIDC_AUDIENCE` | required `aud` of that provider's tokens; needed with `AUTH_OIDC_ISSUER` | |
 //! | `AUTH_OIDC_TYP` | header `typ` required of that provider's tokens, or `any` | `any` |
@@ -127,6 +128,8 @@ pub struct Config {
     pub mfa_keys: crate::mfa::MfaKeys,
     /// Sign-in with OpenID Providers (`AUTH_LOGIN_*`, `AUTH_DEMO_PUBLIC_URL`).
     pub login: crate::provider_login::LoginConfig,
+    /// DPoP on the API (`AUTH_DPOP`: off, allowed or required; see [`crate::resource`]).
+    pub dpop: auth_tower::bearer::DpopMode,
 }
 
 impl Config {
@@ -187,6 +190,7 @@ impl Config {
         let outbound = crate::outbound::OutboundConfig::from_env(&get)?;
         let mfa_keys = crate::mfa::MfaKeys::from_env(&get)?;
         let login = crate::provider_login::LoginConfig::from_env(&get, addr)?;
+        let dpop = crate::resource::mode_from_env(&get)?;
         Ok(Self {
             addr,
             key,
@@ -205,6 +209,7 @@ impl Config {
             lifetimes,
             mfa_keys,
             login,
+            dpop,
         })
     }
 

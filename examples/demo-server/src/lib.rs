@@ -8,6 +8,8 @@
 //! | `GET /app.js` | none | that page's script |
 //! | `GET /health` | none | 200 `{"status":"ok"}` |
 //! | `GET /.well-known/jwks.json` | none | 200 JWK Set of the demo's public verification keys (`{"keys":[]}` for HS256), `Cache-Control: public, max-age=300` |
+//! | `GET /.well-known/oauth-protected-resource` | none | 200 RFC 9728 metadata of the resource `<public>` (`AUTH_DEMO_PUBLIC_URL`), see [`resource`] |
+//! | `GET /.well-known/oauth-protected-resource/api` | none | 200 the metadata of `<public>/api`, named by every 401's `resource_metadata` |
 //! | `GET /api/me` | bearer required | 200 `{"sub","roles","scopes","auth_method","mfa":{"totp"},"amr"}`: `mfa.totp` whether the account has TOTP on, `amr` the token's (`[]` without); plus `"identities":[{"provider","iss","sub"}]` for an account with linked provider identities |
 //! | `GET /api/hello` | bearer optional | 200 `{"message":"hello <sub>"}` or `"hello anonymous"` |
 //! | `GET /api/orders` | scope `read:orders` | 200 `{"subject","orders":[..]}` |
@@ -19,7 +21,7 @@
 //! | `DELETE /api/keys/{id}` | bearer required | 204; 404 unless the caller owns it |
 //! | `POST /api/keys/{id}/rotate` | bearer required | 201, the replacement, as on creation |
 //! | `POST /auth/register` | none; 5 per 10 minutes per client address | 201 `{"sub","email","roles","scopes"}`; 422 `INVALID_EMAIL` / `INVALID_PASSWORD`; 409 `EMAIL_TAKEN`; 429 `TOO_MANY_ATTEMPTS` + `Retry-After`; 503 `AUTH_BACKEND_UNAVAILABLE` + `Retry-After` when password hashing is busy |
-//! | `POST /auth/login` | none; brute-force protected | 200 `{"access_token","token_type":"Bearer","expires_in":900,"refresh_token","refresh_expires_in","scope"}`, 401 `INVALID_CREDENTIALS`, 401 `MFA_REQUIRED` + `{"mfa_token","methods"}` for an account with TOTP, 429 `TOO_MANY_ATTEMPTS`, 503 `AUTH_BACKEND_UNAVAILABLE` + `Retry-After` when password hashing is busy |
+//! | `POST /auth/login` | none; brute-force protected | 200 `{"access_token","token_type":"Bearer","expires_in":900,"refresh_token","refresh_expires_in","scope"}` (`"DPoP"` and `cnf.jkt` with `AUTH_DPOP` on and a `DPoP` proof; 400 `INVALID_DPOP_PROOF` for a bad one), 401 `INVALID_CREDENTIALS`, 401 `MFA_REQUIRED` + `{"mfa_token","methods"}` for an account with TOTP, 429 `TOO_MANY_ATTEMPTS`, 503 `AUTH_BACKEND_UNAVAILABLE` + `Retry-After` when password hashing is busy |
 //! | `POST /auth/refresh` | the refresh token (body) | 200, a new pair as on login; 401 `REFRESH_TOKEN_REUSED` / `REFRESH_TOKEN_EXPIRED` / `INVALID_REFRESH_TOKEN` |
 //! | `POST /auth/logout` | bearer required | 204; the access token and its refresh family are revoked |
 //! | `POST /auth/logout-all` | bearer required; body `{"revoke_api_keys":true}` optional | 204; every session and token of the user is revoked (API keys too with `revoke_api_keys`); 400/415/422 `INVALID_REQUEST` for a malformed body |
@@ -81,6 +83,7 @@ pub mod outbound;
 pub mod page;
 pub mod provider_login;
 pub mod redis_users;
+pub mod resource;
 pub mod roles;
 pub mod seeded;
 pub mod session;
@@ -208,6 +211,8 @@ pub struct Demo {
     /// The provider sign-in configuration, kept to rebuild
     /// [`provider_login`](Self::provider_login) over shared stores.
     pub(crate) login_config: Option<provider_login::LoginConfig>,
+    /// DPoP (`AUTH_DPOP`) and the RFC 9728 resource descriptions (see [`resource`]).
+    pub resource: resource::ResourceServer,
 }
 
 /// The path of the cookie session's refresh endpoint.
@@ -233,6 +238,11 @@ impl Demo {
         let clock = Arc::clone(verifier.clock());
         let revocations = MemoryRevocationStore::new().with_clock(Arc::clone(&clock));
         let mfa_keys = MfaKeys::random()?;
+        let resource = resource::ResourceServer::new(
+            auth_tower::bearer::DpopMode::Off,
+            &format!("http://{}", config::DEFAULT_ADDR),
+            Arc::clone(&clock),
+        )?;
         Ok(Self {
             mfa: mfa::in_memory(&mfa_keys, &clock)?,
             auth_contexts: Arc::new(MemoryAuthContextStore::new()),
@@ -271,6 +281,7 @@ impl Demo {
             provider_login: None,
             identities: Arc::new(auth_core::oidc_login::MemoryIdentityStore::new()),
             login_config: None,
+            resource,
         })
     }
 
@@ -427,6 +438,11 @@ impl Demo {
         demo.mfa_keys = config.mfa_keys.clone();
         demo.mfa = mfa::in_memory(&demo.mfa_keys, &clock)?;
         provider_login::configure(&mut demo, &config.login, &clock)?;
+        demo.resource = resource::ResourceServer::new(
+            config.dpop,
+            config.login.public_url(),
+            Arc::clone(&clock),
+        )?;
         Ok((demo, oidc))
     }
 
@@ -449,7 +465,14 @@ impl Demo {
         self.bearer_builder().optional().build()
     }
 
+    /// The bearer layer of the API routes: [`bearer_builder_plain`](Self::bearer_builder_plain)
+    /// with DPoP (`AUTH_DPOP`) and the API's protected resource metadata.
     fn bearer_builder(&self) -> auth_tower::bearer::BearerLayerBuilder {
+        self.resource.apply(self.bearer_builder_plain())
+    }
+
+    /// Realm, cookie, revocation and token cache, without DPoP or resource metadata.
+    pub(crate) fn bearer_builder_plain(&self) -> auth_tower::bearer::BearerLayerBuilder {
         let builder = BearerLayer::builder(self.verifier.clone())
             .realm(REALM)
             .cookie(self.cookies.access_name())
@@ -516,6 +539,7 @@ pub fn app_with(demo: Demo) -> Result<Router, ConfigError> {
         .route("/app.js", get(page::script))
         .route("/health", get(health))
         .route("/.well-known/jwks.json", get(jwks_handler(&demo)))
+        .merge(resource::router(&demo)?)
         .merge(me::router(&demo)?)
         .merge(provider_login::router(&demo)?)
         .merge(orders::router(&demo)?)

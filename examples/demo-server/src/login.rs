@@ -48,7 +48,7 @@ use auth_core::{AuthError, ConfigError};
 use auth_tower::brute_force::{BruteForceLayer, KeyExtractor, PeerIp};
 use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
-use axum::http::{HeaderValue, Request, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Extension, Json, Router};
@@ -180,10 +180,17 @@ pub(crate) async fn check_credentials(
 
 async fn login(
     State(tokens): State<Arc<Tokens>>,
+    headers: HeaderMap,
     body: Result<Json<Credentials>, JsonRejection>,
 ) -> Response {
     let issuer = match tokens.issuer() {
         Ok(i) => i.clone(),
+        Err(res) => return *res,
+    };
+    // A DPoP proof binds the token to its key (checked before the password, so a bad proof
+    // costs no hashing and is not a failed login).
+    let jkt = match tokens.resource.login_binding(&headers).await {
+        Ok(jkt) => jkt,
         Err(res) => return *res,
     };
     let (account, attempt) = match check_credentials(&tokens, body).await {
@@ -197,7 +204,7 @@ async fn login(
         Err(e) => return rejection(e),
     }
     let context = AuthContext::password(tokens.clock.now());
-    match tokens.start(&issuer, &account, &context).await {
+    match tokens.start_bound(&issuer, &account, &context, jkt).await {
         Ok(pair) => (Extension(attempt), pair.response()).into_response(),
         Err(e) => rejection(e),
     }

@@ -153,6 +153,8 @@ pub struct Stores {
     pub identities: Arc<dyn IdentityStore>,
     /// Provider login transactions already completed (a replayed callback is refused).
     pub used_login_states: Arc<dyn UsedStateStore>,
+    /// Used DPoP proofs (`AUTH_DPOP`), so a proof replayed at another instance is refused.
+    pub used_proofs: Arc<dyn auth_core::dpop::OneTimeUseStore>,
     backend: Backend,
 }
 
@@ -184,6 +186,7 @@ impl Stores {
             auth_contexts: Arc::new(MemoryAuthContextStore::new()),
             identities: Arc::new(MemoryIdentityStore::new()),
             used_login_states: Arc::new(MemoryUsedStateStore::new()),
+            used_proofs: Arc::new(auth_core::dpop::MemoryOneTimeUseStore::new()),
             backend: Backend::Memory { attempts },
         })
     }
@@ -209,6 +212,7 @@ impl Stores {
             auth_contexts: Arc::new(RedisAuthContextStore::new(redis.clone())),
             identities: Arc::new(RedisIdentityStore::new(redis.clone())),
             used_login_states: Arc::new(RedisUsedStateStore::new(redis.clone())),
+            used_proofs: Arc::new(auth_redis::RedisOneTimeUseStore::new(redis.clone())),
             backend: Backend::Redis(redis.clone()),
         })
     }
@@ -332,6 +336,10 @@ impl Stores {
         )?;
         demo.auth_contexts = Arc::clone(&self.auth_contexts);
         demo.identities = Arc::clone(&self.identities);
+        demo.resource = demo
+            .resource
+            .clone()
+            .with_store(Arc::clone(&self.used_proofs));
         crate::provider_login::use_used_states(
             demo,
             Arc::clone(&self.used_login_states),

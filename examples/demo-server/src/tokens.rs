@@ -77,6 +77,8 @@ pub(crate) struct Tokens {
     pub(crate) mfa: Mfa,
     pub(crate) auth_contexts: Arc<dyn AuthContextStore>,
     pub(crate) clock: Arc<dyn Clock>,
+    /// DPoP settings: whether a login's proof binds its token.
+    pub(crate) resource: crate::resource::ResourceServer,
 }
 
 impl fmt::Debug for Tokens {
@@ -102,6 +104,7 @@ impl Tokens {
             mfa: demo.mfa.clone(),
             auth_contexts: Arc::clone(&demo.auth_contexts),
             clock: Arc::clone(&demo.clock),
+            resource: demo.resource.clone(),
         }
     }
 
@@ -131,9 +134,23 @@ impl Tokens {
         account: &Account,
         context: &AuthContext,
     ) -> Result<TokenPair, AuthError> {
+        self.start_bound(issuer, account, context, None).await
+    }
+
+    /// [`start`](Self::start), with the access token bound to the DPoP key whose RFC 7638
+    /// thumbprint is `jkt` (`cnf.jkt`, `token_type` `DPoP`) when there is one.
+    pub(crate) async fn start_bound(
+        &self,
+        issuer: &TokenIssuer,
+        account: &Account,
+        context: &AuthContext,
+        jkt: Option<String>,
+    ) -> Result<TokenPair, AuthError> {
         let refresh = self.refresh.issue(&account.subject).await?;
         self.keep_context(&refresh, context).await?;
-        self.pair(issuer, account, refresh, Some(context))
+        let mut pair = self.pair(issuer, account, refresh, Some(context), jkt.as_deref())?;
+        pair.dpop_bound = jkt.is_some();
+        Ok(pair)
     }
 
     /// Exchanges a refresh token for a new pair.
@@ -154,7 +171,7 @@ impl Tokens {
         };
         // The session's login context, unchanged: a refresh is not an authentication.
         let context = self.refreshed_context(&refresh).await;
-        self.pair(issuer, &account, refresh, context.as_ref())
+        self.pair(issuer, &account, refresh, context.as_ref(), None)
     }
 
     fn pair(
@@ -163,6 +180,7 @@ impl Tokens {
         account: &Account,
         refresh: IssuedRefreshToken,
         context: Option<&AuthContext>,
+        jkt: Option<&str>,
     ) -> Result<TokenPair, AuthError> {
         let role = self.roles.role_of(&account.subject);
         let grant = AccessGrant::new(account.subject.clone())
@@ -173,6 +191,10 @@ impl Tokens {
             Some(ctx) => ctx.apply(grant),
             None => grant,
         };
+        let grant = match jkt {
+            Some(jkt) => grant.claim("cnf", json!({ "jkt": jkt })),
+            None => grant,
+        };
         let access = issuer
             .issue(&grant)
             .map_err(|e| backend("token issuer", &e))?;
@@ -181,6 +203,7 @@ impl Tokens {
             access,
             refresh,
             role,
+            dpop_bound: false,
         })
     }
 
@@ -230,6 +253,8 @@ pub(crate) struct TokenPair {
     pub(crate) access: AccessToken,
     pub(crate) refresh: IssuedRefreshToken,
     pub(crate) role: Role,
+    /// Whether the access token is bound to a DPoP key (`token_type` `DPoP`).
+    pub(crate) dpop_bound: bool,
 }
 
 impl fmt::Debug for TokenPair {
@@ -251,7 +276,7 @@ impl TokenPair {
     pub(crate) fn response(&self) -> Response {
         let body = json!({
             "access_token": self.access.as_str(),
-            "token_type": "Bearer",
+            "token_type": if self.dpop_bound { "DPoP" } else { "Bearer" },
             "expires_in": self.access.expires_in().as_secs(),
             "refresh_token": self.refresh.token().as_str(),
             "refresh_expires_in": self.refresh.lifetime().as_secs(),

@@ -279,7 +279,11 @@ async fn an_anonymous_orders_request_is_challenged_for_both_schemes() {
         .collect();
     assert_eq!(
         challenges,
-        ["Bearer realm=\"auth-demo\"", "ApiKey realm=\"auth-demo\""]
+        // Issue 20: each challenge names the API's RFC 9728 metadata.
+        [
+            "Bearer realm=\"auth-demo\", resource_metadata=\"http://127.0.0.1:3000/.well-known/oauth-protected-resource/api\"",
+            "ApiKey realm=\"auth-demo\", resource_metadata=\"http://127.0.0.1:3000/.well-known/oauth-protected-resource/api\""
+        ]
     );
 }
 

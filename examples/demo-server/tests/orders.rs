@@ -82,7 +82,7 @@ async fn orders_without_credentials_are_401_not_403() {
         headers
             .get_all("www-authenticate")
             .iter()
-            .any(|v| v == "Bearer realm=\"auth-demo\"")
+            .any(|v| v == "Bearer realm=\"auth-demo\", resource_metadata=\"http://127.0.0.1:3000/.well-known/oauth-protected-resource/api\"")
     );
     let (status, _, body) = call("GET", "/api/orders", Some("x.y.z")).await;
     assert_eq!(status, 401);

@@ -65,7 +65,11 @@ async fn me_returns_the_contract_fields() {
 async fn me_without_token_is_401_missing_credentials() {
     let (status, headers, body) = get("/api/me", None).await;
     assert_eq!(status, 401);
-    assert_eq!(headers["www-authenticate"], "Bearer realm=\"auth-demo\"");
+    // Issue 20: the challenge names the API's RFC 9728 metadata.
+    assert_eq!(
+        headers["www-authenticate"],
+        "Bearer realm=\"auth-demo\", resource_metadata=\"http://127.0.0.1:3000/.well-known/oauth-protected-resource/api\""
+    );
     assert_eq!(headers["content-type"], "application/json");
     assert_eq!(headers["cache-control"], "no-store");
     assert_eq!(body["error"]["code"], "MISSING_CREDENTIALS");
