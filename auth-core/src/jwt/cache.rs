@@ -192,6 +192,7 @@ impl TokenCache {
             let now = verifier.clock().now();
             if now < entry.until {
                 i.hits.fetch_add(1, Ordering::Relaxed);
+                crate::metrics::token_cache_lookup(true);
                 return Verify::ready(
                     verifier
                         .recheck_times(&entry.principal, now)
@@ -202,6 +203,7 @@ impl TokenCache {
             i.map.remove(&Probe(token));
         }
         i.misses.fetch_add(1, Ordering::Relaxed);
+        crate::metrics::token_cache_lookup(false);
         match verifier.verify(token).into_ready() {
             Ok(result) => {
                 if let Ok(principal) = &result {
