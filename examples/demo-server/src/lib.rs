@@ -67,6 +67,7 @@
 //! Failures are the layer's: 401 (400 for malformed headers) with `WWW-Authenticate` and
 //! `{"error":{"code":"...","message":"..."}}`.
 
+pub mod audit;
 pub mod config;
 mod demo_tokens;
 pub mod issuers;
@@ -76,6 +77,7 @@ pub mod limits;
 pub mod login;
 mod me;
 pub mod mfa;
+pub mod observability;
 pub mod orders;
 pub mod outbound;
 pub mod page;
@@ -150,6 +152,8 @@ pub const MAX_ACCEPTED_TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
 pub struct Demo {
     /// The clock every component reads.
     pub clock: Arc<dyn Clock>,
+    /// Digests login account names for the audit trail (random key per process).
+    pub audit_digester: Arc<auth_core::audit::AccountDigester>,
     /// Verifies bearer tokens (and session cookies).
     pub verifier: JwtVerifier,
     /// Signs access tokens with the key ring the verifier reads; `None` when the demo only has
@@ -234,6 +238,7 @@ impl Demo {
         let revocations = MemoryRevocationStore::new().with_clock(Arc::clone(&clock));
         let mfa_keys = MfaKeys::random()?;
         Ok(Self {
+            audit_digester: Arc::new(audit::random_digester()?),
             mfa: mfa::in_memory(&mfa_keys, &clock)?,
             auth_contexts: Arc::new(MemoryAuthContextStore::new()),
             mfa_keys,
