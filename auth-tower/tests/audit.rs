@@ -17,7 +17,7 @@
 
 use std::collections::BTreeMap;
 use std::num::NonZeroU32;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use auth_core::brute_force::{BruteForceLimiter, BruteForcePolicy, MemoryAttemptStore};
@@ -25,6 +25,7 @@ use auth_core::clock::{ManualClock, UnixTime};
 use auth_core::jwt::{Algorithm, JwtVerifier, VerificationKey};
 use auth_core::metrics::name;
 use auth_core::scope::Requirement;
+use auth_test::capture::CapturedEvents;
 use auth_tower::bearer::BearerLayer;
 use auth_tower::brute_force::{BruteForceLayer, ClientAddr};
 use auth_tower::scope::ScopeLayer;
@@ -34,73 +35,19 @@ use axum::routing::{get, post};
 use http::{Request, StatusCode, header};
 use metrics_util::debugging::{DebugValue, DebuggingRecorder};
 use tower::ServiceExt;
-use tracing::field::{Field, Visit};
-use tracing::{Event, Metadata, Subscriber, span};
 
 const SECRET: &[u8] = b"audit trail tests secret, 32 bytes or more";
 const NOW: u64 = 1_800_000_000;
 
-// ---- a subscriber that keeps every event, at every level ----
-
-#[derive(Clone, Debug)]
-struct Captured {
-    target: String,
-    level: tracing::Level,
-    fields: BTreeMap<String, String>,
-}
-
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<Captured>>>);
-
-struct Fields<'a>(&'a mut BTreeMap<String, String>);
-
-impl Visit for Fields<'_> {
-    fn record_str(&mut self, field: &Field, value: &str) {
-        self.0.insert(field.name().to_owned(), value.to_owned());
-    }
-    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        self.0.insert(field.name().to_owned(), format!("{value:?}"));
-    }
-}
-
-impl Subscriber for Capture {
-    fn enabled(&self, _: &Metadata<'_>) -> bool {
-        true
-    }
-    fn new_span(&self, _: &span::Attributes<'_>) -> span::Id {
-        span::Id::from_u64(1)
-    }
-    fn record(&self, _: &span::Id, _: &span::Record<'_>) {}
-    fn record_follows_from(&self, _: &span::Id, _: &span::Id) {}
-    fn event(&self, event: &Event<'_>) {
-        let mut fields = BTreeMap::new();
-        event.record(&mut Fields(&mut fields));
-        self.0.lock().unwrap().push(Captured {
-            target: event.metadata().target().to_owned(),
-            level: *event.metadata().level(),
-            fields,
-        });
-    }
-    fn enter(&self, _: &span::Id) {}
-    fn exit(&self, _: &span::Id) {}
-}
-
-impl Capture {
-    fn audit(&self) -> Vec<BTreeMap<String, String>> {
-        self.0
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|e| e.target == "auth::audit")
-            .map(|e| {
-                assert_eq!(e.level, tracing::Level::INFO, "{e:?}");
-                e.fields.clone()
-            })
-            .collect()
-    }
-    fn everything(&self) -> String {
-        format!("{:?}", self.0.lock().unwrap())
-    }
+fn audit_fields(capture: &CapturedEvents) -> Vec<BTreeMap<String, String>> {
+    capture
+        .audit()
+        .into_iter()
+        .map(|e| {
+            assert_eq!(e.level, tracing::Level::INFO, "{e:?}");
+            e.fields
+        })
+        .collect()
 }
 
 // ---- the service under test ----
@@ -186,7 +133,10 @@ async fn script(app: &Router, good: &str, narrow: &str, expired: &str) -> Vec<St
     statuses
 }
 
-fn run_script(capture: &Capture, recorder: &DebuggingRecorder) -> (Vec<StatusCode>, [String; 3]) {
+fn run_script(
+    capture: &CapturedEvents,
+    recorder: &DebuggingRecorder,
+) -> (Vec<StatusCode>, [String; 3]) {
     let good = token("orders:read", NOW + 60);
     let narrow = token("profile", NOW + 60);
     let expired = token("orders:read", NOW - 120);
@@ -208,7 +158,7 @@ fn field<'a>(e: &'a BTreeMap<String, String>, k: &str) -> Option<&'a str> {
 
 #[test]
 fn every_decision_is_one_info_event_with_stable_fields_and_no_credential() {
-    let capture = Capture::default();
+    let capture = CapturedEvents::default();
     let recorder = DebuggingRecorder::new();
     let (statuses, tokens) = run_script(&capture, &recorder);
     assert_eq!(
@@ -223,7 +173,7 @@ fn every_decision_is_one_info_event_with_stable_fields_and_no_credential() {
             StatusCode::TOO_MANY_REQUESTS,
         ]
     );
-    let audit = capture.audit();
+    let audit = audit_fields(&capture);
     type Row<'a> = (
         Option<&'a str>,
         Option<&'a str>,
@@ -287,7 +237,7 @@ fn every_decision_is_one_info_event_with_stable_fields_and_no_credential() {
     assert_eq!(field(&audit[0], "subject"), None);
 
     // Nothing anywhere, at any level, carries a token, a signature or a raw path.
-    let all = capture.everything();
+    let all = format!("{:?}", capture.events());
     for t in &tokens {
         assert!(!all.contains(t.as_str()));
         let signature = t.rsplit('.').next().unwrap();
@@ -337,7 +287,7 @@ fn counter(snapshot: &Snapshot, metric: &str, labels: &[(&str, &str)]) -> u64 {
 
 #[test]
 fn metrics_count_the_scripted_sequence() {
-    let capture = Capture::default();
+    let capture = CapturedEvents::default();
     let recorder = DebuggingRecorder::new();
     let snapshotter = recorder.snapshotter();
     run_script(&capture, &recorder);

@@ -14,73 +14,9 @@
 
 mod common;
 
-use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
-
+use auth_test::capture::{Captured, CapturedEvents};
 use common::{Auth, SECRET, env, totp_code};
 use serde_json::json;
-use tracing::field::{Field, Visit};
-use tracing::{Event, Metadata, Subscriber, span};
-
-#[derive(Clone, Debug)]
-struct Captured {
-    target: String,
-    level: tracing::Level,
-    fields: BTreeMap<String, String>,
-}
-
-/// Keeps every event of every thread (the global subscriber of this test binary).
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<Captured>>>);
-
-struct Fields<'a>(&'a mut BTreeMap<String, String>);
-
-impl Visit for Fields<'_> {
-    fn record_str(&mut self, field: &Field, value: &str) {
-        self.0.insert(field.name().to_owned(), value.to_owned());
-    }
-    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        self.0.insert(field.name().to_owned(), format!("{value:?}"));
-    }
-}
-
-impl Subscriber for Capture {
-    fn enabled(&self, _: &Metadata<'_>) -> bool {
-        true
-    }
-    fn new_span(&self, attrs: &span::Attributes<'_>) -> span::Id {
-        // Span fields count too: record them as an event-like entry.
-        let mut fields = BTreeMap::new();
-        attrs.record(&mut Fields(&mut fields));
-        self.0.lock().unwrap().push(Captured {
-            target: attrs.metadata().target().to_owned(),
-            level: *attrs.metadata().level(),
-            fields,
-        });
-        span::Id::from_u64(1)
-    }
-    fn record(&self, _: &span::Id, values: &span::Record<'_>) {
-        let mut fields = BTreeMap::new();
-        values.record(&mut Fields(&mut fields));
-        self.0.lock().unwrap().push(Captured {
-            target: "span-record".to_owned(),
-            level: tracing::Level::TRACE,
-            fields,
-        });
-    }
-    fn record_follows_from(&self, _: &span::Id, _: &span::Id) {}
-    fn event(&self, event: &Event<'_>) {
-        let mut fields = BTreeMap::new();
-        event.record(&mut Fields(&mut fields));
-        self.0.lock().unwrap().push(Captured {
-            target: event.metadata().target().to_owned(),
-            level: *event.metadata().level(),
-            fields,
-        });
-    }
-    fn enter(&self, _: &span::Id) {}
-    fn exit(&self, _: &span::Id) {}
-}
 
 fn audit_of(events: &[Captured]) -> Vec<(String, String, Option<String>)> {
     events
@@ -99,7 +35,7 @@ fn audit_of(events: &[Captured]) -> Vec<(String, String, Option<String>)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_session_leaves_one_audit_event_per_decision_and_no_secret_at_any_level() {
-    let capture = Capture::default();
+    let capture = CapturedEvents::default();
     tracing::subscriber::set_global_default(capture.clone()).unwrap();
     let mut secrets: Vec<String> = vec![SECRET.to_owned()];
     let email = "audit.user@example.com";
@@ -212,7 +148,7 @@ async fn a_full_session_leaves_one_audit_event_per_decision_and_no_secret_at_any
         .await;
     assert_eq!(bye.status, 204, "{}", bye.body);
 
-    let events = capture.0.lock().unwrap().clone();
+    let events = capture.events();
     assert!(events.len() > 20, "{}", events.len());
 
     // No secret, at any level, in any field of any event or span.
