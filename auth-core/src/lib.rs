@@ -5,6 +5,8 @@
 //! - [`AuthError`] / [`ErrorCode`]: per-request outcomes with stable codes and the one table
 //!   that maps them to HTTP, gRPC and RFC 6750; [`ConfigError`] for build-time mistakes.
 //! - [`clock`]: the injectable clock every time decision reads.
+//! - [`metrics`]: counters and histograms via the `metrics` facade (feature `metrics`).
+//! - [`audit`]: the audit trail, one `INFO` event per authentication or authorization decision.
 //! - `api_key` (feature `api-key`): API keys generated with a checksum, stored as digests,
 //!   verified by hash lookup, revoked and rotated with a grace period.
 //! - `brute_force` (feature `brute-force`): login brute-force and credential-stuffing
@@ -55,6 +57,7 @@
 #[cfg(feature = "api-key")]
 #[cfg_attr(docsrs, doc(cfg(feature = "api-key")))]
 pub mod api_key;
+pub mod audit;
 #[cfg(feature = "brute-force")]
 #[cfg_attr(docsrs, doc(cfg(feature = "brute-force")))]
 pub mod brute_force;
@@ -82,6 +85,7 @@ pub mod jwks;
 #[cfg(feature = "jwt")]
 #[cfg_attr(docsrs, doc(cfg(feature = "jwt")))]
 pub mod jwt;
+pub mod metrics;
 #[cfg(feature = "mfa")]
 #[cfg_attr(docsrs, doc(cfg(feature = "mfa")))]
 pub mod mfa;

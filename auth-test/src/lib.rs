@@ -53,6 +53,7 @@
 mod api_key;
 mod assert;
 mod authority;
+pub mod capture;
 mod key;
 mod presets;
 pub mod provider;

@@ -79,6 +79,7 @@ mod check_future;
 #[cfg(feature = "api-key")]
 #[cfg_attr(docsrs, doc(cfg(feature = "api-key")))]
 pub mod api_key;
+pub mod audit;
 #[cfg(feature = "bearer")]
 #[cfg_attr(docsrs, doc(cfg(feature = "bearer")))]
 pub mod bearer;

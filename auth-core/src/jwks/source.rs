@@ -308,6 +308,7 @@ impl Inner {
 
     /// Records a finished fetch; runs once per flight, inside the shared future.
     fn complete(&self, id: u64, result: Result<Fetched, FetchError>) -> FlightResult {
+        crate::metrics::jwks_fetch(result.is_ok());
         let now = self.clock.now();
         let mut st = self.lock();
         if st.inflight.as_ref().is_some_and(|f| f.id == id) {

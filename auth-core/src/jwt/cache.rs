@@ -192,6 +192,7 @@ impl TokenCache {
             let now = verifier.clock().now();
             if now < entry.until {
                 i.hits.fetch_add(1, Ordering::Relaxed);
+                crate::metrics::token_cache_lookup(true);
                 return Verify::ready(
                     verifier
                         .recheck_times(&entry.principal, now)
@@ -202,6 +203,7 @@ impl TokenCache {
             i.map.remove(&Probe(token));
         }
         i.misses.fetch_add(1, Ordering::Relaxed);
+        crate::metrics::token_cache_lookup(false);
         match verifier.verify(token).into_ready() {
             Ok(result) => {
                 if let Ok(principal) = &result {
@@ -336,6 +338,37 @@ mod tests {
         }
         assert_eq!(signature_checks() - before, 1, "hits verify no signature");
         assert_eq!((cache.hits(), cache.misses(), cache.len()), (10, 1, 1));
+    }
+
+    #[cfg(feature = "metrics")]
+    #[test]
+    fn lookups_are_counted_as_hits_and_misses() {
+        use metrics_util::debugging::{DebugValue, DebuggingRecorder};
+        let (v, _clock) = setup();
+        let cache = cache(100, 600);
+        let t = token("alice", T0 + 3600, None);
+        let recorder = DebuggingRecorder::new();
+        let snapshotter = recorder.snapshotter();
+        ::metrics::with_local_recorder(&recorder, || {
+            for _ in 0..4 {
+                check(&cache, &v, &t).unwrap();
+            }
+        });
+        let mut counts: Vec<(String, u64)> = snapshotter
+            .snapshot()
+            .into_vec()
+            .into_iter()
+            .filter(|(k, ..)| k.key().name() == crate::metrics::name::TOKEN_CACHE_LOOKUPS)
+            .map(|(k, _, _, v)| {
+                let label = k.key().labels().map(|l| l.value().to_owned()).collect();
+                let DebugValue::Counter(n) = v else {
+                    panic!("a counter")
+                };
+                (label, n)
+            })
+            .collect();
+        counts.sort();
+        assert_eq!(counts, [("hit".to_owned(), 3), ("miss".to_owned(), 1)]);
     }
 
     #[test]

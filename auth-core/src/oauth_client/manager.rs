@@ -371,6 +371,14 @@ fn complete(
     reason: Reason,
     result: Result<(Issued, UnixTime), TokenError>,
 ) -> FlightResult {
+    crate::metrics::client_token_request(result.is_ok());
+    match reason {
+        Reason::RenewAhead | Reason::Expired => {
+            crate::metrics::client_token_renewal(crate::metrics::Renewal::Expiring);
+        }
+        Reason::Rejected => crate::metrics::client_token_renewal(crate::metrics::Renewal::Rejected),
+        Reason::Initial | Reason::Requested => {}
+    }
     let now = client.clock.now();
     let p = &client.policy;
     let outcome = result.map(|(issued, requested_at)| {

@@ -2,6 +2,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use auth_core::api_key::Verified;
+use auth_core::audit::Method;
 use auth_core::{AuthError, AuthMethod, ErrorCode, InvalidRequest, Principal};
 use http::{HeaderMap, Request, Response};
 use tower_service::Service;
@@ -133,6 +134,7 @@ pub(crate) fn accept<B>(
         source = ?source,
         path = req.uri().path(),
     );
+    crate::audit::authenticated(req, Method::ApiKey, &principal);
     let ext = req.extensions_mut();
     // An earlier optional layer's "no credentials" marker no longer holds.
     if ext
@@ -162,6 +164,7 @@ pub(crate) fn reject<B>(
         reason = %error,
         path = req.uri().path(),
     );
+    crate::audit::unauthenticated(req, Method::ApiKey, error.code());
     Rejection::new(error, config.realm.clone(), is_grpc(req.headers())).with_schemes(schemes)
 }
 
@@ -181,6 +184,7 @@ where
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
         let config = &*self.config;
         mark_sensitive(req.headers_mut(), &config.header);
+        crate::audit::start(&mut req);
         let authenticated = req.extensions().get::<Principal>().is_some();
         let verify = match extract(config, &req) {
             Ok(Some(_)) if authenticated => {
@@ -203,6 +207,7 @@ where
                     method = "api_key",
                     path = req.uri().path(),
                 );
+                crate::audit::anonymous(&req, Method::ApiKey);
                 let grpc = is_grpc(req.headers());
                 Rejection::merge_missing(
                     req.extensions_mut(),

@@ -1,6 +1,7 @@
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use auth_core::audit::Method;
 #[cfg(any(feature = "revocation", feature = "dpop"))]
 use auth_core::jwt::BoxFuture;
 #[cfg(feature = "revocation")]
@@ -64,6 +65,11 @@ pub(crate) fn accept<B>(
         source = ?source,
         path = req.uri().path(),
     );
+    let method = match source {
+        CredentialSource::Cookie => Method::Cookie,
+        _ => Method::Bearer,
+    };
+    crate::audit::authenticated(req, method, &principal);
     let ext = req.extensions_mut();
     ext.insert(principal);
     // For the CsrfLayer: only a header credential exempts a request from its check.
@@ -206,6 +212,14 @@ pub(crate) fn reject<B>(config: &BearerConfig, error: AuthError, req: &Request<B
         reason = %error,
         path = req.uri().path(),
     );
+    // Without an Authorization header, a configured cookie was the credential (or none was).
+    let method =
+        if config.cookie.is_some() && !req.headers().contains_key(http::header::AUTHORIZATION) {
+            Method::Cookie
+        } else {
+            Method::Bearer
+        };
+    crate::audit::unauthenticated(req, method, error.code());
     let schemes = Schemes::for_error(&error, config.schemes);
     Rejection::new(error, config.realm.clone(), is_grpc(req.headers()))
         .with_schemes(schemes)
@@ -227,6 +241,7 @@ where
 
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
         credentials::mark_sensitive(req.headers_mut());
+        crate::audit::start(&mut req);
         let config = &*self.config;
         // An earlier layer (e.g. an ApiKeyLayer) authenticated this request already.
         let authenticated = req.extensions().get::<Principal>().is_some();
@@ -255,6 +270,7 @@ where
                     method = "bearer",
                     path = req.uri().path(),
                 );
+                crate::audit::anonymous(&req, Method::Bearer);
                 // Lets extractors answer "credentials required" with this layer's challenge
                 // (merged with the marker of another optional layer, e.g. an ApiKeyLayer).
                 let grpc = is_grpc(req.headers());

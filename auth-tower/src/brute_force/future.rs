@@ -4,6 +4,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
+use auth_core::ErrorCode;
+use auth_core::audit::{AuditEvent, Method};
 use auth_core::brute_force::{Admission, AttemptStoreError, ClientKey, Verdict};
 use http::{Request, Response};
 use pin_project::pin_project;
@@ -22,6 +24,39 @@ pub(crate) struct Ctx<R> {
     pub(crate) grpc: bool,
     pub(crate) config: Arc<BruteForceConfig>,
     pub(crate) responder: R,
+    /// The route template and request id, for the audit event of a block.
+    pub(crate) audit: AuditFacts,
+}
+
+/// What the audit event of a block needs from a request that may be gone by then.
+#[derive(Debug, Default)]
+pub(crate) struct AuditFacts {
+    pub(crate) route: Option<String>,
+    pub(crate) request_id: Option<String>,
+}
+
+impl AuditFacts {
+    pub(crate) fn of<B>(req: &Request<B>) -> Self {
+        let ctx = crate::audit::AuditContext::of(req.headers(), req.extensions());
+        Self {
+            route: ctx.route().map(str::to_owned),
+            request_id: ctx.request_id().map(str::to_owned),
+        }
+    }
+}
+
+/// The audit event (and metric) of a refused attempt.
+fn audit_block<R>(ctx: &Ctx<R>) {
+    let mut event =
+        AuditEvent::failure(Method::BruteForce, ErrorCode::TooManyAttempts).client(&ctx.client);
+    if let Some(route) = &ctx.audit.route {
+        event = event.route(route);
+    }
+    if let Some(id) = &ctx.audit.request_id {
+        event = event.request_id(id);
+    }
+    event.emit();
+    auth_core::metrics::brute_force_block();
 }
 
 /// Response future of [`BruteForce`](super::BruteForce).
@@ -141,12 +176,15 @@ where
                             ctx: Some(ctx),
                         },
                         // Refused before the handler: no password hashing for the attacker.
-                        Ok(Admission::Blocked(blocked)) => Kind::Rejected {
-                            response: Some(render(
-                                &mut ctx.responder,
-                                too_many(&blocked, ctx.grpc),
-                            )),
-                        },
+                        Ok(Admission::Blocked(blocked)) => {
+                            audit_block(&ctx);
+                            Kind::Rejected {
+                                response: Some(render(
+                                    &mut ctx.responder,
+                                    too_many(&blocked, ctx.grpc),
+                                )),
+                            }
+                        }
                         Err(e) => {
                             log_store_error(&e, &ctx.client, ctx.config.fail_open);
                             if ctx.config.fail_open {
@@ -187,6 +225,7 @@ where
                         // The account is locked for this client: whatever the handler said
                         // (even a success) is replaced, so guesses reveal nothing.
                         Ok(Verdict::Blocked(blocked)) => {
+                            audit_block(&ctx);
                             render(&mut ctx.responder, too_many(&blocked, ctx.grpc))
                         }
                         Err(e) => {

@@ -247,13 +247,17 @@ impl PeerIp {
 
 /// The peer address from the request's extensions.
 fn peer_addr<B>(request: &Request<B>) -> Option<SocketAddr> {
-    if let Some(ClientAddr(addr)) = request.extensions().get::<ClientAddr>() {
+    peer_addr_of(request.extensions())
+}
+
+/// The peer address from request extensions (also read by the audit trail).
+pub(crate) fn peer_addr_of(extensions: &http::Extensions) -> Option<SocketAddr> {
+    if let Some(ClientAddr(addr)) = extensions.get::<ClientAddr>() {
         return Some(*addr);
     }
     #[cfg(feature = "axum-connect-info")]
-    if let Some(axum::extract::ConnectInfo(addr)) = request
-        .extensions()
-        .get::<axum::extract::ConnectInfo<SocketAddr>>()
+    if let Some(axum::extract::ConnectInfo(addr)) =
+        extensions.get::<axum::extract::ConnectInfo<SocketAddr>>()
     {
         return Some(*addr);
     }

@@ -101,6 +101,7 @@ pub use auth_core::brute_force::{
     AttemptOutcome, BruteForceLimiter, BruteForcePolicy, ClientKey, LoginAttempt,
 };
 pub use future::ResponseFuture;
+pub(crate) use key::peer_addr_of;
 pub use key::{ClientAddr, ForwardedHeader, KeyExtractor, KeyFn, PeerIp, TrustedProxies, key_fn};
 pub use layer::{BruteForceLayer, BruteForceLayerBuilder};
 pub use service::BruteForce;

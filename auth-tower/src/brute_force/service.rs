@@ -7,7 +7,7 @@ use auth_core::brute_force::{AttemptOutcome, AttemptStoreError, Blocked, ClientK
 use http::{Request, Response};
 use tower_service::Service;
 
-use super::future::{Ctx, ResponseFuture};
+use super::future::{AuditFacts, Ctx, ResponseFuture};
 use super::key::KeyExtractor;
 use super::layer::BruteForceConfig;
 use crate::rejection::{Realm, Rejection, is_grpc};
@@ -109,7 +109,7 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
+    fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
         let grpc = is_grpc(req.headers());
         let Some(client) = self.key.extract(&req) else {
             tracing::error!(
@@ -127,11 +127,14 @@ where
         // keeps a fresh clone that must be polled ready again.
         let clone = self.inner.clone();
         let inner = std::mem::replace(&mut self.inner, clone);
+        // Layers and handlers further in report this client in their audit events.
+        req.extensions_mut().insert(client.clone());
         let ctx = Ctx {
             client,
             grpc,
             config: Arc::clone(&self.config),
             responder: self.responder.clone(),
+            audit: AuditFacts::of(&req),
         };
         ResponseFuture::checking(inner, req, ctx)
     }

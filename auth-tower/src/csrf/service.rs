@@ -1,6 +1,7 @@
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use auth_core::audit::Method as AuditMethod;
 use auth_core::constant_time::secrets_equal;
 use auth_core::{AuthError, CsrfFailure};
 use http::header::ORIGIN;
@@ -127,6 +128,8 @@ where
         match check(config, &req) {
             Ok(()) => {
                 tracing::trace!(target: "auth::decision", outcome = "csrf_pass", path = req.uri().path());
+                let principal = req.extensions().get::<auth_core::Principal>();
+                crate::audit::authorization(&req, AuditMethod::Csrf, principal, Ok(()));
                 ResponseFuture::future(self.inner.call(req))
             }
             Err(failure) => {
@@ -138,11 +141,10 @@ where
                     reason = %failure,
                     path = req.uri().path(),
                 );
-                let rejection = Rejection::new(
-                    AuthError::CsrfRejected(failure),
-                    Realm::default(),
-                    is_grpc(req.headers()),
-                );
+                let error = AuthError::CsrfRejected(failure);
+                let principal = req.extensions().get::<auth_core::Principal>();
+                crate::audit::authorization(&req, AuditMethod::Csrf, principal, Err(error.code()));
+                let rejection = Rejection::new(error, Realm::default(), is_grpc(req.headers()));
                 ResponseFuture::rejected(render(&mut self.responder, rejection))
             }
         }

@@ -1,7 +1,8 @@
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use auth_core::{AuthError, AuthMethod, Principal};
+use auth_core::audit::Method;
+use auth_core::{AuthError, AuthMethod, ErrorCode, Principal};
 use http::{Request, Response};
 use tower_service::Service;
 
@@ -64,10 +65,12 @@ where
                 reason = "no principal",
                 path = req.uri().path(),
             );
+            crate::audit::authorization(&req, Method::Scope, None, Err(rejection.code()));
             return ResponseFuture::rejected(render(&mut self.responder, rejection));
         };
         let rule = config.rules.for_path(req.uri().path());
         if rule.requirement.is_satisfied_by(principal, &config.policy) {
+            crate::audit::authorization(&req, Method::Scope, Some(principal), Ok(()));
             return ResponseFuture::future(self.inner.call(req));
         }
         tracing::debug!(
@@ -80,6 +83,12 @@ where
             required = %rule.requirement,
             held_scopes = ?principal.scopes(),
             held_roles = ?principal.roles(),
+        );
+        crate::audit::authorization(
+            &req,
+            Method::Scope,
+            Some(principal),
+            Err(ErrorCode::InsufficientScope),
         );
         let schemes = match principal.auth_method() {
             AuthMethod::ApiKey { .. } => Schemes {

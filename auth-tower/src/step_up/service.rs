@@ -1,6 +1,7 @@
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use auth_core::audit::Method;
 use auth_core::{AuthError, AuthMethod, Principal};
 use http::{Request, Response};
 use tower_service::Service;
@@ -64,13 +65,17 @@ where
                 reason = "no principal",
                 path = req.uri().path(),
             );
+            crate::audit::authorization(&req, Method::StepUp, None, Err(rejection.code()));
             return ResponseFuture::rejected(render(&mut self.responder, rejection));
         };
         let unmet = match config
             .requirement
             .check(principal.claims(), config.clock.now())
         {
-            Ok(()) => return ResponseFuture::future(self.inner.call(req)),
+            Ok(()) => {
+                crate::audit::authorization(&req, Method::StepUp, Some(principal), Ok(()));
+                return ResponseFuture::future(self.inner.call(req));
+            }
             Err(unmet) => unmet,
         };
         tracing::debug!(
@@ -91,12 +96,10 @@ where
             },
             _ => Schemes::BEARER,
         };
-        let rejection = Rejection::new(
-            config.requirement.error(),
-            config.realm.clone(),
-            is_grpc(req.headers()),
-        )
-        .with_schemes(schemes);
+        let error = config.requirement.error();
+        crate::audit::authorization(&req, Method::StepUp, Some(principal), Err(error.code()));
+        let rejection = Rejection::new(error, config.realm.clone(), is_grpc(req.headers()))
+            .with_schemes(schemes);
         ResponseFuture::rejected(render(&mut self.responder, rejection))
     }
 }

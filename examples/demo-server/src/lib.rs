@@ -69,6 +69,7 @@
 //! Failures are the layer's: 401 (400 for malformed headers) with `WWW-Authenticate` and
 //! `{"error":{"code":"...","message":"..."}}`.
 
+pub mod audit;
 pub mod config;
 mod demo_tokens;
 pub mod issuers;
@@ -78,6 +79,7 @@ pub mod limits;
 pub mod login;
 mod me;
 pub mod mfa;
+pub mod observability;
 pub mod orders;
 pub mod outbound;
 pub mod page;
@@ -153,6 +155,8 @@ pub const MAX_ACCEPTED_TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
 pub struct Demo {
     /// The clock every component reads.
     pub clock: Arc<dyn Clock>,
+    /// Digests login account names for the audit trail (random key per process).
+    pub audit_digester: Arc<auth_core::audit::AccountDigester>,
     /// Verifies bearer tokens (and session cookies).
     pub verifier: JwtVerifier,
     /// Signs access tokens with the key ring the verifier reads; `None` when the demo only has
@@ -244,6 +248,7 @@ impl Demo {
             Arc::clone(&clock),
         )?;
         Ok(Self {
+            audit_digester: Arc::new(audit::random_digester()?),
             mfa: mfa::in_memory(&mfa_keys, &clock)?,
             auth_contexts: Arc::new(MemoryAuthContextStore::new()),
             mfa_keys,

@@ -41,6 +41,7 @@
 
 use std::sync::Arc;
 
+use auth_core::audit::Method;
 use auth_core::brute_force::{ClientKey, LoginAttempt};
 use auth_core::clock::Clock as _;
 use auth_core::mfa::AuthContext;
@@ -127,7 +128,9 @@ pub fn router(demo: &Demo) -> Result<Router, ConfigError> {
     Ok(Router::new()
         .route(
             "/auth/login",
-            post(login).route_layer(brute_force_layer(demo)?),
+            post(login)
+                .route_layer(crate::audit::layer(demo, Method::Login))
+                .route_layer(brute_force_layer(demo)?),
         )
         .route(
             "/auth/register",

@@ -17,6 +17,7 @@ use std::process::ExitCode;
 use auth_core::jwt::AccessGrant;
 use demo_server::Demo;
 use demo_server::config::{Config, KeySource};
+use demo_server::observability::{self, LogFormat};
 use demo_server::roles::Role;
 use demo_server::stores::{StoreConfig, Stores};
 use tracing_subscriber::EnvFilter;
@@ -24,12 +25,22 @@ use tracing_subscriber::EnvFilter;
 #[tokio::main]
 async fn main() -> ExitCode {
     // Logs go to stderr; stdout carries the address and the ready-to-use tokens.
-    tracing_subscriber::fmt()
+    let format = match LogFormat::from_env(std::env::var("AUTH_DEMO_LOG_FORMAT").ok().as_deref()) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("demo-server: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,auth=debug"));
+    let logs = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,auth=debug")),
-        )
-        .init();
+        .with_env_filter(filter);
+    match format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().init(),
+    }
     match run().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -79,7 +90,14 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     }
     let issuer = demo.issuer.clone();
     let login = demo.provider_login.clone();
-    let app = demo_server::app_with(demo)?;
+    let metrics =
+        observability::metrics_enabled(std::env::var("AUTH_DEMO_METRICS").ok().as_deref())?;
+    let mut app = demo_server::app_with(demo)?;
+    if metrics {
+        app = app.merge(observability::metrics_router(
+            observability::install_prometheus()?,
+        ));
+    }
     // The first line is read by tests that start the binary on port 0.
     println!("demo-server listening on http://{addr}");
     if let Some(redis) = stores.redis() {

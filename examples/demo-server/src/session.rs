@@ -44,6 +44,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use auth_core::audit::Method;
 use auth_core::clock::Clock as _;
 use auth_core::mfa::AuthContext;
 use auth_core::{AuthError, ConfigError};
@@ -93,20 +94,26 @@ pub fn router(demo: &Demo) -> Result<Router, ConfigError> {
     Ok(Router::new()
         .route(
             "/auth/session/login",
-            post(login).route_layer(brute_force_layer(demo)?),
+            post(login)
+                .route_layer(crate::audit::layer(demo, Method::Login))
+                .route_layer(brute_force_layer(demo)?),
         )
         .route(
             SESSION_REFRESH_PATH,
-            post(refresh).route_layer(demo.csrf(&[demo.cookies.refresh_name()])?),
+            post(refresh)
+                .route_layer(crate::audit::layer(demo, Method::Refresh))
+                .route_layer(demo.csrf(&[demo.cookies.refresh_name()])?),
         )
         // Either cookie makes a logout cookie-authenticated: each layer checks requests that
         // carry its cookie (one check when only one cookie is sent; the same check twice when
         // both are).
         .route(
             "/auth/session/logout",
-            post(logout).route_layer(
-                demo.csrf(&[demo.cookies.access_name(), demo.cookies.refresh_name()])?,
-            ),
+            post(logout)
+                .route_layer(crate::audit::layer(demo, Method::Logout))
+                .route_layer(
+                    demo.csrf(&[demo.cookies.access_name(), demo.cookies.refresh_name()])?,
+                ),
         )
         .with_state(state))
 }

@@ -347,10 +347,14 @@ pub fn router(demo: &Demo) -> Result<Router, ConfigError> {
     let protected = Router::new()
         .route("/auth/logout", post(logout))
         .route("/auth/logout-all", post(logout_all))
+        .route_layer(crate::audit::layer(demo, auth_core::audit::Method::Logout))
         .route_layer(csrf)
         .route_layer(bearer);
     Ok(Router::new()
-        .route("/auth/refresh", post(refresh))
+        .route(
+            "/auth/refresh",
+            post(refresh).route_layer(crate::audit::layer(demo, auth_core::audit::Method::Refresh)),
+        )
         .merge(protected)
         .with_state(Arc::new(Tokens::of(demo))))
 }

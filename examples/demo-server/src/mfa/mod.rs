@@ -170,7 +170,9 @@ pub fn router(demo: &Demo) -> Result<Router, ConfigError> {
     Ok(Router::new()
         .route(
             "/auth/mfa/verify",
-            post(verify::verify).route_layer(brute_force_layer(demo)?),
+            post(verify::verify)
+                .route_layer(crate::audit::layer(demo, auth_core::audit::Method::Mfa))
+                .route_layer(brute_force_layer(demo)?),
         )
         .merge(enrolment)
         .merge(sensitive)
