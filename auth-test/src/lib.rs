@@ -53,6 +53,9 @@
 mod api_key;
 mod assert;
 mod authority;
+#[cfg(feature = "conformance")]
+#[cfg_attr(docsrs, doc(cfg(feature = "conformance")))]
+pub mod conformance;
 mod key;
 mod presets;
 pub mod provider;
