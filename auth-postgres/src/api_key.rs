@@ -26,7 +26,7 @@ pub const DEFAULT_API_KEY_RETENTION: Duration = Duration::from_secs(30 * 24 * 36
 ///
 /// Verification ([`find_by_hash`](ApiKeyStore::find_by_hash)) is **one statement**, a lookup
 /// in the unique index on the digest (one round trip, whatever the number of keys; see the
-/// `EXPLAIN` test in `tests/explain.rs`).
+/// `EXPLAIN` test in `src/explain.rs`).
 ///
 /// # Table
 ///
@@ -55,18 +55,18 @@ pub const DEFAULT_API_KEY_RETENTION: Duration = Duration::from_secs(30 * 24 * 36
 #[derive(Clone, Debug)]
 pub struct PgApiKeyStore {
     pg: PgBackend,
-    sql: Arc<Sql>,
+    pub(crate) sql: Arc<Sql>,
     clock: Arc<dyn Clock>,
     retention: Duration,
 }
 
 #[derive(Debug)]
-struct Sql {
-    insert: String,
-    find: String,
-    list: String,
-    lock: String,
-    update: String,
+pub(crate) struct Sql {
+    pub(crate) insert: String,
+    pub(crate) find: String,
+    pub(crate) list: String,
+    pub(crate) lock: String,
+    pub(crate) update: String,
 }
 
 impl PgApiKeyStore {
@@ -139,8 +139,8 @@ enum Change<T> {
     /// [`StoreError::Duplicate`]), write `record` back, answer `out`.
     Write {
         out: T,
-        record: ApiKeyRecord,
-        insert: Option<ApiKeyRecord>,
+        record: Box<ApiKeyRecord>,
+        insert: Option<Box<ApiKeyRecord>>,
     },
 }
 
@@ -292,7 +292,7 @@ impl ApiKeyStore for PgApiKeyStore {
                 r.revoke(at);
                 Change::Write {
                     out: Some(r.clone()),
-                    record: r,
+                    record: Box::new(r),
                     insert: None,
                 }
             }
@@ -318,8 +318,8 @@ impl ApiKeyStore for PgApiKeyStore {
                         previous: Box::new(old.clone()),
                         replacement: Box::new(new.clone()),
                     },
-                    record: old,
-                    insert: Some(new),
+                    record: Box::new(old),
+                    insert: Some(Box::new(new)),
                 }
             }
             _ => Change::Keep(RotateOutcome::NotFound),
@@ -333,7 +333,7 @@ impl ApiKeyStore for PgApiKeyStore {
                 r.record_use(at);
                 Change::Write {
                     out: (),
-                    record: r,
+                    record: Box::new(r),
                     insert: None,
                 }
             }

@@ -28,15 +28,15 @@ const LINK_ATTEMPTS: usize = 3;
 #[derive(Clone, Debug)]
 pub struct PgIdentityStore {
     pg: PgBackend,
-    sql: Arc<IdentitySql>,
+    pub(crate) sql: Arc<IdentitySql>,
 }
 
 #[derive(Debug)]
-struct IdentitySql {
-    insert: String,
-    find: String,
-    list: String,
-    unlink: String,
+pub(crate) struct IdentitySql {
+    pub(crate) insert: String,
+    pub(crate) find: String,
+    pub(crate) list: String,
+    pub(crate) unlink: String,
 }
 
 impl PgIdentityStore {

@@ -50,7 +50,7 @@
 //! # Cost per request
 //!
 //! API-key verification and the revocation check are **one statement** each (index lookups:
-//! see `tests/explain.rs`), so one round trip with a warm pool. A refresh-token rotation is one
+//! see the `EXPLAIN` test in `src/explain.rs`), so one round trip with a warm pool. A refresh-token rotation is one
 //! transaction of five statements (`BEGIN`, `SELECT … FOR UPDATE`, `INSERT`, two `UPDATE`s,
 //! `COMMIT`).
 //!
@@ -68,6 +68,8 @@ mod api_key;
 mod backend;
 mod codec;
 mod error;
+#[cfg(all(test, feature = "test-util"))]
+mod explain;
 mod identities;
 mod mfa;
 mod migrate;

@@ -53,21 +53,21 @@ use crate::error::Error;
 #[derive(Clone, Debug)]
 pub struct PgRefreshStore {
     pg: PgBackend,
-    sql: Arc<Sql>,
+    pub(crate) sql: Arc<Sql>,
     retention: Duration,
 }
 
 #[derive(Debug)]
-struct Sql {
-    insert_family: String,
-    insert_token: String,
-    lock: String,
-    mark_used: String,
-    extend_family: String,
-    revoke_family: String,
-    revoke_family_of: String,
-    subject_families: String,
-    revoke_families: String,
+pub(crate) struct Sql {
+    pub(crate) insert_family: String,
+    pub(crate) insert_token: String,
+    pub(crate) lock: String,
+    pub(crate) mark_used: String,
+    pub(crate) extend_family: String,
+    pub(crate) revoke_family: String,
+    pub(crate) revoke_family_of: String,
+    pub(crate) subject_families: String,
+    pub(crate) revoke_families: String,
 }
 
 impl PgRefreshStore {

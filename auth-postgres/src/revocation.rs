@@ -46,16 +46,16 @@ const SUBJECT: i16 = 3;
 #[derive(Clone, Debug)]
 pub struct PgRevocationStore {
     pg: PgBackend,
-    sql: Arc<Sql>,
+    pub(crate) sql: Arc<Sql>,
     clock: Arc<dyn Clock>,
 }
 
 #[derive(Debug)]
-struct Sql {
-    drop_lapsed: String,
-    upsert: String,
-    upsert_subject: String,
-    check: String,
+pub(crate) struct Sql {
+    pub(crate) drop_lapsed: String,
+    pub(crate) upsert: String,
+    pub(crate) upsert_subject: String,
+    pub(crate) check: String,
 }
 
 impl PgRevocationStore {

@@ -21,15 +21,15 @@ use crate::error::Error;
 #[derive(Clone, Debug)]
 pub struct PgAuthContextStore {
     pg: PgBackend,
-    sql: Arc<Sql>,
+    pub(crate) sql: Arc<Sql>,
     clock: Arc<dyn Clock>,
 }
 
 #[derive(Debug)]
-struct Sql {
-    save: String,
-    load: String,
-    remove: String,
+pub(crate) struct Sql {
+    pub(crate) save: String,
+    pub(crate) load: String,
+    pub(crate) remove: String,
 }
 
 impl PgAuthContextStore {

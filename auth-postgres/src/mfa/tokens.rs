@@ -22,14 +22,14 @@ use crate::error::Error;
 #[derive(Clone, Debug)]
 pub struct PgMfaTokenStore {
     pg: PgBackend,
-    sql: Arc<Sql>,
+    pub(crate) sql: Arc<Sql>,
 }
 
 #[derive(Debug)]
-struct Sql {
-    insert: String,
-    get: String,
-    take: String,
+pub(crate) struct Sql {
+    pub(crate) insert: String,
+    pub(crate) get: String,
+    pub(crate) take: String,
 }
 
 impl PgMfaTokenStore {

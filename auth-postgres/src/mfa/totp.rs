@@ -37,16 +37,16 @@ use crate::error::Error;
 #[derive(Clone, Debug)]
 pub struct PgTotpStore {
     pg: PgBackend,
-    sql: Arc<Sql>,
+    pub(crate) sql: Arc<Sql>,
 }
 
 #[derive(Debug)]
-struct Sql {
-    put_pending: String,
-    get: String,
-    activate: String,
-    consume: String,
-    remove: String,
+pub(crate) struct Sql {
+    pub(crate) put_pending: String,
+    pub(crate) get: String,
+    pub(crate) activate: String,
+    pub(crate) consume: String,
+    pub(crate) remove: String,
 }
 
 impl PgTotpStore {
