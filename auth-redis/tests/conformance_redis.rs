@@ -1,5 +1,5 @@
-//! The conformance cases against the Redis stores: the same cases as `conformance_memory.rs`,
-//! each under its own key prefix, against `REDIS_URL` or a private `redis-server` (skipped
+//! The store conformance suite (`auth_test::conformance`, which the memory and PostgreSQL stores
+//! run too) against the Redis stores, each case under its own key prefix, against `REDIS_URL` or a private `redis-server` (skipped
 //! without either, except under `CI=true`, where that fails).
 
 // Test helpers outside #[test] fns are not covered by clippy.toml's allow-*-in-tests.
@@ -10,17 +10,6 @@
     clippy::indexing_slicing
 )]
 
-#[macro_use]
-mod conformance;
-#[cfg(feature = "mfa")]
-#[macro_use]
-#[path = "conformance/mfa.rs"]
-mod mfa_conformance;
-#[cfg(feature = "identities")]
-#[macro_use]
-#[path = "conformance/identities.rs"]
-mod identity_conformance;
-
 use std::sync::Arc;
 
 use auth_core::clock::ManualClock;
@@ -28,7 +17,7 @@ use auth_redis::test_util::{delete_prefix, redis_for_tests, unique_prefix};
 use auth_redis::{
     RedisApiKeyStore, RedisAttemptStore, RedisBackend, RedisRefreshStore, RedisRevocationStore,
 };
-use conformance::Stores;
+use auth_test::conformance::Stores;
 use std::time::Duration;
 
 async fn make(clock: ManualClock) -> Option<Stores> {
@@ -43,7 +32,7 @@ async fn make(clock: ManualClock) -> Option<Stores> {
     redis.ping().await.expect("redis answers");
     let cleanup_redis = redis.clone();
     Some(Stores {
-        attempts: Arc::new(RedisAttemptStore::new(redis.clone())),
+        attempts: Some(Arc::new(RedisAttemptStore::new(redis.clone()))),
         revocations: Arc::new(RedisRevocationStore::new(redis.clone()).with_clock(clock.clone())),
         refresh: Arc::new(RedisRefreshStore::new(redis.clone())),
         api_keys: Arc::new(RedisApiKeyStore::new(redis)),
@@ -58,10 +47,10 @@ async fn make(clock: ManualClock) -> Option<Stores> {
     })
 }
 
-conformance_tests!(make);
+auth_test::store_conformance!(make; attempts, revocation, refresh, api_keys);
 
 #[cfg(feature = "mfa")]
-async fn make_mfa(clock: ManualClock) -> Option<mfa_conformance::MfaStores> {
+async fn make_mfa(clock: ManualClock) -> Option<auth_test::conformance::MfaStores> {
     use auth_core::brute_force::BruteForceLimiter;
     use auth_core::mfa::default_mfa_policy;
     use auth_redis::{
@@ -80,7 +69,7 @@ async fn make_mfa(clock: ManualClock) -> Option<mfa_conformance::MfaStores> {
         .build()
         .unwrap();
     let cleanup_redis = redis.clone();
-    Some(mfa_conformance::MfaStores {
+    Some(auth_test::conformance::MfaStores {
         totp: Arc::new(RedisTotpStore::new(redis.clone())),
         recovery: Arc::new(RedisRecoveryCodeStore::new(redis.clone())),
         tokens: Arc::new(RedisMfaTokenStore::new(redis.clone())),
@@ -97,10 +86,10 @@ async fn make_mfa(clock: ManualClock) -> Option<mfa_conformance::MfaStores> {
 }
 
 #[cfg(feature = "mfa")]
-mfa_conformance_tests!(make_mfa);
+auth_test::mfa_conformance!(make_mfa);
 
 #[cfg(feature = "identities")]
-async fn make_identities() -> Option<identity_conformance::IdentityStores> {
+async fn make_identities() -> Option<auth_test::conformance::IdentityStores> {
     use auth_redis::{RedisIdentityStore, RedisUsedStateStore};
     let server = redis_for_tests().expect("a Redis for the conformance tests")?;
     let redis = RedisBackend::builder(server.url())
@@ -110,7 +99,7 @@ async fn make_identities() -> Option<identity_conformance::IdentityStores> {
         .expect("a valid backend");
     redis.ping().await.expect("redis answers");
     let cleanup_redis = redis.clone();
-    Some(identity_conformance::IdentityStores {
+    Some(auth_test::conformance::IdentityStores {
         identities: Arc::new(RedisIdentityStore::new(redis.clone())),
         used: Arc::new(RedisUsedStateStore::new(redis)),
         cleanup: Some(Box::new(move || {
@@ -123,4 +112,4 @@ async fn make_identities() -> Option<identity_conformance::IdentityStores> {
 }
 
 #[cfg(feature = "identities")]
-identity_conformance_tests!(make_identities);
+auth_test::identity_conformance!(make_identities);

@@ -54,6 +54,9 @@ mod api_key;
 mod assert;
 mod authority;
 pub mod capture;
+#[cfg(feature = "conformance")]
+#[cfg_attr(docsrs, doc(cfg(feature = "conformance")))]
+pub mod conformance;
 mod key;
 mod presets;
 pub mod provider;

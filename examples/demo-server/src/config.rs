@@ -25,8 +25,8 @@
 //! | `AUTH_ACCESS_TOKEN_TTL` | lifetime of issued access tokens, seconds, 1 to 86400 (see [`crate::lifetimes`]) | `900` |
 //! | `AUTH_REFRESH_TOKEN_TTL` | lifetime of refresh tokens, seconds, 1 to 31536000 and at least the access lifetime | `2592000` |
 //! | `AUTH_DEMO_REGISTER_LIMIT` | registrations per client address, `<count>/<seconds>` (429 + `Retry-After` beyond) | `5/600` |
-//! | `AUTH_MFA_SEALING_KEY` | `base64:` + 32 random bytes: seals TOTP secrets at rest (AES-256-GCM); with `AUTH_MFA_RECOVERY_KEY`, see [`crate::mfa::keys`] | (random per process; required with `REDIS_URL`) |
-//! | `AUTH_MFA_RECOVERY_KEY` | `base64:` + at least 32 random bytes: the HMAC key recovery codes are stored under | (random per process; required with `REDIS_URL`) |
+//! | `AUTH_MFA_SEALING_KEY` | `base64:` + 32 random bytes: seals TOTP secrets at rest (AES-256-GCM); with `AUTH_MFA_RECOVERY_KEY`, see [`crate::mfa::keys`] | (random per process; required with `REDIS_URL` or `DATABASE_URL`) |
+//! | `AUTH_MFA_RECOVERY_KEY` | `base64:` + at least 32 random bytes: the HMAC key recovery codes are stored under | (random per process; required with `REDIS_URL` or `DATABASE_URL`) |
 //!
 //! The downstream API (`AUTH_OUTBOUND_URL`, `AUTH_OUTBOUND_TOKEN_URL`, `AUTH_OUTBOUND_ISSUER`,
 //! `AUTH_OUTBOUND_CLIENT_ID`, ...) is read by [`crate::outbound::OutboundConfig`].

@@ -62,7 +62,8 @@
 //! with PKCE), and signed-in users link provider identities to their account; see
 //! [`provider_login`].
 //!
-//! State lives in memory by default; with `REDIS_URL` every store is in Redis, so several
+//! State lives in memory by default; with `DATABASE_URL` durable state is in PostgreSQL (see
+//! [`stores`]); with `REDIS_URL` alone every store is in Redis, so several
 //! instances share lockouts, revocations, refresh families, API keys and second factors (see
 //! [`stores`]).
 //!
@@ -83,6 +84,7 @@ pub mod observability;
 pub mod orders;
 pub mod outbound;
 pub mod page;
+pub mod pg_users;
 pub mod provider_login;
 pub mod redis_users;
 pub mod resource;

@@ -60,8 +60,18 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let (mut demo, oidc) = Demo::from_config(&config)?;
     // In memory by default; every store in Redis when REDIS_URL is set (several instances then
     // share lockouts, revocations, refresh families and API keys).
+    // With DATABASE_URL, users, API keys, refresh families, revocations, identities and MFA
+    // state are in PostgreSQL (the tables are created or upgraded here, and a bounded sweep
+    // deletes expired rows every minute); brute-force counters stay in Redis or memory.
     let stores = Stores::from_config(&StoreConfig::from_env(|k| std::env::var(k).ok())?)?;
     stores.apply_to(&mut demo)?;
+    stores
+        .migrate()
+        .await
+        .map_err(|e| format!("DATABASE_URL: migrations failed: {e}"))?;
+    let _sweeper = stores
+        .postgres()
+        .map(|pg| auth_postgres::Sweeper::new(pg.clone()).spawn(auth_core::clock::SystemClock));
     if let Some(attempts) = stores.memory_attempts().cloned() {
         // Expired brute-force entries also leave on their own as requests come in; this frees
         // memory when traffic stops. (Redis keys expire by themselves.)
@@ -100,6 +110,12 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     }
     // The first line is read by tests that start the binary on port 0.
     println!("demo-server listening on http://{addr}");
+    if stores.postgres().is_some() {
+        println!(
+            "Durable state in PostgreSQL (tables {}*).",
+            demo_server::stores::DEFAULT_DATABASE_PREFIX
+        );
+    }
     if let Some(redis) = stores.redis() {
         match redis.ping().await {
             Ok(()) => println!("State in Redis (key prefix {}).", redis.prefix()),

@@ -1,4 +1,6 @@
-//! Where the demo keeps its state: in memory by default, in Redis when `REDIS_URL` is set.
+//! Where the demo keeps its state: in memory by default, in Redis when `REDIS_URL` is set, in
+//! PostgreSQL when `DATABASE_URL` is set (with `REDIS_URL` as well, brute-force counters stay in
+//! Redis).
 //!
 //! With Redis, several demo instances behind a load balancer share every security decision: a
 //! lockout earned through one instance holds at the others, a token logged out at one is
@@ -11,6 +13,8 @@
 //! | `REDIS_URL` | `redis://[user:password@]host:port[/db]`: every store in Redis | (in memory) |
 //! | `AUTH_REDIS_PREFIX` | prefix of every Redis key | `auth-demo:` |
 //! | `AUTH_REDIS_TIMEOUT_MS` | limit of one Redis operation (ms); past it the request gets 503 | `100` |
+//! | `DATABASE_URL` | `postgres://user[:password]@host[:port]/database`: users, API keys, refresh families, revocations, identities and MFA state in PostgreSQL (tables `auth_demo_*`, created at start-up); brute-force counters in Redis with `REDIS_URL`, else in memory | (unset) |
+//! | `AUTH_DATABASE_SCHEMA` | the PostgreSQL schema of those tables (created if missing) | (the `search_path`) |
 //!
 //! [`Stores`] builds the API-key store, the brute-force limiters (login, registration and
 //! second-factor attempts share one attempt store, with their keys apart), the revocation
@@ -21,8 +25,9 @@
 //! one instance is refused at every other. (The seeded `demo@example.com` account comes from
 //! configuration, the same on every instance.)
 //!
-//! With `REDIS_URL`, `AUTH_MFA_SEALING_KEY` and `AUTH_MFA_RECOVERY_KEY` are required (every
-//! instance must open the TOTP secrets and check the recovery codes the others stored):
+//! With `REDIS_URL` or `DATABASE_URL`, `AUTH_MFA_SEALING_KEY` and `AUTH_MFA_RECOVERY_KEY` are
+//! required (every instance, and the next start, must open the TOTP secrets and check the
+//! recovery codes stored before):
 //! [`Stores::apply_to`] refuses a demo whose MFA keys are random.
 //!
 //! ```no_run
@@ -60,9 +65,17 @@ use auth_redis::{
 };
 
 use crate::Demo;
+use crate::pg_users::PgUserStore;
 use crate::redis_users::RedisUserStore;
 use crate::users::{MemoryUserStore, UserStore};
 use auth_core::revocation::Revoker;
+use auth_postgres::{
+    PgApiKeyStore, PgAuthContextStore, PgBackend, PgIdentityStore, PgMfaTokenStore,
+    PgRecoveryCodeStore, PgRefreshStore, PgRevocationStore, PgTotpStore, PgUsedStateStore,
+};
+
+/// The prefix of the demo's PostgreSQL tables.
+pub const DEFAULT_DATABASE_PREFIX: &str = "auth_demo_";
 
 /// The demo's Redis key prefix when `AUTH_REDIS_PREFIX` is not set.
 pub const DEFAULT_REDIS_PREFIX: &str = "auth-demo:";
@@ -76,6 +89,13 @@ pub struct StoreConfig {
     pub redis_prefix: String,
     /// Limit of one Redis operation.
     pub redis_timeout: Duration,
+    /// Where PostgreSQL is (`DATABASE_URL`); with it, users, API keys, refresh families,
+    /// revocations, identities and MFA state live there (brute-force counters stay in Redis
+    /// or memory).
+    pub database_url: Option<String>,
+    /// The schema of the demo's tables (`AUTH_DATABASE_SCHEMA`; `None`: the connection's
+    /// `search_path`, usually `public`).
+    pub database_schema: Option<String>,
 }
 
 impl fmt::Debug for StoreConfig {
@@ -84,6 +104,8 @@ impl fmt::Debug for StoreConfig {
             .field("redis_url", &self.redis_url.as_ref().map(|_| "(set)"))
             .field("redis_prefix", &self.redis_prefix)
             .field("redis_timeout", &self.redis_timeout)
+            .field("database_url", &self.database_url.as_ref().map(|_| "(set)"))
+            .field("database_schema", &self.database_schema)
             .finish()
     }
 }
@@ -94,6 +116,8 @@ impl Default for StoreConfig {
             redis_url: None,
             redis_prefix: DEFAULT_REDIS_PREFIX.to_owned(),
             redis_timeout: auth_redis::DEFAULT_TIMEOUT,
+            database_url: None,
+            database_schema: None,
         }
     }
 }
@@ -108,6 +132,8 @@ impl StoreConfig {
     pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let mut config = Self {
             redis_url: get("REDIS_URL").filter(|u| !u.is_empty()),
+            database_url: get("DATABASE_URL").filter(|u| !u.is_empty()),
+            database_schema: get("AUTH_DATABASE_SCHEMA").filter(|s| !s.is_empty()),
             ..Self::default()
         };
         if let Some(prefix) = get("AUTH_REDIS_PREFIX") {
@@ -160,8 +186,17 @@ pub struct Stores {
 
 #[derive(Clone, Debug)]
 enum Backend {
-    Memory { attempts: Arc<MemoryAttemptStore> },
+    Memory {
+        attempts: Arc<MemoryAttemptStore>,
+    },
     Redis(RedisBackend),
+    /// Durable state in PostgreSQL; brute-force counters in Redis when one is configured,
+    /// else in `attempts`.
+    Postgres {
+        pg: PgBackend,
+        redis: Option<RedisBackend>,
+        attempts: Arc<MemoryAttemptStore>,
+    },
 }
 
 impl Stores {
@@ -225,6 +260,9 @@ impl Stores {
     /// [`ConfigError::Input`] when the Redis settings are invalid (the URL does not parse, the
     /// prefix is unusable) or this runs outside a Tokio runtime.
     pub fn from_config(config: &StoreConfig) -> Result<Self, ConfigError> {
+        if let Some(db) = &config.database_url {
+            return Self::on_postgres(config, db);
+        }
         let Some(url) = &config.redis_url else {
             return Self::in_memory();
         };
@@ -240,12 +278,92 @@ impl Stores {
         })
     }
 
-    /// `"memory"` or `"redis"`.
+    /// Users, API keys, refresh families, revocations, identities and MFA state in the
+    /// PostgreSQL at `db` (tables prefixed [`DEFAULT_DATABASE_PREFIX`]); brute-force counters
+    /// in Redis when `config` names one, else in memory. Does not connect: run
+    /// [`migrate`](Self::migrate) at start-up.
+    fn on_postgres(config: &StoreConfig, db: &str) -> Result<Self, ConfigError> {
+        let mut builder = PgBackend::builder(db).prefix(DEFAULT_DATABASE_PREFIX);
+        if let Some(schema) = &config.database_schema {
+            builder = builder.schema(schema.clone());
+        }
+        let pg = builder
+            .build()
+            .map_err(|e| ConfigError::Input(format!("DATABASE_URL / AUTH_DATABASE_SCHEMA: {e}")))?;
+        let redis = match &config.redis_url {
+            Some(url) => Some(
+                RedisBackend::builder(url.clone())
+                    .prefix(config.redis_prefix.clone())
+                    .timeout(config.redis_timeout)
+                    .build()
+                    .map_err(|e| ConfigError::Input(format!("REDIS_URL / AUTH_REDIS_*: {e}")))?,
+            ),
+            None => None,
+        };
+        let attempts = Arc::new(MemoryAttemptStore::new());
+        let brute_force = BruteForceLimiter::builder(BruteForcePolicy::default());
+        let brute_force = match &redis {
+            Some(r) => brute_force.store(Arc::new(RedisAttemptStore::new(r.clone()))),
+            None => brute_force.store(Arc::clone(&attempts)),
+        }
+        .build()?;
+        Ok(Self {
+            api_keys: Arc::new(PgApiKeyStore::new(pg.clone())),
+            brute_force,
+            revocations: Arc::new(PgRevocationStore::new(pg.clone())),
+            refresh: Arc::new(PgRefreshStore::new(pg.clone())),
+            users: Arc::new(PgUserStore::new(pg.clone())),
+            totp: Arc::new(PgTotpStore::new(pg.clone())),
+            recovery_codes: Arc::new(PgRecoveryCodeStore::new(pg.clone())),
+            mfa_tokens: Arc::new(PgMfaTokenStore::new(pg.clone())),
+            auth_contexts: Arc::new(PgAuthContextStore::new(pg.clone())),
+            identities: Arc::new(PgIdentityStore::new(pg.clone())),
+            used_login_states: Arc::new(PgUsedStateStore::new(pg.clone())),
+            // DPoP proofs live for seconds: in Redis when there is one (shared by every
+            // instance), otherwise in this process's memory.
+            used_proofs: match &redis {
+                Some(r) => Arc::new(auth_redis::RedisOneTimeUseStore::new(r.clone())),
+                None => Arc::new(auth_core::dpop::MemoryOneTimeUseStore::new()),
+            },
+            backend: Backend::Postgres {
+                pg,
+                redis,
+                attempts,
+            },
+        })
+    }
+
+    /// With PostgreSQL: creates or upgrades the tables (`auth-postgres`'s migrations and the
+    /// demo's user table). Nothing to do for the other backends.
+    ///
+    /// # Errors
+    ///
+    /// The database's error when it is unreachable or refuses.
+    pub async fn migrate(&self) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        if let Backend::Postgres { pg, .. } = &self.backend {
+            pg.migrate().await?;
+            PgUserStore::new(pg.clone()).migrate().await?;
+        }
+        Ok(())
+    }
+
+    /// The PostgreSQL backend, when durable state is there (e.g. for the sweeper).
+    #[must_use]
+    pub fn postgres(&self) -> Option<&PgBackend> {
+        match &self.backend {
+            Backend::Postgres { pg, .. } => Some(pg),
+            _ => None,
+        }
+    }
+
+    /// `"memory"`, `"redis"`, `"postgres"` or `"postgres+redis"`.
     #[must_use]
     pub fn kind(&self) -> &'static str {
         match self.backend {
             Backend::Memory { .. } => "memory",
             Backend::Redis(_) => "redis",
+            Backend::Postgres { redis: None, .. } => "postgres",
+            Backend::Postgres { redis: Some(_), .. } => "postgres+redis",
         }
     }
 
@@ -253,8 +371,8 @@ impl Stores {
     #[must_use]
     pub fn redis(&self) -> Option<&RedisBackend> {
         match &self.backend {
-            Backend::Redis(r) => Some(r),
-            Backend::Memory { .. } => None,
+            Backend::Redis(r) | Backend::Postgres { redis: Some(r), .. } => Some(r),
+            Backend::Memory { .. } | Backend::Postgres { redis: None, .. } => None,
         }
     }
 
@@ -272,8 +390,16 @@ impl Stores {
     ) -> Result<BruteForceLimiter, ConfigError> {
         let builder = BruteForceLimiter::builder(policy).clock(clock);
         match &self.backend {
-            Backend::Memory { attempts } => builder.store(Arc::clone(attempts)).build(),
-            Backend::Redis(redis) => builder
+            Backend::Memory { attempts }
+            | Backend::Postgres {
+                redis: None,
+                attempts,
+                ..
+            } => builder.store(Arc::clone(attempts)).build(),
+            Backend::Redis(redis)
+            | Backend::Postgres {
+                redis: Some(redis), ..
+            } => builder
                 .store(Arc::new(RedisAttemptStore::new(redis.clone())))
                 .build(),
         }
@@ -284,8 +410,13 @@ impl Stores {
     #[must_use]
     pub fn memory_attempts(&self) -> Option<&Arc<MemoryAttemptStore>> {
         match &self.backend {
-            Backend::Memory { attempts } => Some(attempts),
-            Backend::Redis(_) => None,
+            Backend::Memory { attempts }
+            | Backend::Postgres {
+                redis: None,
+                attempts,
+                ..
+            } => Some(attempts),
+            Backend::Redis(_) | Backend::Postgres { redis: Some(_), .. } => None,
         }
     }
 
@@ -304,10 +435,12 @@ impl Stores {
     /// none of this one's TOTP secrets; likewise when login providers are configured without
     /// `AUTH_LOGIN_SEALING_KEY`.
     pub fn apply_to(&self, demo: &mut Demo) -> Result<(), ConfigError> {
-        if matches!(self.backend, Backend::Redis(_)) && !demo.mfa_keys.is_configured() {
+        let shared = !matches!(self.backend, Backend::Memory { .. });
+        if shared && !demo.mfa_keys.is_configured() {
             return Err(ConfigError::Input(format!(
-                "REDIS_URL is set, so every instance must share the second factor's keys: set \
-                 {} and {} (each `base64:` + 32 random bytes, the same on every instance)",
+                "REDIS_URL or DATABASE_URL is set, so every instance (and every restart) must \
+                 share the second factor's keys: set {} and {} (each `base64:` + 32 random \
+                 bytes, the same on every instance)",
                 crate::mfa::keys::SEALING_KEY_VAR,
                 crate::mfa::keys::RECOVERY_KEY_VAR,
             )));
@@ -340,11 +473,7 @@ impl Stores {
             .resource
             .clone()
             .with_store(Arc::clone(&self.used_proofs));
-        crate::provider_login::use_used_states(
-            demo,
-            Arc::clone(&self.used_login_states),
-            matches!(self.backend, Backend::Redis(_)),
-        )?;
+        crate::provider_login::use_used_states(demo, Arc::clone(&self.used_login_states), shared)?;
         Ok(())
     }
 }

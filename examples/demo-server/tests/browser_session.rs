@@ -60,6 +60,7 @@ impl Demo {
         let mut child = cmd
             // In memory whatever the environment says: this test owns its state.
             .env_remove("REDIS_URL")
+            .env_remove("DATABASE_URL")
             .env("AUTH_DEMO_ADDR", "127.0.0.1:0")
             .env("AUTH_DEMO_PASSWORD", PASSWORD)
             .env(

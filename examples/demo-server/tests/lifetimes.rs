@@ -100,6 +100,7 @@ fn bad_lifetimes_stop_the_binary_with_a_message_naming_the_variable() {
         .env("AUTH_DEMO_ADDR", "127.0.0.1:0")
         .env("AUTH_ACCESS_TOKEN_TTL", "0")
         .env_remove("REDIS_URL")
+        .env_remove("DATABASE_URL")
         .output()
         .unwrap();
     assert!(!out.status.success());

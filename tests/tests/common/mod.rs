@@ -84,6 +84,7 @@ pub(crate) async fn instance(redis_url: &str, prefix: &str, timeout: Duration) -
         redis_url: Some(redis_url.to_owned()),
         redis_prefix: prefix.to_owned(),
         redis_timeout: timeout,
+        ..StoreConfig::default()
     })
     .unwrap();
     assert_eq!(stores.kind(), "redis");

@@ -309,6 +309,7 @@ impl DemoProcess {
             cmd.env_remove(k);
         }
         cmd.env_remove("REDIS_URL")
+            .env_remove("DATABASE_URL")
             .env("AUTH_DEMO_ADDR", "127.0.0.1:0")
             .env("AUTH_JWT_SECRET", SECRET)
             .env("RUST_LOG", "warn");

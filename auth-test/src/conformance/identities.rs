@@ -1,58 +1,20 @@
-//! The behaviour every backend of `auth_core::oidc_login`'s stores must have, run against the
-//! in-memory stores (the spec) and the Redis stores. A backend file provides
-//! `async fn make_identities() -> Option<IdentityStores>` and invokes
-//! `identity_conformance_tests!(make_identities)`. Every time is explicit.
-
-#![allow(dead_code)]
-
-use std::sync::Arc;
+//! Conformance cases of `auth_core::oidc_login`'s stores: provider identities linked to local
+//! accounts, and used login transactions.
 
 use auth_core::clock::UnixTime;
 use auth_core::oidc_login::{
-    ExternalIdentity, IdentityStore, LinkOutcome, LinkedIdentity, MAX_IDENTITY_FIELD_LEN,
-    UsedStateStore,
+    ExternalIdentity, LinkOutcome, LinkedIdentity, MAX_IDENTITY_FIELD_LEN,
 };
 
-/// The OpenID login stores of one backend.
-pub(crate) struct IdentityStores {
-    pub(crate) identities: Arc<dyn IdentityStore>,
-    pub(crate) used: Arc<dyn UsedStateStore>,
-    /// Runs after a case that passed (e.g. deletes the case's keys from Redis).
-    pub(crate) cleanup:
-        Option<Box<dyn FnOnce() -> crate::conformance::futures_cleanup::Cleanup + Send>>,
-}
+use super::IdentityStores;
 
-pub(crate) const T0: u64 = 1_700_000_000;
+/// The start of every case's timeline.
+pub const T0: u64 = 1_700_000_000;
 
-pub(crate) fn at(secs: u64) -> UnixTime {
+/// `secs` after [`T0`].
+#[must_use]
+pub fn at(secs: u64) -> UnixTime {
     UnixTime::from_secs(T0 + secs)
-}
-
-macro_rules! identity_conformance_tests {
-    ($make:path) => {
-        identity_conformance_tests!(@cases $make;
-            identities_an_identity_links_once_and_the_existing_link_is_reported,
-            identities_concurrent_first_links_of_one_identity_have_one_winner,
-            identities_are_listed_per_account_oldest_first,
-            identities_unlink_removes_only_the_accounts_own_link,
-            identities_every_field_round_trips_exactly,
-            identities_empty_or_oversized_fields_are_refused,
-            used_states_a_state_is_used_once,
-            used_states_concurrent_uses_of_one_state_have_one_winner,
-        );
-    };
-    (@cases $make:path; $($case:ident),* $(,)?) => {
-        $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $case() {
-                let Some(mut stores) = $make().await else { return };
-                identity_conformance::$case(&stores).await;
-                if let Some(cleanup) = stores.cleanup.take() {
-                    cleanup().await;
-                }
-            }
-        )*
-    };
 }
 
 const ISS: &str = "https://idp.example";
@@ -61,7 +23,7 @@ fn link(iss: &str, sub: &str, account: &str, secs: u64) -> LinkedIdentity {
     LinkedIdentity::new(ExternalIdentity::new(iss, sub), "acme", account, at(secs))
 }
 
-pub(crate) async fn identities_an_identity_links_once_and_the_existing_link_is_reported(
+pub async fn identities_an_identity_links_once_and_the_existing_link_is_reported(
     s: &IdentityStores,
 ) {
     let st = &s.identities;
@@ -91,9 +53,7 @@ pub(crate) async fn identities_an_identity_links_once_and_the_existing_link_is_r
     assert!(st.list_for_account("mallory").await.unwrap().is_empty());
 }
 
-pub(crate) async fn identities_concurrent_first_links_of_one_identity_have_one_winner(
-    s: &IdentityStores,
-) {
+pub async fn identities_concurrent_first_links_of_one_identity_have_one_winner(s: &IdentityStores) {
     let tasks: Vec<_> = (0..32)
         .map(|i| {
             let st = s.identities.clone();
@@ -126,7 +86,7 @@ pub(crate) async fn identities_concurrent_first_links_of_one_identity_have_one_w
     assert!(accounts.contains(linked.account()));
 }
 
-pub(crate) async fn identities_are_listed_per_account_oldest_first(s: &IdentityStores) {
+pub async fn identities_are_listed_per_account_oldest_first(s: &IdentityStores) {
     let st = &s.identities;
     st.link_if_absent(&link(ISS, "b", "alice", 20))
         .await
@@ -147,7 +107,7 @@ pub(crate) async fn identities_are_listed_per_account_oldest_first(s: &IdentityS
     assert!(st.list_for_account("nobody").await.unwrap().is_empty());
 }
 
-pub(crate) async fn identities_unlink_removes_only_the_accounts_own_link(s: &IdentityStores) {
+pub async fn identities_unlink_removes_only_the_accounts_own_link(s: &IdentityStores) {
     let st = &s.identities;
     let l = link(ISS, "u1", "alice", 1);
     st.link_if_absent(&l).await.unwrap();
@@ -166,7 +126,7 @@ pub(crate) async fn identities_unlink_removes_only_the_accounts_own_link(s: &Ide
     assert_eq!(st.list_for_account("bob").await.unwrap(), [moved]);
 }
 
-pub(crate) async fn identities_every_field_round_trips_exactly(s: &IdentityStores) {
+pub async fn identities_every_field_round_trips_exactly(s: &IdentityStores) {
     let st = &s.identities;
     let odd = LinkedIdentity::new(
         ExternalIdentity::new("https://idp.example/tenant:1/", "sub.with:sep*ara\"tors é"),
@@ -192,7 +152,7 @@ pub(crate) async fn identities_every_field_round_trips_exactly(s: &IdentityStore
     );
 }
 
-pub(crate) async fn identities_empty_or_oversized_fields_are_refused(s: &IdentityStores) {
+pub async fn identities_empty_or_oversized_fields_are_refused(s: &IdentityStores) {
     let st = &s.identities;
     let long = "x".repeat(MAX_IDENTITY_FIELD_LEN + 1);
     for bad in [
@@ -205,7 +165,7 @@ pub(crate) async fn identities_empty_or_oversized_fields_are_refused(s: &Identit
     }
 }
 
-pub(crate) async fn used_states_a_state_is_used_once(s: &IdentityStores) {
+pub async fn used_states_a_state_is_used_once(s: &IdentityStores) {
     let u = &s.used;
     assert!(u.mark_used("state-a", at(600), at(0)).await.unwrap());
     assert!(!u.mark_used("state-a", at(600), at(1)).await.unwrap());
@@ -214,7 +174,7 @@ pub(crate) async fn used_states_a_state_is_used_once(s: &IdentityStores) {
     assert!(!u.mark_used("state-c", at(600), at(600)).await.unwrap());
 }
 
-pub(crate) async fn used_states_concurrent_uses_of_one_state_have_one_winner(s: &IdentityStores) {
+pub async fn used_states_concurrent_uses_of_one_state_have_one_winner(s: &IdentityStores) {
     let tasks: Vec<_> = (0..32)
         .map(|_| {
             let u = s.used.clone();

@@ -1,80 +1,28 @@
-//! The behaviour every backend of `auth_core::mfa`'s stores must have, run against the
-//! in-memory stores (the spec) and the Redis stores. A backend file provides
-//! `async fn make_mfa(clock: ManualClock) -> Option<MfaStores>` and invokes
-//! `mfa_conformance_tests!(make_mfa)`. Every time is explicit or read from the manual clock.
-
-#![allow(dead_code)]
+//! Conformance cases of `auth_core::mfa`'s stores: TOTP credentials (replay guard), recovery
+//! codes, MFA login tokens, authentication contexts, and the whole `Mfa` service over them.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use auth_core::AuthError;
-use auth_core::brute_force::BruteForceLimiter;
 use auth_core::clock::{Clock, ManualClock, UnixTime};
 use auth_core::mfa::{
-    AuthContext, AuthContextStore, CredentialId, CredentialState, Mfa, MfaToken, MfaTokenStore,
-    PendingLogin, RecoveryCodeDigest, RecoveryCodeKey, RecoveryCodeStore, SealedSecret, SealingKey,
-    SecretSealer, TotpAlgorithm, TotpCredential, TotpParams, TotpStore,
+    AuthContext, CredentialId, CredentialState, Mfa, MfaToken, PendingLogin, RecoveryCodeDigest,
+    RecoveryCodeKey, SealedSecret, SealingKey, SecretSealer, TotpAlgorithm, TotpCredential,
+    TotpParams,
 };
 
-/// The MFA stores of one backend, sharing one manual clock, and a limiter on the backend's
-/// attempt store (built with `auth_core::mfa::default_mfa_policy()` and the clock).
-pub(crate) struct MfaStores {
-    pub(crate) totp: Arc<dyn TotpStore>,
-    pub(crate) recovery: Arc<dyn RecoveryCodeStore>,
-    pub(crate) tokens: Arc<dyn MfaTokenStore>,
-    pub(crate) contexts: Arc<dyn AuthContextStore>,
-    pub(crate) limiter: BruteForceLimiter,
-    pub(crate) clock: ManualClock,
-    /// Runs after a case that passed (e.g. deletes the case's keys from Redis).
-    pub(crate) cleanup:
-        Option<Box<dyn FnOnce() -> crate::conformance::futures_cleanup::Cleanup + Send>>,
-}
+use super::MfaStores;
 
 /// The start of every case's timeline, on a 30 s step boundary.
-pub(crate) const T0: u64 = 1_700_000_010;
+/// The start of every case's timeline.
+pub const T0: u64 = 1_700_000_010;
 
-pub(crate) fn at(secs: u64) -> UnixTime {
+/// `secs` after [`T0`].
+#[must_use]
+pub fn at(secs: u64) -> UnixTime {
     UnixTime::from_secs(T0 + secs)
 }
-
-macro_rules! mfa_conformance_tests {
-    ($make:path) => {
-        mfa_conformance_tests!(@cases $make;
-            mfa_totp_pending_never_replaces_an_active_credential,
-            mfa_totp_a_pending_credential_lapses,
-            mfa_totp_only_the_checked_pending_credential_is_activated,
-            mfa_totp_consume_accepts_only_a_later_step_of_the_same_credential,
-            mfa_totp_concurrent_consumes_of_one_step_have_one_winner,
-            mfa_totp_remove_reports_an_active_credential,
-            mfa_totp_every_field_round_trips,
-            mfa_recovery_a_code_is_redeemed_once,
-            mfa_recovery_replace_swaps_the_whole_set,
-            mfa_recovery_concurrent_redemptions_of_one_code_have_one_winner,
-            mfa_tokens_get_leaves_and_take_uses_up,
-            mfa_tokens_expire_and_duplicates_are_refused,
-            mfa_tokens_concurrent_takes_have_one_winner,
-            mfa_contexts_are_kept_until_the_session_ends,
-            mfa_sixty_four_concurrent_submissions_of_one_code_have_one_success,
-            mfa_a_full_flow_over_the_backend,
-        );
-    };
-    (@cases $make:path; $($case:ident),* $(,)?) => {
-        $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $case() {
-                let clock = auth_core::clock::ManualClock::new(mfa_conformance::at(0));
-                let Some(mut stores) = $make(clock).await else { return };
-                mfa_conformance::$case(&stores).await;
-                if let Some(cleanup) = stores.cleanup.take() {
-                    cleanup().await;
-                }
-            }
-        )*
-    };
-}
-
-// ----- TOTP credentials -------------------------------------------------------------------
 
 fn sealed(byte: u8) -> SealedSecret {
     SealedSecret::from_bytes(vec![byte; 50])
@@ -92,7 +40,7 @@ fn pending(id: &str, byte: u8, created: u64, expires: u64) -> TotpCredential {
     )
 }
 
-pub(crate) async fn mfa_totp_pending_never_replaces_an_active_credential(s: &MfaStores) {
+pub async fn mfa_totp_pending_never_replaces_an_active_credential(s: &MfaStores) {
     let st = &s.totp;
     assert!(
         st.put_pending("alice", &pending("a", 1, 0, 600), at(0))
@@ -122,7 +70,7 @@ pub(crate) async fn mfa_totp_pending_never_replaces_an_active_credential(s: &Mfa
     assert!(st.get("bob", at(3)).await.unwrap().is_none());
 }
 
-pub(crate) async fn mfa_totp_a_pending_credential_lapses(s: &MfaStores) {
+pub async fn mfa_totp_a_pending_credential_lapses(s: &MfaStores) {
     let st = &s.totp;
     st.put_pending("alice", &pending("a", 1, 0, 600), at(0))
         .await
@@ -142,7 +90,7 @@ pub(crate) async fn mfa_totp_a_pending_credential_lapses(s: &MfaStores) {
     );
 }
 
-pub(crate) async fn mfa_totp_only_the_checked_pending_credential_is_activated(s: &MfaStores) {
+pub async fn mfa_totp_only_the_checked_pending_credential_is_activated(s: &MfaStores) {
     let st = &s.totp;
     st.put_pending("alice", &pending("a", 1, 0, 600), at(0))
         .await
@@ -177,9 +125,7 @@ pub(crate) async fn mfa_totp_only_the_checked_pending_credential_is_activated(s:
     assert_eq!(got.state(), CredentialState::Active { last_step: 5 });
 }
 
-pub(crate) async fn mfa_totp_consume_accepts_only_a_later_step_of_the_same_credential(
-    s: &MfaStores,
-) {
+pub async fn mfa_totp_consume_accepts_only_a_later_step_of_the_same_credential(s: &MfaStores) {
     let st = &s.totp;
     let id = CredentialId::new("a");
     st.put_pending("alice", &pending("a", 1, 0, 600), at(0))
@@ -208,7 +154,7 @@ pub(crate) async fn mfa_totp_consume_accepts_only_a_later_step_of_the_same_crede
     );
 }
 
-pub(crate) async fn mfa_totp_concurrent_consumes_of_one_step_have_one_winner(s: &MfaStores) {
+pub async fn mfa_totp_concurrent_consumes_of_one_step_have_one_winner(s: &MfaStores) {
     let id = CredentialId::new("a");
     s.totp
         .put_pending("alice", &pending("a", 1, 0, 600), at(0))
@@ -230,7 +176,7 @@ pub(crate) async fn mfa_totp_concurrent_consumes_of_one_step_have_one_winner(s: 
     assert_eq!(won, 1);
 }
 
-pub(crate) async fn mfa_totp_remove_reports_an_active_credential(s: &MfaStores) {
+pub async fn mfa_totp_remove_reports_an_active_credential(s: &MfaStores) {
     let st = &s.totp;
     st.put_pending("alice", &pending("a", 1, 0, 600), at(0))
         .await
@@ -248,7 +194,7 @@ pub(crate) async fn mfa_totp_remove_reports_an_active_credential(s: &MfaStores) 
     assert!(st.get("alice", at(1)).await.unwrap().is_none());
 }
 
-pub(crate) async fn mfa_totp_every_field_round_trips(s: &MfaStores) {
+pub async fn mfa_totp_every_field_round_trips(s: &MfaStores) {
     let params = TotpParams::new(TotpAlgorithm::Sha512, 8, Duration::from_secs(60)).unwrap();
     let c = TotpCredential::new(
         CredentialId::new("id-1"),
@@ -276,13 +222,11 @@ pub(crate) async fn mfa_totp_every_field_round_trips(s: &MfaStores) {
     );
 }
 
-// ----- recovery codes ---------------------------------------------------------------------
-
 fn digest(b: u8) -> RecoveryCodeDigest {
     RecoveryCodeDigest::from_bytes([b; 32])
 }
 
-pub(crate) async fn mfa_recovery_a_code_is_redeemed_once(s: &MfaStores) {
+pub async fn mfa_recovery_a_code_is_redeemed_once(s: &MfaStores) {
     let st = &s.recovery;
     st.replace("alice", &[digest(1), digest(2), digest(3)])
         .await
@@ -296,7 +240,7 @@ pub(crate) async fn mfa_recovery_a_code_is_redeemed_once(s: &MfaStores) {
     assert_eq!(st.remaining("bob").await.unwrap(), 0);
 }
 
-pub(crate) async fn mfa_recovery_replace_swaps_the_whole_set(s: &MfaStores) {
+pub async fn mfa_recovery_replace_swaps_the_whole_set(s: &MfaStores) {
     let st = &s.recovery;
     st.replace("alice", &[digest(1), digest(2)]).await.unwrap();
     st.replace("alice", &[digest(3)]).await.unwrap();
@@ -308,7 +252,7 @@ pub(crate) async fn mfa_recovery_replace_swaps_the_whole_set(s: &MfaStores) {
     assert!(!st.redeem("alice", &digest(4)).await.unwrap());
 }
 
-pub(crate) async fn mfa_recovery_concurrent_redemptions_of_one_code_have_one_winner(s: &MfaStores) {
+pub async fn mfa_recovery_concurrent_redemptions_of_one_code_have_one_winner(s: &MfaStores) {
     s.recovery
         .replace("alice", &[digest(1), digest(2)])
         .await
@@ -329,9 +273,7 @@ pub(crate) async fn mfa_recovery_concurrent_redemptions_of_one_code_have_one_win
     assert_eq!(s.recovery.remaining("alice").await.unwrap(), 1);
 }
 
-// ----- MFA login tokens -------------------------------------------------------------------
-
-pub(crate) async fn mfa_tokens_get_leaves_and_take_uses_up(s: &MfaStores) {
+pub async fn mfa_tokens_get_leaves_and_take_uses_up(s: &MfaStores) {
     let st = &s.tokens;
     let t = MfaToken::generate().unwrap().hash();
     let login = PendingLogin::new("alice", "session", at(0));
@@ -343,7 +285,7 @@ pub(crate) async fn mfa_tokens_get_leaves_and_take_uses_up(s: &MfaStores) {
     assert_eq!(st.get(&t, at(4)).await.unwrap(), None);
 }
 
-pub(crate) async fn mfa_tokens_expire_and_duplicates_are_refused(s: &MfaStores) {
+pub async fn mfa_tokens_expire_and_duplicates_are_refused(s: &MfaStores) {
     let st = &s.tokens;
     let t = MfaToken::generate().unwrap().hash();
     let login = PendingLogin::new("alice", "api", at(0));
@@ -353,7 +295,7 @@ pub(crate) async fn mfa_tokens_expire_and_duplicates_are_refused(s: &MfaStores) 
     assert_eq!(st.take(&t, at(300)).await.unwrap(), None);
 }
 
-pub(crate) async fn mfa_tokens_concurrent_takes_have_one_winner(s: &MfaStores) {
+pub async fn mfa_tokens_concurrent_takes_have_one_winner(s: &MfaStores) {
     let t = MfaToken::generate().unwrap().hash();
     s.tokens
         .insert(
@@ -379,9 +321,7 @@ pub(crate) async fn mfa_tokens_concurrent_takes_have_one_winner(s: &MfaStores) {
     assert_eq!(won, 1);
 }
 
-// ----- authentication contexts ------------------------------------------------------------
-
-pub(crate) async fn mfa_contexts_are_kept_until_the_session_ends(s: &MfaStores) {
+pub async fn mfa_contexts_are_kept_until_the_session_ends(s: &MfaStores) {
     let st = &s.contexts;
     let ctx = AuthContext::password(at(0)).with_second_factor("aal2");
     st.save("family-1", &ctx, at(1000), at(0)).await.unwrap();
@@ -405,8 +345,6 @@ pub(crate) async fn mfa_contexts_are_kept_until_the_session_ends(s: &MfaStores) 
     assert_eq!(st.load("family-1", at(1500)).await.unwrap(), None);
 }
 
-// ----- the whole service over the backend -------------------------------------------------
-
 fn service(s: &MfaStores) -> Mfa {
     Mfa::builder(
         SecretSealer::new(SealingKey::new(1, &[7; 32]).unwrap()),
@@ -428,9 +366,7 @@ fn code_now(mfa: &Mfa, secret: &auth_core::mfa::TotpSecret, clock: &ManualClock)
 }
 
 // Issue 15: 64 concurrent submissions of one valid code (memory and Redis), one success.
-pub(crate) async fn mfa_sixty_four_concurrent_submissions_of_one_code_have_one_success(
-    s: &MfaStores,
-) {
+pub async fn mfa_sixty_four_concurrent_submissions_of_one_code_have_one_success(s: &MfaStores) {
     let mfa = Arc::new(service(s));
     let e = mfa.enroll("alice", "alice@example.com").await.unwrap();
     mfa.confirm("alice", &code_now(&mfa, e.secret(), &s.clock))
@@ -455,7 +391,7 @@ pub(crate) async fn mfa_sixty_four_concurrent_submissions_of_one_code_have_one_s
     assert_eq!(successes, 1);
 }
 
-pub(crate) async fn mfa_a_full_flow_over_the_backend(s: &MfaStores) {
+pub async fn mfa_a_full_flow_over_the_backend(s: &MfaStores) {
     let mfa = service(s);
     let clock = &s.clock;
     let e = mfa.enroll("alice", "alice@example.com").await.unwrap();
