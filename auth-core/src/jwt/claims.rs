@@ -16,12 +16,8 @@ use std::borrow::Cow;
 use std::cell::Cell;
 use std::fmt;
 
-<<<<<<< HEAD
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde_json::Value;
-=======
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
->>>>>>> i16-testkit
+use serde_json::Value;
 
 use crate::clock::UnixTime;
 use crate::error::InvalidToken;
