@@ -155,6 +155,19 @@
 //! `test-util` adds [`test_util`], a private `redis-server`
 //! for failure tests.
 
+//!
+//! # Feature flags
+//!
+//! Items that need a feature carry a badge naming it on docs.rs.
+#![cfg_attr(
+    feature = "document-features",
+    doc = "",
+    doc = document_features::document_features!()
+)]
+#![cfg_attr(
+    not(feature = "document-features"),
+    doc = "The table of features is built from `Cargo.toml` (`cargo doc --all-features`)."
+)]
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -225,3 +238,8 @@ pub use refresh::RedisRefreshStore;
 #[cfg(feature = "revocation")]
 #[cfg_attr(docsrs, doc(cfg(feature = "revocation")))]
 pub use revocation::RedisRevocationStore;
+
+/// Compiles this crate's README examples as doctests so they cannot drift.
+#[doc = include_str!("../README.md")]
+#[cfg(all(doctest, feature = "brute-force"))]
+pub struct ReadmeDoctests;

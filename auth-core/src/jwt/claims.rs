@@ -442,7 +442,7 @@ mod tests {
         ];
         for json in cases {
             assert!(
-                serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(json).is_err(),
+                serde_json::from_str::<serde_json::Map<String, Value>>(json).is_err(),
                 "{json}"
             );
             assert_eq!(p(json).err(), Some(InvalidToken::BadJson), "{json}");
