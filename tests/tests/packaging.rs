@@ -1,6 +1,8 @@
 //! What crates.io and docs.rs show of each published crate (issue 18): its metadata, both licence
 //! files, and a README whose install line and features table match its `Cargo.toml`, so the
 //! pages cannot drift from the manifests.
+// Test helpers outside `#[test]` functions: a missing file is a failed test.
+#![allow(clippy::panic, clippy::expect_used)]
 
 use std::collections::BTreeSet;
 use std::fs;
