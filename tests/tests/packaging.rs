@@ -96,13 +96,19 @@ fn every_published_crate_has_the_metadata_crates_io_shows() {
             "edition",
             "version",
         ] {
-            assert!(keys.contains(key), "{name}: `{key}` is missing from [package]");
+            assert!(
+                keys.contains(key),
+                "{name}: `{key}` is missing from [package]"
+            );
         }
         assert!(
             manifest.contains(&format!("documentation = \"https://docs.rs/{name}\"")),
             "{name}: documentation should point at its docs.rs page"
         );
-        assert!(manifest.contains("readme = \"README.md\""), "{name}: readme");
+        assert!(
+            manifest.contains("readme = \"README.md\""),
+            "{name}: readme"
+        );
         assert!(
             !manifest.contains("publish = false"),
             "{name} is listed as published"
@@ -120,11 +126,16 @@ fn every_published_crate_ships_both_licence_files_and_its_readme() {
     for name in PUBLISHED {
         let dir = root.join(name);
         assert_eq!(read(&dir.join("LICENSE-MIT")), mit, "{name}/LICENSE-MIT");
-        assert_eq!(read(&dir.join("LICENSE-APACHE")), apache, "{name}/LICENSE-APACHE");
+        assert_eq!(
+            read(&dir.join("LICENSE-APACHE")),
+            apache,
+            "{name}/LICENSE-APACHE"
+        );
         let readme = read(&dir.join("README.md"));
         assert!(
-            readme.lines().any(|l| l.starts_with("cargo add")
-                && l.split_whitespace().any(|w| w == name)),
+            readme
+                .lines()
+                .any(|l| l.starts_with("cargo add") && l.split_whitespace().any(|w| w == name)),
             "{name}: the README has no `cargo add {name}` line"
         );
         assert!(readme.contains("LICENSE-MIT") && readme.contains("LICENSE-APACHE"));
