@@ -238,8 +238,3 @@ pub use refresh::RedisRefreshStore;
 #[cfg(feature = "revocation")]
 #[cfg_attr(docsrs, doc(cfg(feature = "revocation")))]
 pub use revocation::RedisRevocationStore;
-
-/// Compiles this crate's README examples as doctests so they cannot drift.
-#[doc = include_str!("../README.md")]
-#[cfg(all(doctest, feature = "brute-force"))]
-pub struct ReadmeDoctests;
