@@ -1,7 +1,9 @@
 //! Axum extractors for what `auth-tower` layers authenticate.
 //!
-//! - [`Principal`]: the authenticated caller; `Option<Principal>` for routes that also serve
-//!   anonymous callers (with the layer in optional mode).
+//! - [`Authenticated`]: the authenticated caller, dereferencing to [`auth_core::Principal`];
+//!   `Option<Authenticated>` for routes that also serve anonymous callers (with the layer in
+//!   optional mode). It has its own name so that `Principal` always means the `auth-core` type
+//!   (see [why](Authenticated#why-it-is-not-called-principal)).
 //! - [`Claims<C>`]: the verified token's claims as your own type.
 //! - [`RequireScope<S>`]: the principal, only if it holds the scopes that the marker type `S`
 //!   declares (see [`scopes!`]), so a handler's requirement shows in its signature.
@@ -15,7 +17,7 @@
 //! # Example
 //!
 //! ```
-//! use auth_axum_extractors::Principal;
+//! use auth_axum_extractors::Authenticated;
 //! use auth_core::jwt::{Algorithm, JwtVerifier, VerificationKey};
 //! use auth_tower::bearer::BearerLayer;
 //! use axum::{Router, routing::get, body::Body};
@@ -30,7 +32,7 @@
 //!     .build()?;
 //!
 //! let app = Router::new()
-//!     .route("/me", get(|p: Principal| async move { p.subject().to_owned() }))
+//!     .route("/me", get(|p: Authenticated| async move { p.subject().to_owned() }))
 //!     .layer(BearerLayer::new(verifier));
 //!
 //! let res = app.oneshot(Request::get("/me").body(Body::empty())?).await?;
@@ -38,6 +40,20 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! # Feature flags
+//!
+//! Items that need a feature carry a badge naming it on docs.rs.
+#![cfg_attr(
+    feature = "document-features",
+    doc = "",
+    doc = document_features::document_features!()
+)]
+#![cfg_attr(
+    not(feature = "document-features"),
+    doc = "The table of features is built from `Cargo.toml` (`cargo doc --all-features`)."
+)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 
 #[macro_use]
@@ -45,16 +61,22 @@ mod macros;
 
 mod claims;
 #[cfg(feature = "oidc-login")]
+#[cfg_attr(docsrs, doc(cfg(feature = "oidc-login")))]
 pub mod oidc_login;
 mod principal;
 pub mod rejection;
 mod require;
 
 pub use claims::Claims;
-pub use principal::Principal;
+pub use principal::Authenticated;
 pub use require::{RequireScope, ScopeSpec};
 
 /// Compiles the README's Rust examples as doctests so they cannot drift.
 #[doc = include_str!("../../README.md")]
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
+
+/// Compiles this crate's README examples as doctests so they cannot drift.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct CrateReadmeDoctests;

@@ -10,20 +10,30 @@ use crate::rejection::{MissingAuthLayer, PrincipalRejection, Unauthenticated};
 ///
 /// - Layer ran and authenticated: the principal.
 /// - Optional-mode layer ran, no credentials were sent: [`Unauthenticated`] (401 with the
-///   layer's challenge). Use `Option<Principal>` to accept anonymous callers instead.
+///   layer's challenge). Use `Option<Authenticated>` to accept anonymous callers instead.
 /// - No auth layer ran: [`MissingAuthLayer`], a 500 that says how to fix the router, never a
 ///   401 that would hide the misconfiguration.
 ///
-/// Never reads the body.
+/// Never reads the body. It dereferences to the [`auth_core::Principal`] (`p.subject()`,
+/// `p.scopes()`, ...); [`into_inner`](Self::into_inner) or `.0` gives the principal itself.
+///
+/// # Why it is not called `Principal`
+///
+/// The type the layers insert and handlers read is [`auth_core::Principal`]. An extractor must
+/// be a type of this crate (axum's traits cannot be implemented here for a type of
+/// `auth-core`), and implementing them in `auth-core` would give that framework-free crate an
+/// axum dependency. So the extractor is a wrapper, and it has its own name, so that a file
+/// importing both never has two different `Principal`s: `Authenticated` is the extractor,
+/// `Principal` always means `auth_core::Principal`.
 ///
 /// ```
-/// use auth_axum_extractors::Principal;
+/// use auth_axum_extractors::Authenticated;
 ///
-/// async fn me(principal: Principal) -> String {
+/// async fn me(principal: Authenticated) -> String {
 ///     format!("hello {}", principal.subject())
 /// }
 ///
-/// async fn hello(principal: Option<Principal>) -> String {
+/// async fn hello(principal: Option<Authenticated>) -> String {
 ///     match principal {
 ///         Some(p) => format!("hello {}", p.subject()),
 ///         None => "hello anonymous".to_owned(),
@@ -34,9 +44,9 @@ use crate::rejection::{MissingAuthLayer, PrincipalRejection, Unauthenticated};
 /// #     .route("/hello", axum::routing::get(hello));
 /// ```
 #[derive(Clone, Debug)]
-pub struct Principal(pub auth_core::Principal);
+pub struct Authenticated(pub auth_core::Principal);
 
-impl Principal {
+impl Authenticated {
     /// The inner principal.
     #[must_use]
     pub fn into_inner(self) -> auth_core::Principal {
@@ -44,7 +54,7 @@ impl Principal {
     }
 }
 
-impl Deref for Principal {
+impl Deref for Authenticated {
     type Target = auth_core::Principal;
 
     fn deref(&self) -> &auth_core::Principal {
@@ -64,7 +74,7 @@ pub(crate) fn principal_from_parts(
     Err(MissingAuthLayer.into())
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for Principal {
+impl<S: Send + Sync> FromRequestParts<S> for Authenticated {
     type Rejection = PrincipalRejection;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
@@ -75,7 +85,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Principal {
     }
 }
 
-impl<S: Send + Sync> OptionalFromRequestParts<S> for Principal {
+impl<S: Send + Sync> OptionalFromRequestParts<S> for Authenticated {
     type Rejection = PrincipalRejection;
 
     async fn from_request_parts(

@@ -55,7 +55,7 @@ define_rejection! {
 }
 
 composite_rejection! {
-    /// Rejection of the [`Principal`](crate::Principal) extractor.
+    /// Rejection of the [`Authenticated`](crate::Authenticated) extractor.
     pub enum PrincipalRejection {
         Unauthenticated,
         MissingAuthLayer,

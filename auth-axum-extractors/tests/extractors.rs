@@ -3,7 +3,7 @@
 // Test helpers outside #[test] fns are not covered by clippy.toml's allow-*-in-tests.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use auth_axum_extractors::{Claims, Principal};
+use auth_axum_extractors::{Authenticated, Claims};
 use auth_core::clock::{ManualClock, UnixTime};
 use auth_core::jwt::{Algorithm, JwtVerifier, VerificationKey};
 use auth_tower::bearer::BearerLayer;
@@ -50,11 +50,11 @@ fn app(layer: BearerLayer) -> Router {
     Router::new()
         .route(
             "/me",
-            get(|p: Principal| async move { p.subject().to_owned() }),
+            get(|p: Authenticated| async move { p.subject().to_owned() }),
         )
         .route(
             "/hello",
-            get(|p: Option<Principal>| async move {
+            get(|p: Option<Authenticated>| async move {
                 p.map_or_else(|| "anonymous".to_owned(), |p| p.subject().to_owned())
             }),
         )
@@ -120,7 +120,7 @@ async fn required_principal_in_optional_mode_answers_with_the_layer_challenge() 
 async fn missing_layer_is_a_500_with_a_how_to_fix_message() {
     let app = Router::new().route(
         "/me",
-        get(|p: Principal| async move { p.subject().to_owned() }),
+        get(|p: Authenticated| async move { p.subject().to_owned() }),
     );
     let (status, headers, body) = send(app, "/me", None).await;
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);

@@ -27,6 +27,10 @@ use std::fmt;
 /// assert_eq!(ErrorCode::TokenExpired.bearer_error(), Some("invalid_token"));
 /// assert_eq!(ErrorCode::MissingCredentials.bearer_error(), None);
 /// ```
+///
+/// # Every code
+///
+#[doc = include_str!("error_codes.md")]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ErrorCode {
@@ -897,44 +901,107 @@ impl StdError for ConfigError {}
 mod tests {
     use super::*;
 
-    const ALL: [ErrorCode; 32] = [
-        ErrorCode::InvalidApiKey,
-        ErrorCode::ApiKeyExpired,
-        ErrorCode::ApiKeyRevoked,
-        ErrorCode::InvalidCredentials,
-        ErrorCode::TooManyAttempts,
-        ErrorCode::MissingCredentials,
-        ErrorCode::InvalidRequest,
-        ErrorCode::InvalidToken,
-        ErrorCode::TokenExpired,
-        ErrorCode::TokenNotYetValid,
-        ErrorCode::InvalidIssuer,
-        ErrorCode::InvalidAudience,
-        ErrorCode::TokenRevoked,
-        ErrorCode::InsufficientScope,
-        ErrorCode::AuthBackendUnavailable,
-        ErrorCode::AuthLayerMissing,
-        ErrorCode::RefreshTokenReused,
-        ErrorCode::RefreshTokenExpired,
-        ErrorCode::InvalidRefreshToken,
-        ErrorCode::CsrfRejected,
-        ErrorCode::InsufficientUserAuthentication,
-        ErrorCode::MfaRequired,
-        ErrorCode::InvalidOtp,
-        ErrorCode::InvalidMfaToken,
-        ErrorCode::MfaAlreadyEnabled,
-        ErrorCode::MfaNotEnabled,
-        ErrorCode::LoginStateInvalid,
-        ErrorCode::LoginFailed,
-        ErrorCode::InvalidIdToken,
-        ErrorCode::IdentityAlreadyLinked,
-        ErrorCode::InvalidDpopProof,
-        ErrorCode::UseDpopNonce,
+    /// Lists every code once: `ALL` for the tests below, and a `match` without a wildcard, so
+    /// a new variant does not compile until it is listed here (and so checked against the
+    /// documented table by `the_documented_table_matches_every_code`).
+    macro_rules! every_code {
+        ($($v:ident),* $(,)?) => {
+            const ALL: &[ErrorCode] = &[$(ErrorCode::$v),*];
+
+            #[allow(dead_code)]
+            fn listed(c: ErrorCode) {
+                match c {
+                    $(ErrorCode::$v)|* => {}
+                }
+            }
+        };
+    }
+
+    // In declaration order.
+    every_code![
+        MissingCredentials,
+        InvalidRequest,
+        InvalidToken,
+        TokenExpired,
+        TokenNotYetValid,
+        InvalidIssuer,
+        InvalidAudience,
+        TokenRevoked,
+        InsufficientScope,
+        InvalidApiKey,
+        ApiKeyExpired,
+        ApiKeyRevoked,
+        InvalidCredentials,
+        TooManyAttempts,
+        AuthBackendUnavailable,
+        AuthLayerMissing,
+        RefreshTokenReused,
+        RefreshTokenExpired,
+        InvalidRefreshToken,
+        CsrfRejected,
+        InsufficientUserAuthentication,
+        MfaRequired,
+        InvalidOtp,
+        InvalidMfaToken,
+        MfaAlreadyEnabled,
+        MfaNotEnabled,
+        LoginStateInvalid,
+        LoginFailed,
+        InvalidIdToken,
+        IdentityAlreadyLinked,
+        InvalidDpopProof,
+        UseDpopNonce,
     ];
+
+    /// The gRPC status name the table writes next to each number.
+    fn grpc_name(code: i32) -> &'static str {
+        match code {
+            3 => "INVALID_ARGUMENT",
+            6 => "ALREADY_EXISTS",
+            7 => "PERMISSION_DENIED",
+            8 => "RESOURCE_EXHAUSTED",
+            9 => "FAILED_PRECONDITION",
+            13 => "INTERNAL",
+            14 => "UNAVAILABLE",
+            16 => "UNAUTHENTICATED",
+            other => panic!("grpc code {other} has no name in this test; add it"),
+        }
+    }
+
+    #[test]
+    fn the_documented_table_matches_every_code() {
+        let rows: Vec<Vec<&str>> = include_str!("error_codes.md")
+            .lines()
+            .filter(|l| l.starts_with("| `"))
+            .map(|l| l.trim_matches('|').split(" | ").map(str::trim).collect())
+            .collect();
+        let documented: Vec<&str> = rows.iter().map(|r| r[0].trim_matches('`')).collect();
+        let codes: Vec<&str> = ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(documented, codes, "one row per code, in declaration order");
+
+        for (row, &c) in rows.iter().zip(ALL) {
+            assert_eq!(
+                row.len(),
+                5,
+                "{c}: code | HTTP | gRPC | WWW-Authenticate | meaning"
+            );
+            assert_eq!(row[1], c.http_status().to_string(), "{c}: HTTP status");
+            let grpc = format!("{} `{}`", c.grpc_code(), grpc_name(c.grpc_code()));
+            assert_eq!(row[2], grpc, "{c}: gRPC status");
+            let challenge = match (c.has_challenge(), c.bearer_error()) {
+                (false, None) => "none".to_owned(),
+                (true, None) => "challenge, no `error`".to_owned(),
+                (true, Some(e)) => format!("`error=\"{e}\"`"),
+                (false, Some(e)) => panic!("{c}: error={e} without a challenge"),
+            };
+            assert_eq!(row[3], challenge, "{c}: WWW-Authenticate");
+            assert!(!row[4].is_empty(), "{c}: meaning");
+        }
+    }
 
     #[test]
     fn every_401_is_grpc_unauthenticated_and_every_403_permission_denied() {
-        for c in ALL {
+        for &c in ALL {
             match c.http_status() {
                 401 => assert_eq!(c.grpc_code(), 16, "{c}"),
                 403 => assert_eq!(c.grpc_code(), 7, "{c}"),
@@ -945,7 +1012,7 @@ mod tests {
 
     #[test]
     fn codes_are_upper_snake_case_and_messages_header_safe() {
-        for c in ALL {
+        for &c in ALL {
             assert!(
                 c.as_str()
                     .bytes()

@@ -51,6 +51,19 @@
 //! # }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! # Feature flags
+//!
+//! Items that need a feature carry a badge naming it on docs.rs.
+#![cfg_attr(
+    feature = "document-features",
+    doc = "",
+    doc = document_features::document_features!()
+)]
+#![cfg_attr(
+    not(feature = "document-features"),
+    doc = "The table of features is built from `Cargo.toml` (`cargo doc --all-features`)."
+)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 
@@ -114,3 +127,8 @@ pub mod store;
 pub use dpop_error::InvalidDpopProof;
 pub use error::{AuthError, ConfigError, CsrfFailure, ErrorCode, InvalidRequest, InvalidToken};
 pub use principal::{AuthMethod, Principal, VerifiedClaims};
+
+/// Compiles this crate's README examples as doctests so they cannot drift.
+#[doc = include_str!("../README.md")]
+#[cfg(all(doctest, feature = "jwt"))]
+pub struct ReadmeDoctests;

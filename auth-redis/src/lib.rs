@@ -158,6 +158,19 @@
 //! `test-util` adds [`test_util`], a private `redis-server`
 //! for failure tests.
 
+//!
+//! # Feature flags
+//!
+//! Items that need a feature carry a badge naming it on docs.rs.
+#![cfg_attr(
+    feature = "document-features",
+    doc = "",
+    doc = document_features::document_features!()
+)]
+#![cfg_attr(
+    not(feature = "document-features"),
+    doc = "The table of features is built from `Cargo.toml` (`cargo doc --all-features`)."
+)]
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 

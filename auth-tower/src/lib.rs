@@ -57,6 +57,19 @@
 //! # build().unwrap();
 //! # }
 //! ```
+//!
+//! # Feature flags
+//!
+//! Items that need a feature carry a badge naming it on docs.rs.
+#![cfg_attr(
+    feature = "document-features",
+    doc = "",
+    doc = document_features::document_features!()
+)]
+#![cfg_attr(
+    not(feature = "document-features"),
+    doc = "The table of features is built from `Cargo.toml` (`cargo doc --all-features`)."
+)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 // Shared plumbing is only used by the layers; builds with no layer feature need not warn.
@@ -113,3 +126,8 @@ pub mod step_up;
 
 pub use credential_source::CredentialSource;
 pub use rejection::Rejection;
+
+/// Compiles this crate's README examples as doctests so they cannot drift.
+#[doc = include_str!("../README.md")]
+#[cfg(all(doctest, feature = "bearer", feature = "scope", feature = "axum"))]
+pub struct ReadmeDoctests;

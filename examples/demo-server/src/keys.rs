@@ -26,7 +26,7 @@
 
 use std::time::Duration;
 
-use auth_axum_extractors::Principal;
+use auth_axum_extractors::Authenticated;
 use auth_core::ConfigError;
 use auth_core::api_key::{ApiKeyError, ApiKeyId, ApiKeyPrefix, ApiKeyRecord, ApiKeys, NewApiKey};
 use auth_core::clock::UnixTime;
@@ -227,7 +227,7 @@ fn from_api_key_error(e: &ApiKeyError) -> Response {
 }
 
 /// The scopes in `wanted` that the caller does not hold.
-fn missing_scopes(p: &Principal, wanted: &[String]) -> Vec<String> {
+fn missing_scopes(p: &Authenticated, wanted: &[String]) -> Vec<String> {
     wanted.iter().filter(|s| !p.has_scope(s)).cloned().collect()
 }
 
@@ -267,7 +267,7 @@ fn created(record: &ApiKeyRecord, api_key: &str) -> Response {
 async fn create(
     State(keys): State<ApiKeys>,
     State(accounts): State<AccountKeys>,
-    p: Principal,
+    p: Authenticated,
     body: Result<Json<Value>, JsonRejection>,
 ) -> Response {
     let body = match CreateBody::read(body) {
@@ -302,7 +302,7 @@ async fn create(
 async fn list(
     State(keys): State<ApiKeys>,
     State(accounts): State<AccountKeys>,
-    p: Principal,
+    p: Authenticated,
 ) -> Response {
     let records = match keys.list(&accounts.key(&p)).await {
         Ok(r) => r,
@@ -335,7 +335,7 @@ async fn list(
 async fn revoke(
     State(keys): State<ApiKeys>,
     State(accounts): State<AccountKeys>,
-    p: Principal,
+    p: Authenticated,
     Path(id): Path<String>,
 ) -> Response {
     match keys.revoke(&ApiKeyId::from(id), &accounts.key(&p)).await {
@@ -347,7 +347,7 @@ async fn revoke(
 async fn rotate(
     State(keys): State<ApiKeys>,
     State(accounts): State<AccountKeys>,
-    p: Principal,
+    p: Authenticated,
     Path(id): Path<String>,
     body: Result<Json<Value>, JsonRejection>,
 ) -> Response {

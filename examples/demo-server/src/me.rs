@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use auth_axum_extractors::Principal;
+use auth_axum_extractors::Authenticated;
 use auth_core::ConfigError;
 use auth_core::mfa::Mfa;
 use auth_core::oidc_login::IdentityStore;
@@ -44,7 +44,7 @@ pub(crate) fn router(demo: &Demo) -> Result<Router, ConfigError> {
         .with_state(state))
 }
 
-async fn me(State(state): State<Arc<Me>>, p: Principal) -> Response {
+async fn me(State(state): State<Arc<Me>>, p: Authenticated) -> Response {
     let account = state.accounts.key(&p);
     let totp = match state.mfa.is_enabled(&account).await {
         Ok(on) => on,
@@ -89,7 +89,7 @@ async fn me(State(state): State<Arc<Me>>, p: Principal) -> Response {
     Json(body).into_response()
 }
 
-async fn hello(p: Option<Principal>) -> Json<Value> {
+async fn hello(p: Option<Authenticated>) -> Json<Value> {
     let who = p.as_ref().map_or("anonymous", |p| p.subject());
     Json(json!({ "message": format!("hello {who}") }))
 }

@@ -13,7 +13,7 @@
 
 use std::sync::Arc;
 
-use auth_axum_extractors::Principal;
+use auth_axum_extractors::Authenticated;
 use auth_core::ConfigError;
 use auth_core::scope::{Requirement, RolePolicy};
 use auth_tower::api_key::ApiKeyLayer;
@@ -74,7 +74,7 @@ pub fn router(demo: &Demo) -> Result<Router, ConfigError> {
         .route_layer(demo.optional_bearer()?))
 }
 
-async fn list_orders(p: Principal) -> Json<Value> {
+async fn list_orders(p: Authenticated) -> Json<Value> {
     Json(json!({
         "subject": p.subject(),
         "orders": [
@@ -84,10 +84,10 @@ async fn list_orders(p: Principal) -> Json<Value> {
     }))
 }
 
-async fn refund(p: Principal, Path(id): Path<String>) -> Json<Value> {
+async fn refund(p: Authenticated, Path(id): Path<String>) -> Json<Value> {
     Json(json!({ "order_id": id, "status": "refunded", "refunded_by": p.subject() }))
 }
 
-async fn stats(p: Principal) -> Json<Value> {
+async fn stats(p: Authenticated) -> Json<Value> {
     Json(json!({ "requested_by": p.subject(), "orders": 2, "refunds": 0 }))
 }

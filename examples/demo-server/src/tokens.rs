@@ -37,7 +37,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use auth_axum_extractors::Principal;
+use auth_axum_extractors::Authenticated;
 use auth_core::clock::Clock;
 use auth_core::jwt::{AccessGrant, AccessToken, TokenIssuer};
 use auth_core::mfa::{AuthContext, AuthContextStore, Mfa};
@@ -396,7 +396,7 @@ async fn refresh(
 
 async fn logout(
     State(tokens): State<Arc<Tokens>>,
-    p: Principal,
+    p: Authenticated,
     body: Result<Option<Json<LogoutBody>>, JsonRejection>,
 ) -> Response {
     // The body is optional: without one (no Content-Type), the session is found by the access
@@ -416,7 +416,7 @@ async fn logout(
 
 async fn logout_all(
     State(tokens): State<Arc<Tokens>>,
-    p: Principal,
+    p: Authenticated,
     body: Result<Option<Json<LogoutAllBody>>, JsonRejection>,
 ) -> Response {
     // The body is optional: without one (no Content-Type), API keys are kept.

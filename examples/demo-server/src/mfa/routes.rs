@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use auth_axum_extractors::Principal;
+use auth_axum_extractors::Authenticated;
 use auth_core::AuthError;
 use axum::Json;
 use axum::extract::State;
@@ -24,7 +24,7 @@ pub(super) struct ConfirmBody {
 /// The account whose second factor `p` manages: the subject of the demo's own tokens, the
 /// issuer-qualified key of another issuer's (as every per-user record, see
 /// [`crate::issuers`]).
-fn account<'p>(session: &Session, p: &'p Principal) -> Cow<'p, str> {
+fn account<'p>(session: &Session, p: &'p Authenticated) -> Cow<'p, str> {
     session.tokens.accounts.key(p)
 }
 
@@ -43,7 +43,7 @@ async fn label(session: &Session, account: &str) -> Result<String, AuthError> {
 }
 
 /// `POST /auth/mfa/totp/enroll`.
-pub(super) async fn enroll(State(session): State<Session>, p: Principal) -> Response {
+pub(super) async fn enroll(State(session): State<Session>, p: Authenticated) -> Response {
     let account = account(&session, &p);
     let label = match label(&session, &account).await {
         Ok(l) => l,
@@ -66,7 +66,7 @@ pub(super) async fn enroll(State(session): State<Session>, p: Principal) -> Resp
 /// is fine), not the 401 of the shared code table.
 pub(super) async fn confirm(
     State(session): State<Session>,
-    p: Principal,
+    p: Authenticated,
     body: Result<Json<ConfirmBody>, JsonRejection>,
 ) -> Response {
     let body = match json_body(body, r#"{"code":"123456"}"#) {
@@ -90,7 +90,7 @@ pub(super) async fn confirm(
 }
 
 /// `POST /auth/mfa/totp/disable` (behind step-up).
-pub(super) async fn disable(State(session): State<Session>, p: Principal) -> Response {
+pub(super) async fn disable(State(session): State<Session>, p: Authenticated) -> Response {
     match session.tokens.mfa.disable(&account(&session, &p)).await {
         Ok(true) => StatusCode::NO_CONTENT.into_response(),
         Ok(false) => rejection(AuthError::MfaNotEnabled),
@@ -99,7 +99,7 @@ pub(super) async fn disable(State(session): State<Session>, p: Principal) -> Res
 }
 
 /// `POST /auth/mfa/recovery-codes` (behind step-up).
-pub(super) async fn regenerate(State(session): State<Session>, p: Principal) -> Response {
+pub(super) async fn regenerate(State(session): State<Session>, p: Authenticated) -> Response {
     match session
         .tokens
         .mfa
