@@ -9,12 +9,13 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 /// The crates published to crates.io.
-const PUBLISHED: [&str; 5] = [
+const PUBLISHED: [&str; 6] = [
     "auth-core",
     "auth-tower",
     "auth-axum-extractors",
     "auth-redis",
     "auth-test",
+    "auth-postgres",
 ];
 
 fn workspace() -> PathBuf {
