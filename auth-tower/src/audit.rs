@@ -26,6 +26,17 @@
 //! # Ok::<(), http::Error>(())
 //! ```
 
+// The decision helpers at the end exist only with the layers that call them (authentication:
+// `bearer`, `api-key`; authorization: `scope`, `step-up`, `csrf`), and so do uses of some
+// imports.
+#![cfg_attr(
+    not(all(
+        any(feature = "bearer", feature = "api-key"),
+        any(feature = "scope", feature = "step-up", feature = "csrf")
+    )),
+    allow(unused_imports)
+)]
+
 use std::fmt;
 use std::net::IpAddr;
 
@@ -137,10 +148,12 @@ pub(crate) fn emit<B>(req: &Request<B>, event: AuditEvent<'_>) {
 
 /// When an authentication layer started on a request (for the duration histogram; only
 /// inserted with the `metrics` feature).
+#[cfg(any(feature = "bearer", feature = "api-key"))]
 #[derive(Clone, Copy, Debug)]
 struct Started(std::time::Instant);
 
 /// Notes when authentication of `req` started (with the `metrics` feature).
+#[cfg(any(feature = "bearer", feature = "api-key"))]
 #[inline]
 pub(crate) fn start<B>(req: &mut Request<B>) {
     #[cfg(feature = "metrics")]
@@ -150,6 +163,7 @@ pub(crate) fn start<B>(req: &mut Request<B>) {
     let _ = req;
 }
 
+#[cfg(any(feature = "bearer", feature = "api-key"))]
 fn elapsed<B>(req: &Request<B>) -> Duration {
     req.extensions()
         .get::<Started>()
@@ -157,6 +171,7 @@ fn elapsed<B>(req: &Request<B>) -> Duration {
 }
 
 /// An authentication layer established `principal`.
+#[cfg(any(feature = "bearer", feature = "api-key"))]
 pub(crate) fn authenticated<B>(req: &Request<B>, method: Method, principal: &Principal) {
     emit(
         req,
@@ -166,6 +181,7 @@ pub(crate) fn authenticated<B>(req: &Request<B>, method: Method, principal: &Pri
 }
 
 /// An authentication layer refused `req` with `code`.
+#[cfg(any(feature = "bearer", feature = "api-key"))]
 pub(crate) fn unauthenticated<B>(req: &Request<B>, method: Method, code: ErrorCode) {
     emit(req, AuditEvent::failure(method, code));
     metrics::authentication(method, AuthResult::Failure(code), elapsed(req));
@@ -173,11 +189,13 @@ pub(crate) fn unauthenticated<B>(req: &Request<B>, method: Method, code: ErrorCo
 
 /// An optional authentication layer let `req` through without credentials (a metric only:
 /// no decision was made, so no audit event).
+#[cfg(any(feature = "bearer", feature = "api-key"))]
 pub(crate) fn anonymous<B>(req: &Request<B>, method: Method) {
     metrics::authentication(method, AuthResult::None, elapsed(req));
 }
 
 /// An authorization layer decided on `req`: `Ok` allowed, `Err(code)` refused.
+#[cfg(any(feature = "scope", feature = "step-up", feature = "csrf"))]
 pub(crate) fn authorization<B>(
     req: &Request<B>,
     method: Method,

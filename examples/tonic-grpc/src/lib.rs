@@ -1,7 +1,7 @@
 //! tonic gRPC services behind [`auth_tower::bearer::BearerLayer`], authenticated per service.
 //!
 //! The server has four services, and the layers sit in front of two of them only (tonic's
-//! [`LayerExt::named_layer`] keeps each service's name for routing):
+//! [`LayerExt::named_layer`](tonic::service::LayerExt::named_layer) keeps each service's name for routing):
 //!
 //! - `grpc.health.v1.Health` (`tonic-health`) and `grpc.reflection.v1.ServerReflection`
 //!   (`tonic-reflection`): **open**, so load-balancer probes and tools like `grpcurl` work
@@ -14,7 +14,7 @@
 //! never reaches the handler: the client sees `Code::Unauthenticated` (16); a token without
 //! the method's scope gets `Code::PermissionDenied` (7). The default responder answers gRPC
 //! calls with a trailers-only `grpc-status`. A verified call carries the [`Principal`] in its
-//! extensions; handlers read it with [`PrincipalExt::require_principal`].
+//! extensions; handlers read it with [`PrincipalExt::require_principal`](auth_tower::grpc::PrincipalExt::require_principal).
 //!
 //! Run the server with `cargo run -p tonic-grpc`; see the README for how to call it.
 
