@@ -1,11 +1,20 @@
-//! Round trips and latency per request with the PostgreSQL stores and a warm pool:
-//! `ApiKeys::verify` (a valid key) and `RefreshTokens::rotate` (a chain of rotations).
+//! Round trips and latency per request with the PostgreSQL stores and a warm pool, next to the
+//! in-memory and the Redis stores measured in the same run: `ApiKeys::verify` (a valid key)
+//! and `RefreshTokens::rotate` (a chain of rotations).
 //!
-//! The stores reach `DATABASE_URL`'s server through a loopback proxy that counts the server's
-//! `ReadyForQuery` messages: each one ends one client round trip (a statement sent as
-//! Bind/Execute/Sync, a `BEGIN`, a `COMMIT`, or the check sqlx runs when a connection goes
-//! back to the pool, which happens after the answer, off the request's latency). The pool is
-//! warmed first (connections open, statements prepared), so the counts are the steady state.
+//! Round trips are counted where they happen:
+//!
+//! - **PostgreSQL:** the stores reach `DATABASE_URL`'s server through a loopback proxy that
+//!   counts the server's `ReadyForQuery` messages: each one ends one client round trip (a
+//!   statement sent as Bind/Execute/Sync, a `BEGIN`, a `COMMIT`, or the check sqlx runs when a
+//!   connection goes back to the pool, which happens after the answer, off the request's
+//!   latency). The pool is warmed first (connections open, statements prepared), so the counts
+//!   are the steady state.
+//! - **Redis:** the commands the stores send, from `INFO commandstats` before and after (each
+//!   store operation is one command, a script or a read; the commands scripts run inside the
+//!   server are not round trips and are not counted). A private `redis-server` when one can be
+//!   started, otherwise `REDIS_URL`; without either the Redis rows are left out.
+//! - **memory:** none.
 //!
 //! ```text
 //! DATABASE_URL=postgres://postgres@127.0.0.1:5432/test \
@@ -21,13 +30,20 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use auth_core::api_key::{ApiKeys, NewApiKey};
-use auth_core::refresh::RefreshTokens;
+use auth_core::api_key::{ApiKeyStore, ApiKeys, MemoryApiKeyStore, NewApiKey};
+use auth_core::refresh::{MemoryRefreshStore, RefreshTokenStore, RefreshTokens};
 use auth_postgres::test_util::{database_url_for_tests, drop_schema, unique_schema};
 use auth_postgres::{PgApiKeyStore, PgBackend, PgRefreshStore};
+use auth_redis::test_util::{
+    TestRedis, command_calls, delete_prefix, private_redis_server, redis_for_tests, unique_prefix,
+};
+use auth_redis::{RedisApiKeyStore, RedisBackend, RedisRefreshStore};
 use sqlx::postgres::PgConnectOptions;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
+
+/// What the Redis stores send; everything else in `INFO commandstats` runs inside a script.
+const REDIS_CLIENT_COMMANDS: [&str; 5] = ["evalsha", "eval", "script|load", "hgetall", "mget"];
 
 /// Starts a proxy to `target` that counts `ReadyForQuery` ('Z') messages from the server.
 async fn counting_proxy(target: (String, u16), ready: Arc<AtomicU64>) -> u16 {
@@ -78,24 +94,50 @@ async fn counting_proxy(target: (String, u16), ready: Arc<AtomicU64>) -> u16 {
 }
 
 struct Row {
-    name: &'static str,
+    name: String,
     round_trips: f64,
     mean_us: f64,
     p50_us: f64,
     p99_us: f64,
 }
 
-async fn measure<F, Fut>(name: &'static str, n: usize, ready: &AtomicU64, mut op: F) -> Row
+/// Where a row's round trips are counted.
+enum Counter<'a> {
+    /// In-process stores: no round trips.
+    Memory,
+    /// `ReadyForQuery` messages seen by the counting proxy.
+    Postgres(&'a AtomicU64),
+    /// Commands the stores sent to this Redis.
+    Redis(&'a RedisBackend),
+}
+
+impl Counter<'_> {
+    async fn read(&self) -> u64 {
+        match self {
+            Self::Memory => 0,
+            Self::Postgres(ready) => ready.load(Ordering::Relaxed),
+            Self::Redis(redis) => {
+                let calls = command_calls(redis).await.unwrap();
+                REDIS_CLIENT_COMMANDS
+                    .iter()
+                    .filter_map(|c| calls.get(*c))
+                    .sum()
+            }
+        }
+    }
+}
+
+async fn measure<F, Fut>(name: String, n: usize, counter: &Counter<'_>, mut op: F) -> Row
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = ()>,
 {
-    // Warm: connections open and statements prepared.
+    // Warm: connections open, statements prepared, scripts loaded.
     for _ in 0..20 {
         op().await;
     }
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let before = ready.load(Ordering::Relaxed);
+    let before = counter.read().await;
     let mut times = Vec::with_capacity(n);
     for _ in 0..n {
         let t = Instant::now();
@@ -104,7 +146,7 @@ where
     }
     // Let the pool's release checks of the last requests land before counting.
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let after = ready.load(Ordering::Relaxed);
+    let after = counter.read().await;
     times.sort();
     let us = |d: Duration| d.as_secs_f64() * 1e6;
     Row {
@@ -113,6 +155,78 @@ where
         mean_us: times.iter().map(|d| us(*d)).sum::<f64>() / n as f64,
         p50_us: us(times[n / 2]),
         p99_us: us(times[(n * 99 / 100).min(n - 1)]),
+    }
+}
+
+/// The two rows of one backend: verifying a valid API key, and rotating a refresh token.
+async fn rows(
+    backend: &str,
+    n: usize,
+    counter: &Counter<'_>,
+    keys: impl ApiKeyStore + 'static,
+    refresh: impl RefreshTokenStore + 'static,
+) -> [Row; 2] {
+    let keys = ApiKeys::builder(keys).prefix("bench").build().unwrap();
+    let created = keys.create(NewApiKey::new("alice", "bench")).await.unwrap();
+    let key = created.key.expose_secret().to_owned();
+    let verify = measure(
+        format!("`ApiKeys::verify` (valid key), {backend}"),
+        n,
+        counter,
+        || {
+            let (keys, key) = (&keys, &key);
+            async move {
+                keys.verify(key).await.unwrap();
+            }
+        },
+    )
+    .await;
+
+    let refresh = RefreshTokens::builder(refresh).build().unwrap();
+    let first = refresh.issue("alice").await.unwrap();
+    let current = std::cell::RefCell::new(first.token().as_str().to_owned());
+    let rotate = measure(
+        format!("`RefreshTokens::rotate`, {backend}"),
+        n,
+        counter,
+        || {
+            let (refresh, current) = (&refresh, &current);
+            async move {
+                let presented = current.borrow().clone();
+                let next = refresh.rotate(&presented).await.unwrap();
+                *current.borrow_mut() = next.token().as_str().to_owned();
+            }
+        },
+    )
+    .await;
+    [verify, rotate]
+}
+
+/// A Redis that only this run talks to when one can be started, else `REDIS_URL`.
+enum BenchRedis {
+    Private(auth_redis::test_util::RedisServer),
+    Shared(TestRedis),
+}
+
+impl BenchRedis {
+    fn find() -> Option<Self> {
+        if let Ok(Some(server)) = private_redis_server() {
+            return Some(Self::Private(server));
+        }
+        match redis_for_tests() {
+            Ok(Some(shared)) => Some(Self::Shared(shared)),
+            Ok(None) | Err(_) => {
+                eprintln!("no Redis: the Redis rows are left out");
+                None
+            }
+        }
+    }
+
+    fn url(&self) -> String {
+        match self {
+            Self::Private(s) => s.url(),
+            Self::Shared(s) => s.url(),
+        }
     }
 }
 
@@ -140,48 +254,52 @@ async fn main() {
         .unwrap();
     pg.migrate().await.unwrap();
 
-    let keys = ApiKeys::builder(PgApiKeyStore::new(pg.clone()))
-        .prefix("bench")
-        .build()
-        .unwrap();
-    let created = keys.create(NewApiKey::new("alice", "bench")).await.unwrap();
-    let key = created.key.expose_secret().to_owned();
-    let verify = measure("ApiKeys::verify (valid key)", n, &ready, || {
-        let (keys, key) = (&keys, &key);
-        async move {
-            keys.verify(key).await.unwrap();
-        }
-    })
-    .await;
-
-    let refresh = RefreshTokens::builder(PgRefreshStore::new(pg.clone()))
-        .build()
-        .unwrap();
-    let current = std::cell::RefCell::new(
-        refresh
-            .issue("alice")
-            .await
-            .unwrap()
-            .token()
-            .as_str()
-            .to_owned(),
+    let mut table = Vec::new();
+    table.extend(
+        rows(
+            "memory",
+            n,
+            &Counter::Memory,
+            MemoryApiKeyStore::new(),
+            MemoryRefreshStore::new(),
+        )
+        .await,
     );
-    let rotate = measure("RefreshTokens::rotate", n, &ready, || {
-        let (refresh, current) = (&refresh, &current);
-        async move {
-            let presented = current.borrow().clone();
-            let next = refresh.rotate(&presented).await.unwrap();
-            *current.borrow_mut() = next.token().as_str().to_owned();
-        }
-    })
-    .await;
+    let redis_server = BenchRedis::find();
+    if let Some(server) = &redis_server {
+        let redis = RedisBackend::builder(server.url())
+            .prefix(unique_prefix("bench"))
+            .build()
+            .unwrap();
+        table.extend(
+            rows(
+                "Redis",
+                n,
+                &Counter::Redis(&redis),
+                RedisApiKeyStore::new(redis.clone()),
+                RedisRefreshStore::new(redis.clone()),
+            )
+            .await,
+        );
+        delete_prefix(&redis).await.unwrap();
+    }
+    table.extend(
+        rows(
+            "PostgreSQL",
+            n,
+            &Counter::Postgres(&ready),
+            PgApiKeyStore::new(pg.clone()),
+            PgRefreshStore::new(pg.clone()),
+        )
+        .await,
+    );
 
-    println!("PostgreSQL stores, warm pool, N = {n} sequential requests, current-thread runtime");
-    println!("| operation | round trips / request | mean µs | p50 µs | p99 µs |");
+    println!("Warm stores, N = {n} sequential requests, current-thread runtime");
+    println!("| operation, store | round trips / request | mean µs | p50 µs | p99 µs |");
     println!("| --- | --- | --- | --- | --- |");
-    for r in [verify, rotate] {
+    for r in table {
         println!(
-            "| {} | {:.2} | {:.0} | {:.0} | {:.0} |",
+            "| {} | {:.2} | {:.1} | {:.1} | {:.1} |",
             r.name, r.round_trips, r.mean_us, r.p50_us, r.p99_us
         );
     }

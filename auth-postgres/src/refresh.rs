@@ -192,6 +192,15 @@ impl RefreshTokenStore for PgRefreshStore {
                 let used: bool = row.try_get(2)?;
                 let subject: String = row.try_get(3)?;
                 let revoked: bool = row.try_get(4)?;
+                if used && revoked {
+                    // Reuse of a family already revoked (the common case when many copies of
+                    // one token race): nothing to write, so no commit to wait for; dropping
+                    // the transaction rolls it back and releases the row locks.
+                    return Ok(Decision::Done(RotateOutcome::Reused {
+                        family: FamilyId::new(family),
+                        subject,
+                    }));
+                }
                 if used {
                     sqlx::query(&self.sql.revoke_family)
                         .bind(&family)

@@ -1,6 +1,8 @@
-//! Two instances of the demo that share nothing but Redis (separate stacks, connections and
-//! listeners; the same signing secret, as any deployment behind a load balancer), and every
-//! security decision holds across both:
+//! Two instances of the demo that share nothing but their stores (separate stacks, connections
+//! and listeners; the same signing secret, as any deployment behind a load balancer), and every
+//! security decision holds across both. Each scenario runs twice: `on_redis::*` with every
+//! store in one Redis, and `on_postgres_and_redis::*` with the durable state in one PostgreSQL
+//! and the counters in one Redis (issue 19):
 //!
 //! - a lockout earned through A blocks at B (and a rate limit used up at A holds at B);
 //! - a logout at A rejects the token at B;
@@ -8,10 +10,11 @@
 //! - an API key revoked at A is refused at B;
 //! - 100 concurrent refreshes of one token, spread over both instances, have exactly one winner.
 //! - a TOTP code accepted at A is refused at B, and so is a recovery code redeemed at A (issue
-//!   15: every MFA store is in Redis).
+//!   15: every MFA store is shared).
 //!
-//! Redis: `REDIS_URL`, or a private `redis-server`; without either the tests are skipped,
-//! except under `CI=true`, where they fail. Each test uses its own key prefix.
+//! Redis: `REDIS_URL`, or a private `redis-server`; PostgreSQL: `DATABASE_URL`. Without them the
+//! tests are skipped, except under `CI=true`, where they fail. Each test uses its own key
+//! prefix and schema.
 
 // Test helpers outside #[test] fns are not covered by clippy.toml's allow-*-in-tests.
 #![allow(
@@ -25,35 +28,104 @@ mod common;
 
 use std::time::Duration;
 
+use auth_postgres::test_util::{database_url_for_tests, drop_schema, unique_schema};
 use auth_redis::test_util::{TestRedis, delete_prefix, redis_for_tests, unique_prefix};
-use common::{Instance, SECRET, client, instance, send};
+use common::{Instance, SECRET, client, instance_with, send};
+use demo_server::stores::StoreConfig;
 use reqwest::Method;
 use serde_json::json;
 
-/// Two instances on one Redis, under a fresh prefix.
-async fn pair(tag: &str) -> Option<(TestRedis, Instance, Instance)> {
+/// Where the two instances keep their shared state.
+#[derive(Clone, Copy, Debug)]
+enum Mode {
+    /// Every store in one Redis (`REDIS_URL`).
+    Redis,
+    /// Issue 19: users, API keys, refresh families, revocations, identities and MFA state in
+    /// one PostgreSQL (`DATABASE_URL`, a fresh schema per test), brute-force counters and DPoP
+    /// proofs in one Redis.
+    PostgresAndRedis,
+}
+
+/// Two instances sharing one Redis (and, in [`Mode::PostgresAndRedis`], one database), under a
+/// fresh key prefix and schema.
+async fn pair(mode: Mode, tag: &str) -> Option<(TestRedis, Instance, Instance)> {
     let redis = redis_for_tests().expect("a Redis for the multi-instance tests")?;
     let prefix = unique_prefix(tag);
     // The tests are not about timeouts: be generous with a loaded CI machine.
     let timeout = Duration::from_secs(2);
-    let a = instance(&redis.url(), &prefix, timeout).await;
-    let b = instance(&redis.url(), &prefix, timeout).await;
+    let config = StoreConfig {
+        redis_url: Some(redis.url()),
+        redis_prefix: prefix,
+        redis_timeout: timeout,
+        ..StoreConfig::default()
+    };
+    let config = match mode {
+        Mode::Redis => config,
+        Mode::PostgresAndRedis => StoreConfig {
+            database_url: Some(database_url_for_tests()?),
+            database_schema: Some(unique_schema(tag)),
+            database_timeout: timeout,
+            ..config
+        },
+    };
+    let a = instance_with(&config).await;
+    let b = instance_with(&config).await;
+    let kind = match mode {
+        Mode::Redis => "redis",
+        Mode::PostgresAndRedis => "postgres+redis",
+    };
+    assert_eq!((a.stores.kind(), b.stores.kind()), (kind, kind));
     Some((redis, a, b))
 }
 
+/// Deletes the test's Redis keys and, with PostgreSQL, its schema.
 async fn cleanup(a: &Instance) {
     delete_prefix(a.stores.redis().expect("redis stores"))
         .await
         .expect("cleanup");
+    if let Some(pg) = a.stores.postgres() {
+        drop_schema(pg).await.expect("drop the test's schema");
+    }
+}
+
+/// Runs each scenario in both modes: `on_redis::NAME` and `on_postgres_and_redis::NAME`.
+macro_rules! in_both_modes {
+    ($($name:ident: $threads:literal),* $(,)?) => {
+        mod on_redis {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = $threads)]
+                async fn $name() {
+                    super::$name(super::Mode::Redis).await;
+                }
+            )*
+        }
+        mod on_postgres_and_redis {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = $threads)]
+                async fn $name() {
+                    super::$name(super::Mode::PostgresAndRedis).await;
+                }
+            )*
+        }
+    };
+}
+
+in_both_modes! {
+    a_lockout_earned_through_a_blocks_at_b: 2,
+    a_logout_at_a_rejects_the_token_at_b: 2,
+    a_refresh_token_rotated_at_a_and_replayed_at_b_is_reuse_and_the_family_dies: 2,
+    an_api_key_revoked_at_a_is_refused_at_b: 2,
+    a_hundred_concurrent_refreshes_over_both_instances_have_exactly_one_winner: 4,
+    a_user_registered_at_a_logs_in_at_b_and_the_session_is_shared: 2,
+    a_totp_code_accepted_at_a_is_refused_at_b: 2,
 }
 
 fn demo_token() -> String {
     demo_server::demo_token(SECRET.as_bytes(), "auth-demo", "auth-demo-api").unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_lockout_earned_through_a_blocks_at_b() {
-    let Some((_redis, a, b)) = pair("lockout").await else {
+async fn a_lockout_earned_through_a_blocks_at_b(mode: Mode) {
+    let Some((_shared, a, b)) = pair(mode, "lockout").await else {
         return;
     };
     let http = client();
@@ -107,9 +179,8 @@ async fn a_lockout_earned_through_a_blocks_at_b() {
     cleanup(&a).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_logout_at_a_rejects_the_token_at_b() {
-    let Some((_redis, a, b)) = pair("logout").await else {
+async fn a_logout_at_a_rejects_the_token_at_b(mode: Mode) {
+    let Some((_shared, a, b)) = pair(mode, "logout").await else {
         return;
     };
     let http = client();
@@ -184,9 +255,8 @@ async fn start_session(http: &reqwest::Client, inst: &Instance) -> String {
     res.body["refresh_token"].as_str().unwrap().to_owned()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_refresh_token_rotated_at_a_and_replayed_at_b_is_reuse_and_the_family_dies() {
-    let Some((_redis, a, b)) = pair("reuse").await else {
+async fn a_refresh_token_rotated_at_a_and_replayed_at_b_is_reuse_and_the_family_dies(mode: Mode) {
+    let Some((_shared, a, b)) = pair(mode, "reuse").await else {
         return;
     };
     let http = client();
@@ -210,9 +280,8 @@ async fn a_refresh_token_rotated_at_a_and_replayed_at_b_is_reuse_and_the_family_
     cleanup(&a).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_api_key_revoked_at_a_is_refused_at_b() {
-    let Some((_redis, a, b)) = pair("apikey").await else {
+async fn an_api_key_revoked_at_a_is_refused_at_b(mode: Mode) {
+    let Some((_shared, a, b)) = pair(mode, "apikey").await else {
         return;
     };
     let http = client();
@@ -264,9 +333,8 @@ async fn an_api_key_revoked_at_a_is_refused_at_b() {
     cleanup(&a).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_hundred_concurrent_refreshes_over_both_instances_have_exactly_one_winner() {
-    let Some((_redis, a, b)) = pair("race").await else {
+async fn a_hundred_concurrent_refreshes_over_both_instances_have_exactly_one_winner(mode: Mode) {
+    let Some((_shared, a, b)) = pair(mode, "race").await else {
         return;
     };
     let http = client();
@@ -306,9 +374,8 @@ async fn a_hundred_concurrent_refreshes_over_both_instances_have_exactly_one_win
 /// Through the demo's own routes: a user registered at A logs in at B (accounts in Redis), a
 /// refresh token rotated at B and replayed at A is reuse (the session's access token is then
 /// refused at B too), and a logout at A rejects the access token of a new session at B.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_user_registered_at_a_logs_in_at_b_and_the_session_is_shared() {
-    let Some((_redis, a, b)) = pair("accounts").await else {
+async fn a_user_registered_at_a_logs_in_at_b_and_the_session_is_shared(mode: Mode) {
+    let Some((_shared, a, b)) = pair(mode, "accounts").await else {
         return;
     };
     let http = client();
@@ -441,9 +508,8 @@ fn totp(secret: &str, ahead: u64) -> String {
 /// Issue 15: with `REDIS_URL` every MFA store is in Redis: an enrolment started at A is
 /// confirmed at B, a login started at A completes at B, and a code (or recovery code) accepted
 /// at one instance is refused at the other.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_totp_code_accepted_at_a_is_refused_at_b() {
-    let Some((_redis, a, b)) = pair("mfa").await else {
+async fn a_totp_code_accepted_at_a_is_refused_at_b(mode: Mode) {
+    let Some((_shared, a, b)) = pair(mode, "mfa").await else {
         return;
     };
     let http = client();

@@ -15,6 +15,7 @@
 //! | `AUTH_REDIS_TIMEOUT_MS` | limit of one Redis operation (ms); past it the request gets 503 | `100` |
 //! | `DATABASE_URL` | `postgres://user[:password]@host[:port]/database`: users, API keys, refresh families, revocations, identities and MFA state in PostgreSQL (tables `auth_demo_*`, created at start-up); brute-force counters in Redis with `REDIS_URL`, else in memory | (unset) |
 //! | `AUTH_DATABASE_SCHEMA` | the PostgreSQL schema of those tables (created if missing) | (the `search_path`) |
+//! | `AUTH_DATABASE_TIMEOUT_MS` | limit of one PostgreSQL operation, waiting for a pooled connection included (ms); past it the request gets 503 | `500` |
 //!
 //! [`Stores`] builds the API-key store, the brute-force limiters (login, registration and
 //! second-factor attempts share one attempt store, with their keys apart), the revocation
@@ -80,7 +81,8 @@ pub const DEFAULT_DATABASE_PREFIX: &str = "auth_demo_";
 /// The demo's Redis key prefix when `AUTH_REDIS_PREFIX` is not set.
 pub const DEFAULT_REDIS_PREFIX: &str = "auth-demo:";
 
-/// `REDIS_URL`, `AUTH_REDIS_PREFIX` and `AUTH_REDIS_TIMEOUT_MS`.
+/// `REDIS_URL`, `AUTH_REDIS_PREFIX`, `AUTH_REDIS_TIMEOUT_MS`, `DATABASE_URL`,
+/// `AUTH_DATABASE_SCHEMA` and `AUTH_DATABASE_TIMEOUT_MS`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct StoreConfig {
     /// Where Redis is; `None` keeps every store in memory.
@@ -96,6 +98,9 @@ pub struct StoreConfig {
     /// The schema of the demo's tables (`AUTH_DATABASE_SCHEMA`; `None`: the connection's
     /// `search_path`, usually `public`).
     pub database_schema: Option<String>,
+    /// Limit of one PostgreSQL store operation, waiting for a pooled connection included
+    /// (`AUTH_DATABASE_TIMEOUT_MS`).
+    pub database_timeout: Duration,
 }
 
 impl fmt::Debug for StoreConfig {
@@ -106,6 +111,7 @@ impl fmt::Debug for StoreConfig {
             .field("redis_timeout", &self.redis_timeout)
             .field("database_url", &self.database_url.as_ref().map(|_| "(set)"))
             .field("database_schema", &self.database_schema)
+            .field("database_timeout", &self.database_timeout)
             .finish()
     }
 }
@@ -118,6 +124,7 @@ impl Default for StoreConfig {
             redis_timeout: auth_redis::DEFAULT_TIMEOUT,
             database_url: None,
             database_schema: None,
+            database_timeout: auth_postgres::DEFAULT_TIMEOUT,
         }
     }
 }
@@ -127,8 +134,8 @@ impl StoreConfig {
     ///
     /// # Errors
     ///
-    /// [`ConfigError::Input`] naming the variable when `AUTH_REDIS_TIMEOUT_MS` is not a
-    /// positive number.
+    /// [`ConfigError::Input`] naming the variable when `AUTH_REDIS_TIMEOUT_MS` or
+    /// `AUTH_DATABASE_TIMEOUT_MS` is not a positive number.
     pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let mut config = Self {
             redis_url: get("REDIS_URL").filter(|u| !u.is_empty()),
@@ -140,15 +147,23 @@ impl StoreConfig {
             config.redis_prefix = prefix;
         }
         if let Some(ms) = get("AUTH_REDIS_TIMEOUT_MS") {
-            let ms: u64 = ms.parse().ok().filter(|ms| *ms > 0).ok_or_else(|| {
-                ConfigError::Input(format!(
-                    "AUTH_REDIS_TIMEOUT_MS `{ms}` is not a positive number of milliseconds"
-                ))
-            })?;
-            config.redis_timeout = Duration::from_millis(ms);
+            config.redis_timeout = millis("AUTH_REDIS_TIMEOUT_MS", &ms)?;
+        }
+        if let Some(ms) = get("AUTH_DATABASE_TIMEOUT_MS") {
+            config.database_timeout = millis("AUTH_DATABASE_TIMEOUT_MS", &ms)?;
         }
         Ok(config)
     }
+}
+
+/// `value` of the variable `name` as a positive number of milliseconds.
+fn millis(name: &str, value: &str) -> Result<Duration, ConfigError> {
+    let ms: u64 = value.parse().ok().filter(|ms| *ms > 0).ok_or_else(|| {
+        ConfigError::Input(format!(
+            "{name} `{value}` is not a positive number of milliseconds"
+        ))
+    })?;
+    Ok(Duration::from_millis(ms))
 }
 
 /// The demo's stores, all in memory or all in Redis.
@@ -283,7 +298,9 @@ impl Stores {
     /// in Redis when `config` names one, else in memory. Does not connect: run
     /// [`migrate`](Self::migrate) at start-up.
     fn on_postgres(config: &StoreConfig, db: &str) -> Result<Self, ConfigError> {
-        let mut builder = PgBackend::builder(db).prefix(DEFAULT_DATABASE_PREFIX);
+        let mut builder = PgBackend::builder(db)
+            .prefix(DEFAULT_DATABASE_PREFIX)
+            .timeout(config.database_timeout);
         if let Some(schema) = &config.database_schema {
             builder = builder.schema(schema.clone());
         }
@@ -583,6 +600,15 @@ mod tests {
     fn a_bad_timeout_names_the_variable() {
         let err = StoreConfig::from_env(env(&[("AUTH_REDIS_TIMEOUT_MS", "0")])).unwrap_err();
         assert!(err.to_string().contains("AUTH_REDIS_TIMEOUT_MS"), "{err}");
+        let err = StoreConfig::from_env(env(&[("AUTH_DATABASE_TIMEOUT_MS", "soon")])).unwrap_err();
+        assert!(
+            err.to_string().contains("AUTH_DATABASE_TIMEOUT_MS"),
+            "{err}"
+        );
+        let ok = StoreConfig::from_env(env(&[("AUTH_DATABASE_TIMEOUT_MS", "1500")])).unwrap();
+        assert_eq!(ok.database_timeout, Duration::from_millis(1500));
+        let default = StoreConfig::from_env(env(&[])).unwrap();
+        assert_eq!(default.database_timeout, auth_postgres::DEFAULT_TIMEOUT);
     }
 
     #[tokio::test]

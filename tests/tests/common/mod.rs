@@ -1,5 +1,5 @@
-//! Instances of the demo that share nothing but Redis, served over HTTP on loopback, for the
-//! multi-instance and failover tests.
+//! Instances of the demo that share nothing but their stores (Redis, or PostgreSQL with Redis),
+//! served over HTTP on loopback, for the multi-instance and failover tests.
 //!
 //! Each [`Instance`] is a separate stack: its own `Demo` (built by `demo_server::stores` from a
 //! `REDIS_URL`, so its own Redis connection), its own listener on 127.0.0.1, and extra
@@ -66,28 +66,34 @@ impl Drop for Instance {
 
 /// Starts an instance whose stores are in the Redis at `redis_url`, under `prefix`.
 pub(crate) async fn instance(redis_url: &str, prefix: &str, timeout: Duration) -> Instance {
-    let env = [
-        ("AUTH_JWT_SECRET", SECRET),
-        ("AUTH_DEMO_TRUSTED_PROXIES", "127.0.0.1/32"),
-        // With Redis the demo requires the second factor's keys, shared by every instance.
-        ("AUTH_MFA_SEALING_KEY", MFA_SEALING_KEY),
-        ("AUTH_MFA_RECOVERY_KEY", MFA_RECOVERY_KEY),
-    ];
-    let config = Config::from_env(|k| {
-        env.iter()
-            .find(|(n, _)| *n == k)
-            .map(|(_, v)| (*v).to_owned())
-    })
-    .unwrap();
-    let (mut demo, _) = Demo::from_config(&config).unwrap();
-    let stores = Stores::from_config(&StoreConfig {
+    instance_with(&StoreConfig {
         redis_url: Some(redis_url.to_owned()),
         redis_prefix: prefix.to_owned(),
         redis_timeout: timeout,
         ..StoreConfig::default()
     })
+    .await
+}
+
+/// Starts an instance on the stores `config` names (Redis, or PostgreSQL with Redis, whose
+/// tables it creates if needed, as the demo does at start-up).
+pub(crate) async fn instance_with(config: &StoreConfig) -> Instance {
+    let env = [
+        ("AUTH_JWT_SECRET", SECRET),
+        ("AUTH_DEMO_TRUSTED_PROXIES", "127.0.0.1/32"),
+        // With shared stores the demo requires the second factor's keys, the same everywhere.
+        ("AUTH_MFA_SEALING_KEY", MFA_SEALING_KEY),
+        ("AUTH_MFA_RECOVERY_KEY", MFA_RECOVERY_KEY),
+    ];
+    let config_env = Config::from_env(|k| {
+        env.iter()
+            .find(|(n, _)| *n == k)
+            .map(|(_, v)| (*v).to_owned())
+    })
     .unwrap();
-    assert_eq!(stores.kind(), "redis");
+    let (mut demo, _) = Demo::from_config(&config_env).unwrap();
+    let stores = Stores::from_config(config).unwrap();
+    stores.migrate().await.unwrap();
     stores.apply_to(&mut demo).unwrap();
     let router = demo_server::app_with(demo.clone())
         .unwrap()
