@@ -7,6 +7,7 @@
 //! | `GET /` | none | the browser page for the cookie session (login form, a "Sign in with `<name>`" button per provider, "who am I", a protected `POST`) |
 //! | `GET /app.js` | none | that page's script |
 //! | `GET /health` | none | 200 `{"status":"ok"}` |
+//! | `GET /openapi.json` | none | 200 the OpenAPI 3.1 document of these routes, with each route's security (see [`openapi`]) |
 //! | `GET /.well-known/jwks.json` | none | 200 JWK Set of the demo's public verification keys (`{"keys":[]}` for HS256), `Cache-Control: public, max-age=300` |
 //! | `GET /.well-known/oauth-protected-resource` | none | 200 RFC 9728 metadata of the resource `<public>` (`AUTH_DEMO_PUBLIC_URL`), see [`resource`] |
 //! | `GET /.well-known/oauth-protected-resource/api` | none | 200 the metadata of `<public>/api`, named by every 401's `resource_metadata` |
@@ -81,6 +82,7 @@ pub mod login;
 mod me;
 pub mod mfa;
 pub mod observability;
+pub mod openapi;
 pub mod orders;
 pub mod outbound;
 pub mod page;
@@ -114,7 +116,7 @@ use auth_tower::cookies::SessionCookies;
 use auth_tower::csrf::CsrfLayer;
 use axum::http::header;
 use axum::response::IntoResponse;
-use axum::routing::get;
+use auth_axum_extractors::openapi::{self as aoa, Access, RouteTable, SecuredRoutes};
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
@@ -541,22 +543,37 @@ pub fn app(verifier: JwtVerifier) -> Result<Router, ConfigError> {
 ///
 /// When a layer's configuration is invalid (for example an allowed origin).
 pub fn app_with(demo: Demo) -> Result<Router, ConfigError> {
-    let router = Router::new()
-        .route("/", page::index_route(&demo))
-        .route("/app.js", get(page::script))
-        .route("/health", get(health))
-        .route("/.well-known/jwks.json", get(jwks_handler(&demo)))
-        .merge(resource::router(&demo)?)
-        .merge(me::router(&demo)?)
-        .merge(provider_login::router(&demo)?)
-        .merge(orders::router(&demo)?)
-        .merge(outbound::router(&demo)?)
-        .merge(keys::router(&demo)?)
-        .merge(login::router(&demo)?)
-        .merge(tokens::router(&demo)?)
-        .merge(session::router(&demo)?)
-        .merge(mfa::router(&demo)?);
-    Ok(router)
+    Ok(app_and_routes(demo)?.0)
+}
+
+/// [`app_with`], and the table of its routes: each route's method, path and [`Access`], as
+/// `GET /openapi.json` documents them (see [`openapi`]).
+///
+/// # Errors
+///
+/// As [`app_with`].
+pub fn app_and_routes(demo: Demo) -> Result<(Router, RouteTable), ConfigError> {
+    let public = Access::public;
+    let routes = SecuredRoutes::new()
+        .route("/", page::index_route(&demo), public())?
+        .route("/app.js", aoa::get(page::script), public())?
+        .route("/health", aoa::get(health), public())?
+        .route(
+            "/.well-known/jwks.json",
+            aoa::get(jwks_handler(&demo)),
+            public(),
+        )?
+        .merge(resource::router(&demo)?)?
+        .merge(me::router(&demo)?)?
+        .merge(provider_login::router(&demo)?)?
+        .merge(orders::router(&demo)?)?
+        .merge(outbound::router(&demo)?)?
+        .merge(keys::router(&demo)?)?
+        .merge(login::router(&demo)?)?
+        .merge(tokens::router(&demo)?)?
+        .merge(session::router(&demo)?)?
+        .merge(mfa::router(&demo)?)?;
+    openapi::serve(&demo, routes)
 }
 
 /// `GET /.well-known/jwks.json`: the key ring's public keys (live, so a rotation shows at
