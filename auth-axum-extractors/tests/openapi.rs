@@ -126,6 +126,15 @@ async fn declared_requirements_are_enforced_by_the_router() {
         StatusCode::FORBIDDEN
     );
     assert_eq!(status(&router, Method::GET, "/me", Some(&reader)).await, StatusCode::OK);
+    // Only the declared methods are guarded: another one is 405, anonymous or not.
+    assert_eq!(
+        status(&router, Method::DELETE, "/orders", None).await,
+        StatusCode::METHOD_NOT_ALLOWED
+    );
+    assert_eq!(
+        status(&router, Method::DELETE, "/me", Some(&reader)).await,
+        StatusCode::METHOD_NOT_ALLOWED
+    );
 }
 
 #[test]
@@ -210,6 +219,16 @@ async fn a_route_layer_before_any_route_is_a_no_op() {
     let bad = "not-a-token";
     // The bearer layer was not applied: even an invalid token reaches the public route.
     assert_eq!(status(&router, Method::GET, "/open", Some(bad)).await, StatusCode::OK);
+    // The control: the same layer after the route refuses the invalid token.
+    let (guarded, _) = SecuredRoutes::<()>::new()
+        .route("/open", openapi::get(|| async { "open" }), Access::public())
+        .unwrap()
+        .route_layer(bearer())
+        .into_parts();
+    assert_eq!(
+        status(&guarded, Method::GET, "/open", Some(bad)).await,
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 #[tokio::test]

@@ -24,10 +24,16 @@ type ScopeLayerFn = dyn Fn(Requirement) -> Result<ScopeLayer, ConfigError> + Sen
 /// A route's handlers by method, made with [`get`], [`post`], [`put`], [`patch`], [`delete`]
 /// (or their service forms) and chained like axum's `MethodRouter` (`get(list).post(create)`).
 /// It knows its methods, so [`SecuredRoutes`] can write one table row per method.
+///
+/// Layers added with [`route_layer`](Self::route_layer) run *after* the route's `ScopeLayer`
+/// (audit, rate limits of the route itself); authentication layers go on the group
+/// ([`SecuredRoutes::route_layer`]), so that the principal exists when the `ScopeLayer` looks.
 #[must_use]
 pub struct Endpoint<S = ()> {
     methods: Vec<Method>,
     router: MethodRouter<S>,
+    /// A method chained twice (axum would panic): reported by [`SecuredRoutes::route`].
+    repeated: Option<Method>,
 }
 
 impl<S> fmt::Debug for Endpoint<S> {
@@ -48,7 +54,11 @@ macro_rules! endpoint_methods {
                 T: 'static,
                 S: Clone + Send + Sync + 'static,
             {
-                Endpoint { methods: vec![Method::$method], router: axum::routing::$name(handler) }
+                Endpoint {
+                    methods: vec![Method::$method],
+                    router: axum::routing::$name(handler),
+                    repeated: None,
+                }
             }
 
             #[doc = concat!("An [`Endpoint`] answering `", stringify!($method), "` with the service `svc`.")]
@@ -59,16 +69,25 @@ macro_rules! endpoint_methods {
                 T::Future: Send + 'static,
                 S: Clone + Send + Sync + 'static,
             {
-                Endpoint { methods: vec![Method::$method], router: axum::routing::$service(svc) }
+                Endpoint {
+                    methods: vec![Method::$method],
+                    router: axum::routing::$service(svc),
+                    repeated: None,
+                }
             }
 
             impl<S: Clone + Send + Sync + 'static> Endpoint<S> {
-                #[doc = concat!("Also answers `", stringify!($method), "` with `handler`.")]
+                #[doc = concat!("Also answers `", stringify!($method), "` with `handler` (a second `",
+                    stringify!($method), "` makes [`SecuredRoutes::route`] fail).")]
                 pub fn $name<H, T>(mut self, handler: H) -> Self
                 where
                     H: Handler<T, S>,
                     T: 'static,
                 {
+                    if self.methods.contains(&Method::$method) {
+                        self.repeated.get_or_insert(Method::$method);
+                        return self;
+                    }
                     self.methods.push(Method::$method);
                     self.router = self.router.$name(handler);
                     self
@@ -167,7 +186,9 @@ impl From<RouteError> for ConfigError {
 ///
 /// Authentication layers (`BearerLayer`, `ApiKeyLayer`, usually in optional mode) go on the
 /// group with [`route_layer`](Self::route_layer), as on a `Router`; the per-route
-/// `ScopeLayer` then answers 401 for anonymous callers and 403 for insufficient rights.
+/// `ScopeLayer` then answers 401 for anonymous callers and 403 for insufficient rights. The
+/// `ScopeLayer` wraps the endpoint's own layers ([`Endpoint::route_layer`]) and only its
+/// methods: other methods get 405.
 ///
 /// ```
 /// use auth_axum_extractors::Authenticated;
@@ -257,19 +278,24 @@ impl<S: Clone + Send + Sync + 'static> SecuredRoutes<S> {
         if !path.starts_with('/') {
             return Err(RouteError::InvalidPath(path.to_owned()));
         }
-        for (i, method) in endpoint.methods.iter().enumerate() {
-            let repeated = endpoint.methods.iter().take(i).any(|m| m == method);
-            if repeated || self.table.contains(method, path) {
-                return Err(RouteError::Duplicate {
-                    method: method.clone(),
-                    path: path.to_owned(),
-                });
-            }
+        let duplicate = endpoint.repeated.clone().or_else(|| {
+            endpoint
+                .methods
+                .iter()
+                .find(|m| self.table.contains(m, path))
+                .cloned()
+        });
+        if let Some(method) = duplicate {
+            return Err(RouteError::Duplicate {
+                method,
+                path: path.to_owned(),
+            });
         }
+        // `route_layer`: a method the endpoint does not answer gets 405 whoever asks.
         let router = match access.requirement() {
             Some(requirement) => endpoint
                 .router
-                .layer((self.scope_layer)(requirement.clone())?),
+                .route_layer((self.scope_layer)(requirement.clone())?),
             None => endpoint.router,
         };
         for method in endpoint.methods {
