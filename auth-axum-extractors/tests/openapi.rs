@@ -50,36 +50,41 @@ fn routes() -> SecuredRoutes {
             .grant("orders:refund", ["manager"])
             .build(),
     );
-    SecuredRoutes::with_scope_layer(move |r| Ok(ScopeLayer::new(r).policy(std::sync::Arc::clone(&policy))))
-        .route("/health", openapi::get(|| async { "ok" }), Access::public())
-        .unwrap()
-        .route(
-            "/hello",
-            openapi::get(|p: Option<Authenticated>| async move {
-                p.map_or_else(|| "anonymous".to_owned(), |p| p.subject().to_owned())
-            }),
-            Access::optional([Scheme::BEARER]),
-        )
-        .unwrap()
-        .route(
-            "/orders",
-            openapi::get(|| async { "orders" }).post(|| async { "created" }),
-            Access::require(Requirement::scope("read:orders"), [Scheme::BEARER, Scheme::API_KEY]),
-        )
-        .unwrap()
-        .route(
-            "/orders/{id}/refund",
-            openapi::post(|| async { "refunded" }),
-            Access::require(Requirement::permission("orders:refund"), [Scheme::BEARER]),
-        )
-        .unwrap()
-        .route(
-            "/me",
-            openapi::get(|p: Authenticated| async move { p.subject().to_owned() }),
-            Access::authenticated([Scheme::BEARER]),
-        )
-        .unwrap()
-        .route_layer(bearer())
+    SecuredRoutes::with_scope_layer(move |r| {
+        Ok(ScopeLayer::new(r).policy(std::sync::Arc::clone(&policy)))
+    })
+    .route("/health", openapi::get(|| async { "ok" }), Access::public())
+    .unwrap()
+    .route(
+        "/hello",
+        openapi::get(|p: Option<Authenticated>| async move {
+            p.map_or_else(|| "anonymous".to_owned(), |p| p.subject().to_owned())
+        }),
+        Access::optional([Scheme::BEARER]),
+    )
+    .unwrap()
+    .route(
+        "/orders",
+        openapi::get(|| async { "orders" }).post(|| async { "created" }),
+        Access::require(
+            Requirement::scope("read:orders"),
+            [Scheme::BEARER, Scheme::API_KEY],
+        ),
+    )
+    .unwrap()
+    .route(
+        "/orders/{id}/refund",
+        openapi::post(|| async { "refunded" }),
+        Access::require(Requirement::permission("orders:refund"), [Scheme::BEARER]),
+    )
+    .unwrap()
+    .route(
+        "/me",
+        openapi::get(|p: Authenticated| async move { p.subject().to_owned() }),
+        Access::authenticated([Scheme::BEARER]),
+    )
+    .unwrap()
+    .route_layer(bearer())
 }
 
 async fn status(router: &Router, method: Method, uri: &str, token: Option<&str>) -> StatusCode {
@@ -101,18 +106,34 @@ async fn declared_requirements_are_enforced_by_the_router() {
     let reader = token(json!({"scope": "read:orders"}));
     let manager = token(json!({"roles": ["manager"]}));
 
-    assert_eq!(status(&router, Method::GET, "/health", None).await, StatusCode::OK);
-    assert_eq!(status(&router, Method::GET, "/hello", None).await, StatusCode::OK);
+    assert_eq!(
+        status(&router, Method::GET, "/health", None).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        status(&router, Method::GET, "/hello", None).await,
+        StatusCode::OK
+    );
     for (m, uri) in [
         (Method::GET, "/orders"),
         (Method::POST, "/orders"),
         (Method::POST, "/orders/7/refund"),
         (Method::GET, "/me"),
     ] {
-        assert_eq!(status(&router, m, uri, None).await, StatusCode::UNAUTHORIZED, "{uri}");
+        assert_eq!(
+            status(&router, m, uri, None).await,
+            StatusCode::UNAUTHORIZED,
+            "{uri}"
+        );
     }
-    assert_eq!(status(&router, Method::GET, "/orders", Some(&reader)).await, StatusCode::OK);
-    assert_eq!(status(&router, Method::POST, "/orders", Some(&reader)).await, StatusCode::OK);
+    assert_eq!(
+        status(&router, Method::GET, "/orders", Some(&reader)).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        status(&router, Method::POST, "/orders", Some(&reader)).await,
+        StatusCode::OK
+    );
     assert_eq!(
         status(&router, Method::GET, "/orders", Some(&manager)).await,
         StatusCode::FORBIDDEN
@@ -125,7 +146,10 @@ async fn declared_requirements_are_enforced_by_the_router() {
         status(&router, Method::POST, "/orders/7/refund", Some(&reader)).await,
         StatusCode::FORBIDDEN
     );
-    assert_eq!(status(&router, Method::GET, "/me", Some(&reader)).await, StatusCode::OK);
+    assert_eq!(
+        status(&router, Method::GET, "/me", Some(&reader)).await,
+        StatusCode::OK
+    );
     // Only the declared methods are guarded: another one is 405, anonymous or not.
     assert_eq!(
         status(&router, Method::DELETE, "/orders", None).await,
@@ -141,8 +165,20 @@ async fn declared_requirements_are_enforced_by_the_router() {
 fn the_table_has_one_row_per_method_and_the_document_one_operation_per_row() {
     let (_, table) = routes().into_parts();
     assert_eq!(table.len(), 6);
-    assert!(table.get(&Method::POST, "/orders").unwrap().access().is_secured());
-    assert!(!table.get(&Method::GET, "/hello").unwrap().access().is_secured());
+    assert!(
+        table
+            .get(&Method::POST, "/orders")
+            .unwrap()
+            .access()
+            .is_secured()
+    );
+    assert!(
+        !table
+            .get(&Method::GET, "/hello")
+            .unwrap()
+            .access()
+            .is_secured()
+    );
 
     let mut doc = OpenApi::new(Info::new("t", "1"), Paths::new());
     table.apply(&mut doc);
@@ -158,21 +194,37 @@ fn the_table_has_one_row_per_method_and_the_document_one_operation_per_row() {
         json["paths"]["/orders/{id}/refund"]["post"]["security"],
         json!([{"bearer": ["orders:refund"]}])
     );
-    assert_eq!(json["paths"]["/me"]["get"]["security"], json!([{"bearer": []}]));
-    assert_eq!(json["paths"]["/hello"]["get"]["security"], json!([{}, {"bearer": []}]));
+    assert_eq!(
+        json["paths"]["/me"]["get"]["security"],
+        json!([{"bearer": []}])
+    );
+    assert_eq!(
+        json["paths"]["/hello"]["get"]["security"],
+        json!([{}, {"bearer": []}])
+    );
     assert!(json["paths"]["/health"]["get"].get("security").is_none());
 }
 
 #[test]
 fn declaring_a_method_twice_on_a_path_is_an_error_not_a_panic() {
     let err = routes()
-        .route("/orders", openapi::post(|| async { "again" }), Access::public())
+        .route(
+            "/orders",
+            openapi::post(|| async { "again" }),
+            Access::public(),
+        )
         .unwrap_err();
-    assert!(matches!(err, RouteError::Duplicate { ref method, ref path } if method == Method::POST && path == "/orders"));
+    assert!(
+        matches!(err, RouteError::Duplicate { ref method, ref path } if method == Method::POST && path == "/orders")
+    );
     assert_eq!(err.to_string(), "route POST /orders declared twice");
 
     let err = SecuredRoutes::<()>::new()
-        .route("/x", openapi::get(|| async {}).get(|| async {}), Access::public())
+        .route(
+            "/x",
+            openapi::get(|| async {}).get(|| async {}),
+            Access::public(),
+        )
         .unwrap_err();
     assert!(matches!(err, RouteError::Duplicate { .. }));
 }
@@ -182,11 +234,27 @@ fn another_method_on_a_declared_path_is_added() {
     let routes = SecuredRoutes::<()>::new()
         .route("/items", openapi::get(|| async {}), Access::public())
         .unwrap()
-        .route("/items", openapi::delete(|| async {}), Access::authenticated([Scheme::BEARER]))
+        .route(
+            "/items",
+            openapi::delete(|| async {}),
+            Access::authenticated([Scheme::BEARER]),
+        )
         .unwrap();
     let table = routes.table();
-    assert!(!table.get(&Method::GET, "/items").unwrap().access().is_secured());
-    assert!(table.get(&Method::DELETE, "/items").unwrap().access().is_secured());
+    assert!(
+        !table
+            .get(&Method::GET, "/items")
+            .unwrap()
+            .access()
+            .is_secured()
+    );
+    assert!(
+        table
+            .get(&Method::DELETE, "/items")
+            .unwrap()
+            .access()
+            .is_secured()
+    );
 }
 
 #[test]
@@ -218,7 +286,10 @@ async fn a_route_layer_before_any_route_is_a_no_op() {
     assert_eq!(table.len(), 1);
     let bad = "not-a-token";
     // The bearer layer was not applied: even an invalid token reaches the public route.
-    assert_eq!(status(&router, Method::GET, "/open", Some(bad)).await, StatusCode::OK);
+    assert_eq!(
+        status(&router, Method::GET, "/open", Some(bad)).await,
+        StatusCode::OK
+    );
     // The control: the same layer after the route refuses the invalid token.
     let (guarded, _) = SecuredRoutes::<()>::new()
         .route("/open", openapi::get(|| async { "open" }), Access::public())
@@ -238,7 +309,9 @@ async fn merged_and_stateful_routes_keep_their_layers() {
     let stateful = SecuredRoutes::<Greeting>::new()
         .route(
             "/greet",
-            openapi::get(|axum::extract::State(g): axum::extract::State<Greeting>| async move { g.0 }),
+            openapi::get(
+                |axum::extract::State(g): axum::extract::State<Greeting>| async move { g.0 },
+            ),
             Access::authenticated([Scheme::BEARER]),
         )
         .unwrap()
@@ -251,7 +324,13 @@ async fn merged_and_stateful_routes_keep_their_layers() {
         .unwrap()
         .into_parts();
     assert_eq!(table.len(), 2);
-    assert_eq!(status(&router, Method::GET, "/greet", None).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        status(&router, Method::GET, "/greet", None).await,
+        StatusCode::UNAUTHORIZED
+    );
     let t = token(json!({}));
-    assert_eq!(status(&router, Method::GET, "/greet", Some(&t)).await, StatusCode::OK);
+    assert_eq!(
+        status(&router, Method::GET, "/greet", Some(&t)).await,
+        StatusCode::OK
+    );
 }

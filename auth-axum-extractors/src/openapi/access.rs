@@ -101,7 +101,9 @@ impl Access {
     /// The scopes (and permissions, and `role:<name>`s) each `security` entry lists.
     #[must_use]
     pub fn scopes(&self) -> Vec<String> {
-        self.requirement().map(Requirement::describe).unwrap_or_default()
+        self.requirement()
+            .map(Requirement::describe)
+            .unwrap_or_default()
     }
 
     /// The operation's `security` value (`None` for a public route).
@@ -147,7 +149,10 @@ mod tests {
     #[test]
     fn each_scheme_is_an_alternative_with_the_required_scopes() {
         let a = Access::require(
-            Requirement::all([Requirement::scope("read:orders"), Requirement::role("admin")]),
+            Requirement::all([
+                Requirement::scope("read:orders"),
+                Requirement::role("admin"),
+            ]),
             [Scheme::BEARER, Scheme::API_KEY],
         );
         assert_eq!(

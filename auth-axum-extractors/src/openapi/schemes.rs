@@ -5,9 +5,7 @@ use std::fmt;
 
 use utoipa::Modify;
 use utoipa::openapi::OpenApi;
-use utoipa::openapi::security::{
-    ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme,
-};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 /// The name of a security scheme in a document's `components.securitySchemes`, as operations'
 /// `security` entries refer to it.
@@ -190,6 +188,9 @@ mod tests {
         let mut d = doc();
         schemes.apply(&mut d);
         let json = serde_json::to_value(&d).unwrap();
-        assert_eq!(json["components"]["securitySchemes"]["api_key"]["name"], "X-Two");
+        assert_eq!(
+            json["components"]["securitySchemes"]["api_key"]["name"],
+            "X-Two"
+        );
     }
 }

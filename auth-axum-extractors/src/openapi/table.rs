@@ -157,7 +157,10 @@ fn new_operation(entry: &RouteEntry) -> Operation {
 }
 
 /// The operation field of `item` for `method` (`None` for methods OpenAPI has no field for).
-fn operation_slot<'a>(item: &'a mut PathItem, method: &Method) -> Option<&'a mut Option<Operation>> {
+fn operation_slot<'a>(
+    item: &'a mut PathItem,
+    method: &Method,
+) -> Option<&'a mut Option<Operation>> {
     Some(match *method {
         Method::GET => &mut item.get,
         Method::PUT => &mut item.put,
@@ -205,7 +208,10 @@ mod tests {
         table().apply(&mut d);
         let json = serde_json::to_value(&d).unwrap();
         let refund = &json["paths"]["/orders/{id}/refund"]["post"];
-        assert_eq!(refund["security"], serde_json::json!([{"bearer": ["orders:refund"]}]));
+        assert_eq!(
+            refund["security"],
+            serde_json::json!([{"bearer": ["orders:refund"]}])
+        );
         assert_eq!(refund["parameters"][0]["name"], "id");
         assert_eq!(refund["parameters"][0]["in"], "path");
         assert!(json["paths"]["/health"]["get"].get("security").is_none());
@@ -220,22 +226,34 @@ mod tests {
         let mut op = Operation::new();
         op.summary = Some("refund an order".to_owned());
         op.security = Some(vec![SecurityRequirement::new("stale", ["x"])]);
-        d.paths
-            .add_path_operation("/orders/{id}/refund", vec![utoipa::openapi::HttpMethod::Post], op);
+        d.paths.add_path_operation(
+            "/orders/{id}/refund",
+            vec![utoipa::openapi::HttpMethod::Post],
+            op,
+        );
         table().apply(&mut d);
         let json = serde_json::to_value(&d).unwrap();
         let refund = &json["paths"]["/orders/{id}/refund"]["post"];
         assert_eq!(refund["summary"], "refund an order");
-        assert_eq!(refund["security"], serde_json::json!([{"bearer": ["orders:refund"]}]));
+        assert_eq!(
+            refund["security"],
+            serde_json::json!([{"bearer": ["orders:refund"]}])
+        );
     }
 
     #[test]
     fn public_routes_opt_out_of_a_global_requirement() {
         let mut d = doc();
-        d.security = Some(vec![SecurityRequirement::new("bearer", Vec::<String>::new())]);
+        d.security = Some(vec![SecurityRequirement::new(
+            "bearer",
+            Vec::<String>::new(),
+        )]);
         table().apply(&mut d);
         let json = serde_json::to_value(&d).unwrap();
-        assert_eq!(json["paths"]["/health"]["get"]["security"], serde_json::json!([]));
+        assert_eq!(
+            json["paths"]["/health"]["get"]["security"],
+            serde_json::json!([])
+        );
     }
 
     #[test]

@@ -27,15 +27,15 @@
 use std::time::Duration;
 
 use auth_axum_extractors::Authenticated;
+use auth_axum_extractors::openapi::{self, Access, SecuredRoutes};
 use auth_core::ConfigError;
 use auth_core::api_key::{ApiKeyError, ApiKeyId, ApiKeyPrefix, ApiKeyRecord, ApiKeys, NewApiKey};
 use auth_core::clock::UnixTime;
+use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRef, Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use auth_axum_extractors::openapi::{self, Access, SecuredRoutes};
-use axum::Json;
 use serde_json::{Map, Value, json};
 
 use crate::Demo;

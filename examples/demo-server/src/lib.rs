@@ -101,6 +101,7 @@ pub mod users;
 use std::sync::Arc;
 use std::time::Duration;
 
+use auth_axum_extractors::openapi::{self as aoa, Access, RouteTable, SecuredRoutes};
 use auth_core::ConfigError;
 use auth_core::api_key::{ApiKeys, MemoryApiKeyStore};
 use auth_core::brute_force::{BruteForceLimiter, BruteForcePolicy};
@@ -116,7 +117,6 @@ use auth_tower::cookies::SessionCookies;
 use auth_tower::csrf::CsrfLayer;
 use axum::http::header;
 use axum::response::IntoResponse;
-use auth_axum_extractors::openapi::{self as aoa, Access, RouteTable, SecuredRoutes};
 use axum::{Json, Router};
 use serde_json::{Value, json};
 

@@ -41,6 +41,7 @@
 
 use std::sync::Arc;
 
+use auth_axum_extractors::openapi::{self, Access, SecuredRoutes};
 use auth_core::audit::Method;
 use auth_core::brute_force::{ClientKey, LoginAttempt};
 use auth_core::clock::Clock as _;
@@ -51,7 +52,6 @@ use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
 use axum::http::{HeaderMap, HeaderValue, Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use auth_axum_extractors::openapi::{self, Access, SecuredRoutes};
 use axum::{Extension, Json};
 use serde::Deserialize;
 use serde_json::json;

@@ -11,13 +11,13 @@
 use std::sync::Arc;
 
 use auth_axum_extractors::Authenticated;
+use auth_axum_extractors::openapi::{self, Access, SecuredRoutes};
 use auth_core::ConfigError;
 use auth_core::mfa::Mfa;
 use auth_core::oidc_login::IdentityStore;
+use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use auth_axum_extractors::openapi::{self, Access, SecuredRoutes};
-use axum::Json;
 use serde_json::{Value, json};
 
 use crate::Demo;

@@ -92,11 +92,7 @@ pub fn serve(demo: &Demo, routes: SecuredRoutes) -> Result<(Router, RouteTable),
 
 fn answer(json: Option<&String>) -> Response {
     match json {
-        Some(json) => (
-            [(header::CONTENT_TYPE, "application/json")],
-            json.clone(),
-        )
-            .into_response(),
+        Some(json) => ([(header::CONTENT_TYPE, "application/json")], json.clone()).into_response(),
         None => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     }
 }

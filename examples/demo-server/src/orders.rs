@@ -14,9 +14,9 @@
 use std::sync::Arc;
 
 use auth_axum_extractors::Authenticated;
+use auth_axum_extractors::openapi::{self, Access, Scheme, SecuredRoutes};
 use auth_core::ConfigError;
 use auth_core::scope::{Requirement, RolePolicy};
-use auth_axum_extractors::openapi::{self, Access, Scheme, SecuredRoutes};
 use auth_tower::api_key::ApiKeyLayer;
 use auth_tower::scope::ScopeLayer;
 use axum::Json;

@@ -26,6 +26,7 @@
 
 use std::sync::Arc;
 
+use auth_axum_extractors::openapi::{self, Access, SecuredRoutes};
 use auth_core::ConfigError;
 use auth_core::clock::Clock;
 use auth_core::oauth_client::{ClientAuth, ClientAuthMethod, TokenError, TokenManager, check_url};
@@ -33,7 +34,6 @@ use auth_tower::client::{AccessToken, AccessTokenLayer, OutboundError, ReqwestSe
 use axum::extract::State;
 use axum::http::{HeaderValue, Request, Response as HttpResponse, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use auth_axum_extractors::openapi::{self, Access, SecuredRoutes};
 use tower::{Layer as _, ServiceExt as _};
 
 use crate::Demo;

@@ -19,7 +19,6 @@
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
-
 use crate::Demo;
 
 /// The page's `Content-Security-Policy`: scripts and requests only to this origin, no

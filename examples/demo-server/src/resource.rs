@@ -31,6 +31,7 @@
 
 use std::sync::Arc;
 
+use auth_axum_extractors::openapi::{self, Access, SecuredRoutes};
 use auth_core::ConfigError;
 use auth_core::clock::Clock;
 use auth_core::dpop::{
@@ -38,7 +39,6 @@ use auth_core::dpop::{
 };
 use auth_tower::bearer::{BearerLayerBuilder, Dpop, DpopMode};
 use auth_tower::resource_metadata::{ProtectedResource, ResourceMetadata};
-use auth_axum_extractors::openapi::{self, Access, SecuredRoutes};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 

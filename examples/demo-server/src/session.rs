@@ -44,6 +44,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use auth_axum_extractors::openapi::{self, Access, Scheme, SecuredRoutes};
 use auth_core::audit::Method;
 use auth_core::clock::Clock as _;
 use auth_core::mfa::AuthContext;
@@ -54,7 +55,6 @@ use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use auth_axum_extractors::openapi::{self, Access, Scheme, SecuredRoutes};
 use axum::{Extension, Json};
 
 use crate::login::{Credentials, brute_force_layer, check_credentials};

@@ -38,6 +38,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use auth_axum_extractors::Authenticated;
+use auth_axum_extractors::openapi::{self, Access, SecuredRoutes};
 use auth_core::clock::Clock;
 use auth_core::jwt::{AccessGrant, AccessToken, TokenIssuer};
 use auth_core::mfa::{AuthContext, AuthContextStore, Mfa};
@@ -46,12 +47,11 @@ use auth_core::revocation::Revoker;
 use auth_core::{AuthError, ConfigError};
 use auth_tower::Rejection;
 use auth_tower::response::{JsonRejection as JsonResponder, RejectionResponse};
+use axum::Json;
 use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use auth_axum_extractors::openapi::{self, Access, SecuredRoutes};
-use axum::Json;
 use serde::Deserialize;
 use serde_json::{Value, json};
 

@@ -96,7 +96,10 @@ async fn every_route_answers_401_anonymously_exactly_when_the_document_says_it_i
         // Every scheme named is defined.
         for requirement in op["security"].as_array().into_iter().flatten() {
             for name in requirement.as_object().unwrap().keys() {
-                assert!(schemes.contains_key(name), "{method} {path}: scheme {name} undefined");
+                assert!(
+                    schemes.contains_key(name),
+                    "{method} {path}: scheme {name} undefined"
+                );
             }
         }
         // Each parameter's value is its name (`/api/orders/id/refund`), the provider `acme`.
@@ -117,7 +120,11 @@ async fn every_route_answers_401_anonymously_exactly_when_the_document_says_it_i
             ));
         }
     }
-    assert!(drift.is_empty(), "the document and the router disagree:\n{}", drift.join("\n"));
+    assert!(
+        drift.is_empty(),
+        "the document and the router disagree:\n{}",
+        drift.join("\n")
+    );
     // Not vacuous: both kinds are present in number.
     assert!(secured >= 15, "{secured} secured operations");
     assert!(public >= 10, "{public} public operations");
@@ -190,6 +197,12 @@ async fn protected_routes_name_their_schemes_and_what_they_require() {
     let bearer = &doc["components"]["securitySchemes"]["bearer"];
     assert_eq!(bearer["scheme"], "bearer");
     assert_eq!(bearer["bearerFormat"], "JWT");
-    assert_eq!(doc["components"]["securitySchemes"]["api_key"]["name"], "X-API-Key");
-    assert_eq!(doc["paths"]["/api/outbound/{path}"]["get"]["parameters"][0]["name"], "path");
+    assert_eq!(
+        doc["components"]["securitySchemes"]["api_key"]["name"],
+        "X-API-Key"
+    );
+    assert_eq!(
+        doc["paths"]["/api/outbound/{path}"]["get"]["parameters"][0]["name"],
+        "path"
+    );
 }

@@ -64,6 +64,7 @@ mod verify;
 use std::sync::Arc;
 use std::time::Duration;
 
+use auth_axum_extractors::openapi::{self, Access, SecuredRoutes};
 use auth_core::brute_force::BruteForceLimiter;
 use auth_core::clock::Clock;
 use auth_core::mfa::{
@@ -73,10 +74,9 @@ use auth_core::mfa::{
 use auth_core::{AuthError, ConfigError, ErrorCode};
 use auth_tower::Rejection;
 use auth_tower::step_up::{StepUpLayer, StepUpRequirement};
+use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use auth_axum_extractors::openapi::{self, Access, SecuredRoutes};
-use axum::Json;
 use serde_json::json;
 
 pub use keys::MfaKeys;
@@ -159,13 +159,29 @@ pub fn router(demo: &Demo) -> Result<SecuredRoutes, ConfigError> {
     let access = || Access::authenticated(crate::openapi::BEARER_SCHEMES);
     let secured = || SecuredRoutes::with_scope_layer(crate::openapi::scope_layer);
     let enrolment = secured()
-        .route("/auth/mfa/totp/enroll", openapi::post(routes::enroll), access())?
-        .route("/auth/mfa/totp/confirm", openapi::post(routes::confirm), access())?
+        .route(
+            "/auth/mfa/totp/enroll",
+            openapi::post(routes::enroll),
+            access(),
+        )?
+        .route(
+            "/auth/mfa/totp/confirm",
+            openapi::post(routes::confirm),
+            access(),
+        )?
         .route_layer(csrf.clone())
         .route_layer(bearer.clone());
     let sensitive = secured()
-        .route("/auth/mfa/totp/disable", openapi::post(routes::disable), access())?
-        .route("/auth/mfa/recovery-codes", openapi::post(routes::regenerate), access())?
+        .route(
+            "/auth/mfa/totp/disable",
+            openapi::post(routes::disable),
+            access(),
+        )?
+        .route(
+            "/auth/mfa/recovery-codes",
+            openapi::post(routes::regenerate),
+            access(),
+        )?
         .route_layer(step_up)
         .route_layer(csrf)
         .route_layer(bearer);

@@ -53,13 +53,13 @@ pub mod config;
 mod hooks;
 
 use auth_axum_extractors::oidc_login::LoginRoutes;
+use auth_axum_extractors::openapi::{self, Access, Scheme, SecuredRoutes};
 use auth_core::ConfigError;
 use auth_core::clock::{Clock, UnixTime};
 use auth_core::mfa::{AuthContext, DEFAULT_MFA_ACR};
 use auth_core::oidc_login::UsedStateStore;
 use axum::extract::{Path, Request, State};
 use axum::response::Response;
-use auth_axum_extractors::openapi::{self, Access, Scheme, SecuredRoutes};
 use std::sync::Arc;
 
 pub use config::LoginConfig;
