@@ -38,7 +38,6 @@ impl RouteEntry {
     }
 
     /// Who may call the route.
-    #[must_use]
     pub fn access(&self) -> &Access {
         &self.access
     }

@@ -6,7 +6,12 @@
 //! documented in `src/lib.rs`, so a route added outside the declarations is caught too.
 
 // Test helpers outside #[test] fns are not covered by clippy.toml's allow-*-in-tests.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 mod common;
 
