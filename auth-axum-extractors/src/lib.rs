@@ -9,6 +9,9 @@
 //!   declares (see [`scopes!`]), so a handler's requirement shows in its signature.
 //! - `oidc_login` (feature `oidc-login`): the sign-in routes for OpenID Providers (begin and
 //!   callback) over `auth_core::oidc_login`, mounted with one `nest_service`.
+//! - `openapi` (feature `utoipa`): the security schemes for a utoipa document, and
+//!   `SecuredRoutes`, which declares each route's requirement once for both its `ScopeLayer` and
+//!   its operation's `security`.
 //!
 //! The extractors read request extensions only (never the body). Their rejections render like
 //! the layers' (same JSON codes and `WWW-Authenticate`), except that a route without any auth
@@ -63,6 +66,9 @@ mod claims;
 #[cfg(feature = "oidc-login")]
 #[cfg_attr(docsrs, doc(cfg(feature = "oidc-login")))]
 pub mod oidc_login;
+#[cfg(feature = "utoipa")]
+#[cfg_attr(docsrs, doc(cfg(feature = "utoipa")))]
+pub mod openapi;
 mod principal;
 pub mod rejection;
 mod require;

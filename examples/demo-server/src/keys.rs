@@ -27,15 +27,15 @@
 use std::time::Duration;
 
 use auth_axum_extractors::Authenticated;
+use auth_axum_extractors::openapi::{self, Access, SecuredRoutes};
 use auth_core::ConfigError;
 use auth_core::api_key::{ApiKeyError, ApiKeyId, ApiKeyPrefix, ApiKeyRecord, ApiKeys, NewApiKey};
 use auth_core::clock::UnixTime;
+use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRef, Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, post};
-use axum::{Json, Router};
 use serde_json::{Map, Value, json};
 
 use crate::Demo;
@@ -57,11 +57,12 @@ pub const MAX_GRACE: u64 = 30 * 24 * 3600;
 /// # Errors
 ///
 /// When a layer's configuration is invalid.
-pub fn router(demo: &Demo) -> Result<Router, ConfigError> {
-    Ok(Router::new()
-        .route("/api/keys", post(create).get(list))
-        .route("/api/keys/{id}", delete(revoke))
-        .route("/api/keys/{id}/rotate", post(rotate))
+pub fn router(demo: &Demo) -> Result<SecuredRoutes, ConfigError> {
+    let access = || Access::authenticated(crate::openapi::BEARER_SCHEMES);
+    Ok(SecuredRoutes::with_scope_layer(crate::openapi::scope_layer)
+        .route("/api/keys", openapi::post(create).get(list), access())?
+        .route("/api/keys/{id}", openapi::delete(revoke), access())?
+        .route("/api/keys/{id}/rotate", openapi::post(rotate), access())?
         .route_layer(demo.csrf(&[demo.cookies.access_name()])?)
         .route_layer(demo.bearer()?)
         .with_state(KeysState {

@@ -7,6 +7,7 @@
 //! | `GET /` | none | the browser page for the cookie session (login form, a "Sign in with `<name>`" button per provider, "who am I", a protected `POST`) |
 //! | `GET /app.js` | none | that page's script |
 //! | `GET /health` | none | 200 `{"status":"ok"}` |
+//! | `GET /openapi.json` | none | 200 the OpenAPI 3.1 document of these routes, with each route's security (see [`openapi`]) |
 //! | `GET /.well-known/jwks.json` | none | 200 JWK Set of the demo's public verification keys (`{"keys":[]}` for HS256), `Cache-Control: public, max-age=300` |
 //! | `GET /.well-known/oauth-protected-resource` | none | 200 RFC 9728 metadata of the resource `<public>` (`AUTH_DEMO_PUBLIC_URL`), see [`resource`] |
 //! | `GET /.well-known/oauth-protected-resource/api` | none | 200 the metadata of `<public>/api`, named by every 401's `resource_metadata` |
@@ -81,6 +82,7 @@ pub mod login;
 mod me;
 pub mod mfa;
 pub mod observability;
+pub mod openapi;
 pub mod orders;
 pub mod outbound;
 pub mod page;
@@ -89,6 +91,7 @@ pub mod provider_login;
 pub mod redis_users;
 pub mod resource;
 pub mod roles;
+mod router;
 pub mod seeded;
 pub mod session;
 pub mod stores;
@@ -112,11 +115,6 @@ use auth_tower::bearer::BearerLayer;
 use auth_tower::brute_force::TrustedProxies;
 use auth_tower::cookies::SessionCookies;
 use auth_tower::csrf::CsrfLayer;
-use axum::http::header;
-use axum::response::IntoResponse;
-use axum::routing::get;
-use axum::{Json, Router};
-use serde_json::{Value, json};
 
 use crate::config::Config;
 use crate::issuers::AccountKeys;
@@ -126,6 +124,7 @@ use crate::roles::Roles;
 use crate::users::{DEFAULT_DEMO_PASSWORD, DemoPassword, Users};
 
 pub use crate::demo_tokens::{demo_admin_token, demo_token, demo_token_for};
+pub use crate::router::{app, app_and_routes, app_with};
 
 /// How long clients may cache the demo's JWK Set (`Cache-Control: max-age`). A key added to
 /// the set must be published at least this long before it signs anything.
@@ -524,66 +523,4 @@ fn token_issuer(
         .lifetime(lifetime)
         .clock(Arc::clone(clock))
         .build()
-}
-
-/// Builds the demo router around a verifier, with in-memory defaults (verify only).
-///
-/// # Errors
-///
-/// Only if a built-in default were invalid (none is).
-pub fn app(verifier: JwtVerifier) -> Result<Router, ConfigError> {
-    app_with(Demo::new(verifier)?)
-}
-
-/// Builds the demo router from its shared parts.
-///
-/// # Errors
-///
-/// When a layer's configuration is invalid (for example an allowed origin).
-pub fn app_with(demo: Demo) -> Result<Router, ConfigError> {
-    let router = Router::new()
-        .route("/", page::index_route(&demo))
-        .route("/app.js", get(page::script))
-        .route("/health", get(health))
-        .route("/.well-known/jwks.json", get(jwks_handler(&demo)))
-        .merge(resource::router(&demo)?)
-        .merge(me::router(&demo)?)
-        .merge(provider_login::router(&demo)?)
-        .merge(orders::router(&demo)?)
-        .merge(outbound::router(&demo)?)
-        .merge(keys::router(&demo)?)
-        .merge(login::router(&demo)?)
-        .merge(tokens::router(&demo)?)
-        .merge(session::router(&demo)?)
-        .merge(mfa::router(&demo)?);
-    Ok(router)
-}
-
-/// `GET /.well-known/jwks.json`: the key ring's public keys (live, so a rotation shows at
-/// once) when the demo issues, else the configured public keys.
-fn jwks_handler(
-    demo: &Demo,
-) -> impl Fn() -> std::future::Ready<axum::response::Response> + Clone + Send + Sync + 'static {
-    let ring = demo.issuer.as_ref().map(|i| i.key_ring().clone());
-    let fixed = demo.public_keys.document(JWKS_MAX_AGE);
-    move || {
-        let doc = match &ring {
-            Some(ring) => ring.public_jwks().document(JWKS_MAX_AGE),
-            None => fixed.clone(),
-        };
-        std::future::ready(
-            (
-                [
-                    (header::CONTENT_TYPE, doc.content_type().to_owned()),
-                    (header::CACHE_CONTROL, doc.cache_control().to_owned()),
-                ],
-                doc.body().to_owned(),
-            )
-                .into_response(),
-        )
-    }
-}
-
-async fn health() -> Json<Value> {
-    Json(json!({ "status": "ok" }))
 }

@@ -41,6 +41,7 @@
 
 use std::sync::Arc;
 
+use auth_axum_extractors::openapi::{self, Access, SecuredRoutes};
 use auth_core::audit::Method;
 use auth_core::brute_force::{ClientKey, LoginAttempt};
 use auth_core::clock::Clock as _;
@@ -51,8 +52,7 @@ use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
 use axum::http::{HeaderMap, HeaderValue, Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::{Extension, Json, Router};
+use axum::{Extension, Json};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -124,18 +124,20 @@ pub fn registration_layer(demo: &Demo) -> Result<BruteForceLayer<RegistrationKey
 /// # Errors
 ///
 /// When the layer's configuration is invalid.
-pub fn router(demo: &Demo) -> Result<Router, ConfigError> {
-    Ok(Router::new()
+pub fn router(demo: &Demo) -> Result<SecuredRoutes, ConfigError> {
+    Ok(SecuredRoutes::new()
         .route(
             "/auth/login",
-            post(login)
+            openapi::post(login)
                 .route_layer(crate::audit::layer(demo, Method::Login))
                 .route_layer(brute_force_layer(demo)?),
-        )
+            Access::public(),
+        )?
         .route(
             "/auth/register",
-            post(register).route_layer(registration_layer(demo)?),
-        )
+            openapi::post(register).route_layer(registration_layer(demo)?),
+            Access::public(),
+        )?
         .with_state(Arc::new(Tokens::of(demo))))
 }
 

@@ -11,13 +11,13 @@
 use std::sync::Arc;
 
 use auth_axum_extractors::Authenticated;
+use auth_axum_extractors::openapi::{self, Access, SecuredRoutes};
 use auth_core::ConfigError;
 use auth_core::mfa::Mfa;
 use auth_core::oidc_login::IdentityStore;
+use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
 use serde_json::{Value, json};
 
 use crate::Demo;
@@ -32,16 +32,27 @@ struct Me {
 }
 
 /// `GET /api/me` (bearer required) and `GET /api/hello` (bearer optional).
-pub(crate) fn router(demo: &Demo) -> Result<Router, ConfigError> {
+pub(crate) fn router(demo: &Demo) -> Result<SecuredRoutes, ConfigError> {
     let state = Arc::new(Me {
         mfa: demo.mfa.clone(),
         accounts: demo.accounts.clone(),
         identities: Arc::clone(&demo.identities),
     });
-    Ok(Router::new()
-        .route("/api/me", get(me).layer(demo.bearer()?))
-        .route("/api/hello", get(hello).layer(demo.optional_bearer()?))
-        .with_state(state))
+    let me = SecuredRoutes::with_scope_layer(crate::openapi::scope_layer)
+        .route(
+            "/api/me",
+            openapi::get(me),
+            Access::authenticated(crate::openapi::BEARER_SCHEMES),
+        )?
+        .route_layer(demo.bearer()?);
+    let hello = SecuredRoutes::new()
+        .route(
+            "/api/hello",
+            openapi::get(hello),
+            Access::optional(crate::openapi::BEARER_SCHEMES),
+        )?
+        .route_layer(demo.optional_bearer()?);
+    Ok(me.merge(hello)?.with_state(state))
 }
 
 async fn me(State(state): State<Arc<Me>>, p: Authenticated) -> Response {

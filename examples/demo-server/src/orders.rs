@@ -14,13 +14,13 @@
 use std::sync::Arc;
 
 use auth_axum_extractors::Authenticated;
+use auth_axum_extractors::openapi::{self, Access, Scheme, SecuredRoutes};
 use auth_core::ConfigError;
 use auth_core::scope::{Requirement, RolePolicy};
 use auth_tower::api_key::ApiKeyLayer;
 use auth_tower::scope::ScopeLayer;
+use axum::Json;
 use axum::extract::Path;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde_json::{Value, json};
 
 use crate::{Demo, REALM};
@@ -33,10 +33,11 @@ pub fn role_policy() -> RolePolicy {
         .build()
 }
 
-fn require(rule: Requirement, policy: &Arc<RolePolicy>) -> Result<ScopeLayer, ConfigError> {
-    ScopeLayer::new(rule)
-        .policy(Arc::clone(policy))
-        .realm(REALM)
+/// The schemes the orders routes accept.
+const SCHEMES: [Scheme; 3] = [Scheme::BEARER, Scheme::SESSION_COOKIE, Scheme::API_KEY];
+
+fn require(rule: Requirement) -> Access {
+    Access::require(rule, SCHEMES)
 }
 
 /// The orders routes, authenticated by bearer token or API key (both in optional mode) and
@@ -45,21 +46,28 @@ fn require(rule: Requirement, policy: &Arc<RolePolicy>) -> Result<ScopeLayer, Co
 /// # Errors
 ///
 /// When a layer's configuration is invalid.
-pub fn router(demo: &Demo) -> Result<Router, ConfigError> {
+pub fn router(demo: &Demo) -> Result<SecuredRoutes, ConfigError> {
     let policy = Arc::new(role_policy());
-    let router = Router::new()
-        .route(
-            "/api/orders",
-            get(list_orders).layer(require(Requirement::scope("read:orders"), &policy)?),
-        )
-        .route(
-            "/api/orders/{id}/refund",
-            post(refund).layer(require(Requirement::permission("orders:refund"), &policy)?),
-        )
-        .route(
-            "/api/admin/stats",
-            get(stats).layer(require(Requirement::role("admin"), &policy)?),
-        );
+    let router = SecuredRoutes::with_scope_layer(move |rule| {
+        ScopeLayer::new(rule)
+            .policy(Arc::clone(&policy))
+            .realm(REALM)
+    })
+    .route(
+        "/api/orders",
+        openapi::get(list_orders),
+        require(Requirement::scope("read:orders")),
+    )?
+    .route(
+        "/api/orders/{id}/refund",
+        openapi::post(refund),
+        require(Requirement::permission("orders:refund")),
+    )?
+    .route(
+        "/api/admin/stats",
+        openapi::get(stats),
+        require(Requirement::role("admin")),
+    )?;
     let api_key = ApiKeyLayer::builder(demo.api_keys.clone())
         .realm(REALM)
         .optional()

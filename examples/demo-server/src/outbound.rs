@@ -26,15 +26,14 @@
 
 use std::sync::Arc;
 
+use auth_axum_extractors::openapi::{self, Access, SecuredRoutes};
 use auth_core::ConfigError;
 use auth_core::clock::Clock;
 use auth_core::oauth_client::{ClientAuth, ClientAuthMethod, TokenError, TokenManager, check_url};
 use auth_tower::client::{AccessToken, AccessTokenLayer, OutboundError, ReqwestService};
-use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderValue, Request, Response as HttpResponse, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use tower::{Layer as _, ServiceExt as _};
 
 use crate::Demo;
@@ -205,12 +204,16 @@ pub struct Outbound {
 /// # Errors
 ///
 /// When the bearer layer's configuration is invalid.
-pub fn router(demo: &Demo) -> Result<Router, ConfigError> {
+pub fn router(demo: &Demo) -> Result<SecuredRoutes, ConfigError> {
     let Some(outbound) = demo.outbound.clone() else {
-        return Ok(Router::new());
+        return Ok(SecuredRoutes::new());
     };
-    Ok(Router::new()
-        .route("/api/outbound/{*path}", get(relay))
+    Ok(SecuredRoutes::with_scope_layer(crate::openapi::scope_layer)
+        .route(
+            "/api/outbound/{*path}",
+            openapi::get(relay),
+            Access::authenticated(crate::openapi::BEARER_SCHEMES),
+        )?
         .route_layer(demo.bearer()?)
         .with_state(outbound))
 }

@@ -18,7 +18,6 @@
 
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodRouter, get};
 
 use crate::Demo;
 
@@ -269,14 +268,14 @@ pub fn page_with_providers(names: &[&str]) -> String {
 }
 
 /// `GET /` for `demo`: the page with its configured providers' links.
-pub fn index_route(demo: &Demo) -> MethodRouter {
+pub fn index_route(demo: &Demo) -> auth_axum_extractors::openapi::Endpoint {
     let names: Vec<&str> = demo
         .provider_login
         .as_ref()
         .map(|l| l.provider_names().collect())
         .unwrap_or_default();
     let page = page_with_providers(&names);
-    get(move || {
+    auth_axum_extractors::openapi::get(move || {
         let page = page.clone();
         std::future::ready(hardened("text/html; charset=utf-8", page))
     })

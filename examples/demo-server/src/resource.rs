@@ -31,6 +31,7 @@
 
 use std::sync::Arc;
 
+use auth_axum_extractors::openapi::{self, Access, SecuredRoutes};
 use auth_core::ConfigError;
 use auth_core::clock::Clock;
 use auth_core::dpop::{
@@ -38,7 +39,6 @@ use auth_core::dpop::{
 };
 use auth_tower::bearer::{BearerLayerBuilder, Dpop, DpopMode};
 use auth_tower::resource_metadata::{ProtectedResource, ResourceMetadata};
-use axum::Router;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
@@ -196,19 +196,19 @@ fn invalid_proof() -> Box<Response> {
 /// # Errors
 ///
 /// When a layer's configuration is invalid (it is fixed and valid).
-pub fn router(demo: &crate::Demo) -> Result<Router, ConfigError> {
-    let mut router = Router::new();
+pub fn router(demo: &crate::Demo) -> Result<SecuredRoutes, ConfigError> {
+    let mut router = SecuredRoutes::new();
     let resource = &demo.resource;
     for r in [resource.root.clone(), resource.api.clone()] {
         let layer = resource.apply_for(demo.bearer_builder_plain(), r).build()?;
         if let Some(metadata) = layer.resource_metadata() {
-            router = route(router, metadata);
+            router = route(router, metadata)?;
         }
     }
     Ok(router)
 }
 
-fn route(router: Router, metadata: ResourceMetadata) -> Router {
+fn route(router: SecuredRoutes, metadata: ResourceMetadata) -> Result<SecuredRoutes, ConfigError> {
     let path = metadata.path().to_owned();
-    router.route_service(&path, metadata)
+    Ok(router.route(&path, openapi::get_service(metadata), Access::public())?)
 }

@@ -44,6 +44,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use auth_axum_extractors::openapi::{self, Access, Scheme, SecuredRoutes};
 use auth_core::audit::Method;
 use auth_core::clock::Clock as _;
 use auth_core::mfa::AuthContext;
@@ -54,8 +55,7 @@ use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::{Extension, Json, Router};
+use axum::{Extension, Json};
 
 use crate::login::{Credentials, brute_force_layer, check_credentials};
 use crate::tokens::{TokenPair, Tokens, no_store, rejection, session_body};
@@ -89,32 +89,37 @@ impl Session {
 /// # Errors
 ///
 /// When a layer's configuration is invalid.
-pub fn router(demo: &Demo) -> Result<Router, ConfigError> {
+pub fn router(demo: &Demo) -> Result<SecuredRoutes, ConfigError> {
     let state = Session::of(demo)?;
-    Ok(Router::new()
+    let refresh_cookie = Scheme::named(crate::openapi::REFRESH_COOKIE);
+    Ok(SecuredRoutes::new()
         .route(
             "/auth/session/login",
-            post(login)
+            openapi::post(login)
                 .route_layer(crate::audit::layer(demo, Method::Login))
                 .route_layer(brute_force_layer(demo)?),
-        )
+            Access::public(),
+        )?
         .route(
             SESSION_REFRESH_PATH,
-            post(refresh)
+            openapi::post(refresh)
                 .route_layer(crate::audit::layer(demo, Method::Refresh))
                 .route_layer(demo.csrf(&[demo.cookies.refresh_name()])?),
-        )
+            Access::checked_by_handler([refresh_cookie.clone()]),
+        )?
         // Either cookie makes a logout cookie-authenticated: each layer checks requests that
         // carry its cookie (one check when only one cookie is sent; the same check twice when
         // both are).
+        // Without a cookie there is no session to end: 204 all the same.
         .route(
             "/auth/session/logout",
-            post(logout)
+            openapi::post(logout)
                 .route_layer(crate::audit::layer(demo, Method::Logout))
                 .route_layer(
                     demo.csrf(&[demo.cookies.access_name(), demo.cookies.refresh_name()])?,
                 ),
-        )
+            Access::optional([Scheme::SESSION_COOKIE, refresh_cookie]),
+        )?
         .with_state(state))
 }
 

@@ -38,6 +38,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use auth_axum_extractors::Authenticated;
+use auth_axum_extractors::openapi::{self, Access, SecuredRoutes};
 use auth_core::clock::Clock;
 use auth_core::jwt::{AccessGrant, AccessToken, TokenIssuer};
 use auth_core::mfa::{AuthContext, AuthContextStore, Mfa};
@@ -46,12 +47,11 @@ use auth_core::revocation::Revoker;
 use auth_core::{AuthError, ConfigError};
 use auth_tower::Rejection;
 use auth_tower::response::{JsonRejection as JsonResponder, RejectionResponse};
+use axum::Json;
 use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -341,21 +341,25 @@ pub(crate) fn bad_body(e: &JsonRejection, shape: &str) -> Response {
 /// # Errors
 ///
 /// When a layer's configuration is invalid.
-pub fn router(demo: &Demo) -> Result<Router, ConfigError> {
+pub fn router(demo: &Demo) -> Result<SecuredRoutes, ConfigError> {
     let bearer = demo.bearer()?;
     let csrf = demo.csrf(&[demo.cookies.access_name()])?;
-    let protected = Router::new()
-        .route("/auth/logout", post(logout))
-        .route("/auth/logout-all", post(logout_all))
+    let access = || Access::authenticated(crate::openapi::BEARER_SCHEMES);
+    let protected = SecuredRoutes::with_scope_layer(crate::openapi::scope_layer)
+        .route("/auth/logout", openapi::post(logout), access())?
+        .route("/auth/logout-all", openapi::post(logout_all), access())?
         .route_layer(crate::audit::layer(demo, auth_core::audit::Method::Logout))
         .route_layer(csrf)
         .route_layer(bearer);
-    Ok(Router::new()
+    // The refresh token travels in the body, which OpenAPI security schemes cannot describe.
+    Ok(SecuredRoutes::new()
         .route(
             "/auth/refresh",
-            post(refresh).route_layer(crate::audit::layer(demo, auth_core::audit::Method::Refresh)),
-        )
-        .merge(protected)
+            openapi::post(refresh)
+                .route_layer(crate::audit::layer(demo, auth_core::audit::Method::Refresh)),
+            Access::public(),
+        )?
+        .merge(protected)?
         .with_state(Arc::new(Tokens::of(demo))))
 }
 

@@ -64,6 +64,7 @@ mod verify;
 use std::sync::Arc;
 use std::time::Duration;
 
+use auth_axum_extractors::openapi::{self, Access, SecuredRoutes};
 use auth_core::brute_force::BruteForceLimiter;
 use auth_core::clock::Clock;
 use auth_core::mfa::{
@@ -73,10 +74,9 @@ use auth_core::mfa::{
 use auth_core::{AuthError, ConfigError, ErrorCode};
 use auth_tower::Rejection;
 use auth_tower::step_up::{StepUpLayer, StepUpRequirement};
+use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::{Json, Router};
 use serde_json::json;
 
 pub use keys::MfaKeys;
@@ -147,7 +147,7 @@ pub(crate) fn in_memory(keys: &MfaKeys, clock: &Arc<dyn Clock>) -> Result<Mfa, C
 /// # Errors
 ///
 /// When a layer's configuration is invalid.
-pub fn router(demo: &Demo) -> Result<Router, ConfigError> {
+pub fn router(demo: &Demo) -> Result<SecuredRoutes, ConfigError> {
     let state = Session::of(demo)?;
     let bearer = demo.bearer()?;
     let csrf = demo.csrf(&[demo.cookies.access_name()])?;
@@ -156,26 +156,46 @@ pub fn router(demo: &Demo) -> Result<Router, ConfigError> {
         .realm(REALM)?;
     // Layers run outermost last: bearer, then CSRF (it reads how the bearer layer found the
     // token), then step-up (it reads the principal's claims).
-    let enrolment = Router::new()
-        .route("/auth/mfa/totp/enroll", post(routes::enroll))
-        .route("/auth/mfa/totp/confirm", post(routes::confirm))
+    let access = || Access::authenticated(crate::openapi::BEARER_SCHEMES);
+    let secured = || SecuredRoutes::with_scope_layer(crate::openapi::scope_layer);
+    let enrolment = secured()
+        .route(
+            "/auth/mfa/totp/enroll",
+            openapi::post(routes::enroll),
+            access(),
+        )?
+        .route(
+            "/auth/mfa/totp/confirm",
+            openapi::post(routes::confirm),
+            access(),
+        )?
         .route_layer(csrf.clone())
         .route_layer(bearer.clone());
-    let sensitive = Router::new()
-        .route("/auth/mfa/totp/disable", post(routes::disable))
-        .route("/auth/mfa/recovery-codes", post(routes::regenerate))
+    let sensitive = secured()
+        .route(
+            "/auth/mfa/totp/disable",
+            openapi::post(routes::disable),
+            access(),
+        )?
+        .route(
+            "/auth/mfa/recovery-codes",
+            openapi::post(routes::regenerate),
+            access(),
+        )?
         .route_layer(step_up)
         .route_layer(csrf)
         .route_layer(bearer);
-    Ok(Router::new()
+    // The mfa_token travels in the body, which OpenAPI security schemes cannot describe.
+    Ok(SecuredRoutes::new()
         .route(
             "/auth/mfa/verify",
-            post(verify::verify)
+            openapi::post(verify::verify)
                 .route_layer(crate::audit::layer(demo, auth_core::audit::Method::Mfa))
                 .route_layer(brute_force_layer(demo)?),
-        )
-        .merge(enrolment)
-        .merge(sensitive)
+            Access::public(),
+        )?
+        .merge(enrolment)?
+        .merge(sensitive)?
         .with_state(state))
 }
 

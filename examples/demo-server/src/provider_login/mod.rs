@@ -53,14 +53,13 @@ pub mod config;
 mod hooks;
 
 use auth_axum_extractors::oidc_login::LoginRoutes;
+use auth_axum_extractors::openapi::{self, Access, Scheme, SecuredRoutes};
 use auth_core::ConfigError;
 use auth_core::clock::{Clock, UnixTime};
 use auth_core::mfa::{AuthContext, DEFAULT_MFA_ACR};
 use auth_core::oidc_login::UsedStateStore;
-use axum::Router;
 use axum::extract::{Path, Request, State};
 use axum::response::Response;
-use axum::routing::get;
 use std::sync::Arc;
 
 pub use config::LoginConfig;
@@ -150,14 +149,24 @@ pub(crate) fn use_used_states(
 /// # Errors
 ///
 /// When a layer's configuration is invalid.
-pub fn router(demo: &Demo) -> Result<Router, ConfigError> {
+pub fn router(demo: &Demo) -> Result<SecuredRoutes, ConfigError> {
     let Some(login) = demo.provider_login.clone() else {
-        return Ok(Router::new());
+        return Ok(SecuredRoutes::new());
     };
     let routes = LoginRoutes::new(login, Hooks::of(demo)?);
-    Ok(Router::new()
-        .route("/auth/login/{provider}", get(begin))
-        .route("/auth/login/{provider}/callback", get(callback))
+    // `?link=true` links the provider identity to the session's account (401 without one).
+    Ok(SecuredRoutes::new()
+        .route(
+            "/auth/login/{provider}",
+            openapi::get(begin),
+            Access::optional([Scheme::SESSION_COOKIE]),
+        )?
+        .route(
+            "/auth/login/{provider}/callback",
+            openapi::get(callback),
+            // The transaction cookie is the login's state, not a credential: 400 without it.
+            Access::public(),
+        )?
         .with_state(routes))
 }
 
