@@ -192,3 +192,71 @@ async fn a_provider_that_is_down_answers_503_not_401() {
     // The token introspected before the outage is still accepted until its bound.
     assert_eq!(call(&app, &seen).await.0, StatusCode::OK);
 }
+
+/// The demo server with `AUTH_OIDC_INTROSPECTION=true`: the provider's opaque tokens are
+/// introspected at the endpoint its discovery document names, with the demo's client
+/// credentials, and a revoked one is refused once `AUTH_OIDC_INTROSPECTION_TTL` has passed.
+#[tokio::test]
+async fn the_demo_introspects_the_providers_opaque_tokens_when_configured() {
+    let key = KeyFile::fresh("intro-demo");
+    let provider = start(&key);
+    let secret = "a demo secret that is at least thirty-two bytes long";
+    let env = [
+        ("AUTH_JWT_SECRET", secret),
+        ("AUTH_OIDC_ISSUER", provider.issuer()),
+        ("AUTH_OIDC_AUDIENCE", RESOURCE),
+        ("AUTH_OIDC_INTROSPECTION", "true"),
+        ("AUTH_OIDC_CLIENT_ID", oidc::CLIENT_ID),
+        ("AUTH_OIDC_CLIENT_SECRET", oidc::CLIENT_SECRET),
+        ("AUTH_OIDC_INTROSPECTION_TTL", "1"),
+    ];
+    let config = demo_server::config::Config::from_env(|k| {
+        env.iter()
+            .find(|(n, _)| *n == k)
+            .map(|(_, v)| (*v).to_owned())
+    })
+    .unwrap();
+    let clock = ManualClock::starting_now();
+    let (demo, _) =
+        demo_server::Demo::from_config_with_clock(&config, std::sync::Arc::new(clock.clone()))
+            .unwrap();
+    let app = demo_server::app_with(demo).unwrap();
+    let me = |t: &str| {
+        let req = Request::get("/api/me")
+            .header(header::AUTHORIZATION, format!("Bearer {t}"))
+            .body(Body::empty())
+            .unwrap();
+        let app = app.clone();
+        async move {
+            let res = app.oneshot(req).await.unwrap();
+            let status = res.status();
+            let bytes = axum::body::to_bytes(res.into_body(), 1 << 20)
+                .await
+                .unwrap();
+            let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+            (status, body)
+        }
+    };
+    let t = token(&provider);
+    let (status, body) = me(&t).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["sub"], oidc::CLIENT_ID);
+    assert_eq!(introspections(&provider), 1);
+    // The demo's own tokens are still verified locally.
+    let own = demo_server::demo_token(secret.as_bytes(), "auth-demo", "auth-demo-api").unwrap();
+    assert_eq!(me(&own).await.0, StatusCode::OK);
+    assert_eq!(introspections(&provider), 1);
+
+    provider.revoke(&t).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(me(&t).await.0, StatusCode::OK, "cached within the 1 s bound");
+    clock.advance(Duration::from_secs(1));
+    let (status, body) = me(&t).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert_eq!(body["error"]["code"], "INVALID_TOKEN");
+
+    let other = token(&provider);
+    provider.stop();
+    let (status, body) = me(&other).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(body["error"]["code"], "AUTH_BACKEND_UNAVAILABLE");
+}
