@@ -39,7 +39,11 @@ fn token(p: &OidcProvider) -> String {
     let t = p
         .client_credentials_token("read:orders write:orders")
         .unwrap_or_else(|e| panic!("{e}"));
-    assert_ne!(t.split('.').count(), 3, "the provider must issue opaque tokens");
+    assert_ne!(
+        t.split('.').count(),
+        3,
+        "the provider must issue opaque tokens"
+    );
     t
 }
 
@@ -118,7 +122,11 @@ async fn an_active_opaque_token_is_accepted_and_its_answer_cached() {
 
     let (status, _) = call(&app, &t).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(introspections(&provider), 1, "the second request is a cache hit");
+    assert_eq!(
+        introspections(&provider),
+        1,
+        "the second request is a cache hit"
+    );
 
     // A JWT-shaped token is verified locally, never introspected.
     let (status, body) = call(&app, "eyJhbGciOiJSUzI1NiJ9.e30.c2ln").await;
@@ -170,8 +178,15 @@ async fn concurrent_requests_with_one_token_cost_one_introspection_at_the_provid
         async move { call(&app, &t).await.0 }
     });
     let statuses = futures_util::future::join_all(calls).await;
-    assert!(statuses.iter().all(|s| *s == StatusCode::OK), "{statuses:?}");
-    assert_eq!(introspections(&provider), 2, "one introspection per distinct token");
+    assert!(
+        statuses.iter().all(|s| *s == StatusCode::OK),
+        "{statuses:?}"
+    );
+    assert_eq!(
+        introspections(&provider),
+        2,
+        "one introspection per distinct token"
+    );
 }
 
 #[tokio::test]
@@ -248,7 +263,11 @@ async fn the_demo_introspects_the_providers_opaque_tokens_when_configured() {
     assert_eq!(introspections(&provider), 1);
 
     provider.revoke(&t).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(me(&t).await.0, StatusCode::OK, "cached within the 1 s bound");
+    assert_eq!(
+        me(&t).await.0,
+        StatusCode::OK,
+        "cached within the 1 s bound"
+    );
     clock.advance(Duration::from_secs(1));
     let (status, body) = me(&t).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");

@@ -384,7 +384,9 @@ impl Inner {
     fn flights(
         &self,
     ) -> MutexGuard<'_, HashMap<Digest, (u64, WeakShared<BoxFuture<'static, Outcome>>)>> {
-        self.in_flight.lock().unwrap_or_else(PoisonError::into_inner)
+        self.in_flight
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     fn discovered(&self) -> MutexGuard<'_, Option<Arc<str>>> {

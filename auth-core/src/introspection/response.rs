@@ -150,7 +150,11 @@ mod tests {
             serde_json::json!({"active": false}),
         ] {
             let err = read_json(&doc, &expect()).unwrap_err();
-            assert_eq!(err, AuthError::InvalidToken(InvalidToken::Inactive), "{doc}");
+            assert_eq!(
+                err,
+                AuthError::InvalidToken(InvalidToken::Inactive),
+                "{doc}"
+            );
         }
     }
 

@@ -73,7 +73,8 @@ impl HttpClient for FakeAs {
         }
         {
             let mut seen = self.seen.lock().unwrap();
-            seen.bodies.push(String::from_utf8(req.body.clone()).unwrap());
+            seen.bodies
+                .push(String::from_utf8(req.body.clone()).unwrap());
             seen.authorization
                 .push(req.header_value("authorization").map(str::to_owned));
             seen.urls.push(req.url.clone());
@@ -95,18 +96,23 @@ impl HttpClient for FakeAs {
 }
 
 fn active(exp: u64) -> Answer {
-    Answer::Json(json!({"active": true, "sub": "alice", "exp": exp, "iss": ISSUER,
-        "scope": "read", "client_id": "app"}))
+    Answer::Json(
+        json!({"active": true, "sub": "alice", "exp": exp, "iss": ISSUER,
+        "scope": "read", "client_id": "app"}),
+    )
 }
 
 fn introspector(server: &FakeAs, clock: &ManualClock) -> Introspector {
-    Introspector::builder(ClientAuth::client_secret_basic("api", "s3cr3t").unwrap(), ISSUER)
-        .endpoint(ENDPOINT)
-        .http_client(server.clone())
-        .clock(clock.clone())
-        .timeout(Duration::from_millis(200))
-        .build()
-        .unwrap()
+    Introspector::builder(
+        ClientAuth::client_secret_basic("api", "s3cr3t").unwrap(),
+        ISSUER,
+    )
+    .endpoint(ENDPOINT)
+    .http_client(server.clone())
+    .clock(clock.clone())
+    .timeout(Duration::from_millis(200))
+    .build()
+    .unwrap()
 }
 
 fn clock() -> ManualClock {
@@ -119,7 +125,10 @@ async fn an_active_answer_is_cached_until_the_bound_then_asked_again() {
     let i = introspector(&server, &clock);
     assert_eq!(i.verify("opaque-1").await.unwrap().subject(), "alice");
     // A hit is answered at once, without a request.
-    let hit = i.verify("opaque-1").into_ready().expect("cached answer is ready");
+    let hit = i
+        .verify("opaque-1")
+        .into_ready()
+        .expect("cached answer is ready");
     assert!(hit.unwrap().has_scope("read"));
     clock.advance(Duration::from_secs(59));
     i.verify("opaque-1").await.unwrap();
@@ -237,7 +246,10 @@ async fn coalesced_waiters_share_a_failure_and_the_next_request_asks_again() {
     let (results, ()) = tokio::join!(futures_util::future::join_all(pending), async {
         gate.add_permits(1);
     });
-    assert!(results.iter().all(|r| r.as_ref().is_err_and(|e| e.code() == ErrorCode::AuthBackendUnavailable)));
+    assert!(results.iter().all(|r| {
+        r.as_ref()
+            .is_err_and(|e| e.code() == ErrorCode::AuthBackendUnavailable)
+    }));
     assert_eq!(server.requests(), 1);
     server.set(active(NOW + 60));
     gate.add_permits(1);
@@ -268,7 +280,10 @@ async fn the_request_posts_the_token_with_its_hint_and_the_client_credentials() 
         .await
         .unwrap();
     let seen = server.seen.lock().unwrap();
-    assert_eq!(seen.bodies, ["token=a%2Bb%2Fc%3D&token_type_hint=access_token"]);
+    assert_eq!(
+        seen.bodies,
+        ["token=a%2Bb%2Fc%3D&token_type_hint=access_token"]
+    );
     assert_eq!(seen.urls, [ENDPOINT]);
     assert!(
         seen.authorization[0]

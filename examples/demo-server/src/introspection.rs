@@ -136,7 +136,10 @@ mod tests {
 
     #[test]
     fn introspection_is_off_by_default_and_needs_issuer_and_credentials() {
-        assert_eq!(IntrospectionConfig::from_env(&env(&[]), true).unwrap(), None);
+        assert_eq!(
+            IntrospectionConfig::from_env(&env(&[]), true).unwrap(),
+            None
+        );
         let on = [("AUTH_OIDC_INTROSPECTION", "true")];
         assert!(IntrospectionConfig::from_env(&env(&on), true).is_err());
         let full = [
@@ -153,12 +156,30 @@ mod tests {
         for bad in [
             [("AUTH_OIDC_INTROSPECTION", "yes")].as_slice(),
             &[("AUTH_OIDC_INTROSPECTION_TTL", "5")],
-            &[full[0], full[1], full[2], ("AUTH_OIDC_INTROSPECTION_TTL", "-1")],
-            &[full[0], full[1], full[2], ("AUTH_OIDC_INTROSPECTION_TTL", "3601")],
+            &[
+                full[0],
+                full[1],
+                full[2],
+                ("AUTH_OIDC_INTROSPECTION_TTL", "-1"),
+            ],
+            &[
+                full[0],
+                full[1],
+                full[2],
+                ("AUTH_OIDC_INTROSPECTION_TTL", "3601"),
+            ],
         ] {
-            assert!(IntrospectionConfig::from_env(&env(bad), true).is_err(), "{bad:?}");
+            assert!(
+                IntrospectionConfig::from_env(&env(bad), true).is_err(),
+                "{bad:?}"
+            );
         }
-        let short = [full[0], full[1], full[2], ("AUTH_OIDC_INTROSPECTION_TTL", "1")];
+        let short = [
+            full[0],
+            full[1],
+            full[2],
+            ("AUTH_OIDC_INTROSPECTION_TTL", "1"),
+        ];
         let c = IntrospectionConfig::from_env(&env(&short), true)
             .unwrap()
             .unwrap();
