@@ -35,6 +35,8 @@ type Digest = [u8; 32];
 /// give one (never cached).
 type Outcome = Result<Result<Principal, AuthError>, String>;
 type Flight = Shared<BoxFuture<'static, Outcome>>;
+/// The introspections under way: a digest's flight id and a weak handle on the flight.
+type InFlight = HashMap<Digest, (u64, WeakShared<BoxFuture<'static, Outcome>>)>;
 
 /// Where the introspection endpoint is.
 #[derive(Clone, Debug)]
@@ -77,7 +79,7 @@ struct Inner {
     cache: quick_cache::sync::Cache<Digest, Entry>,
     /// Introspections under way, by digest, with the id of their flight. Weak: when every
     /// request waiting for a flight is gone, the flight is dropped and removes its entry.
-    in_flight: Mutex<HashMap<Digest, (u64, WeakShared<BoxFuture<'static, Outcome>>)>>,
+    in_flight: Mutex<InFlight>,
     next_flight: AtomicU64,
     discovered: Mutex<Option<Arc<str>>>,
     requests: AtomicU64,
@@ -381,9 +383,7 @@ impl Introspector {
 }
 
 impl Inner {
-    fn flights(
-        &self,
-    ) -> MutexGuard<'_, HashMap<Digest, (u64, WeakShared<BoxFuture<'static, Outcome>>)>> {
+    fn flights(&self) -> MutexGuard<'_, InFlight> {
         self.in_flight
             .lock()
             .unwrap_or_else(PoisonError::into_inner)

@@ -71,9 +71,8 @@ pub use introspector::Introspector;
 #[must_use]
 pub fn is_jwt_shaped(token: &str) -> bool {
     let mut parts = token.split('.');
-    let three = parts.next().is_some()
+    parts.next().is_some()
         && parts.next().is_some()
         && parts.next().is_some()
-        && parts.next().is_none();
-    three
+        && parts.next().is_none()
 }
