@@ -212,7 +212,10 @@ impl Introspector {
     /// [`AuthError::BackendUnavailable`] (503).
     pub fn verify(&self, token: &str) -> Verify {
         let max = self.inner.s.max_token_len;
-        if token.is_empty() || token.len() > max {
+        if token.is_empty() {
+            return Verify::ready(Err(InvalidToken::Malformed.into()));
+        }
+        if token.len() > max {
             let len = token.len();
             return Verify::ready(Err(InvalidToken::TooLong { len, max }.into()));
         }

@@ -33,6 +33,16 @@
 //! (S3-FIFO, [`IntrospectorBuilder::cache_capacity`]) and a lookup costs one HMAC and one hash
 //! probe whatever the number of cached tokens.
 //!
+//! # Security considerations
+//!
+//! - Configure an audience ([`IntrospectorBuilder::audience`]): some servers (npm
+//!   `oidc-provider` among them) report a refresh token as active without a `token_type`, and
+//!   only the audience check keeps such a token from passing as an access token here.
+//! - The revocation delay is the price of the cache: keep `active_ttl` as short as the load on
+//!   the server allows (zero asks on every request that is not coalesced).
+//! - Tokens longer than 8 KiB are refused before any request; the token is never logged, and
+//!   the `auth::introspection` tracing events carry the outcome and subject only.
+//!
 //! # Example
 //!
 //! ```

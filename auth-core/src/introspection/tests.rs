@@ -329,6 +329,17 @@ fn tokens_are_cached_under_a_keyed_digest_never_the_token() {
     assert!(!format!("{a:?}").contains(token));
 }
 
+#[tokio::test]
+async fn empty_and_oversized_tokens_are_refused_without_a_request() {
+    let (server, clock) = (FakeAs::new(active(NOW + 60)), clock());
+    let i = introspector(&server, &clock);
+    for token in [String::new(), "x".repeat(8 * 1024 + 1)] {
+        let err = i.verify(&token).into_ready().expect("refused at once");
+        assert_eq!(err.unwrap_err().code(), ErrorCode::InvalidToken);
+    }
+    assert_eq!(server.requests(), 0);
+}
+
 #[test]
 fn jwt_shaped_tokens_are_three_dot_separated_parts() {
     assert!(super::is_jwt_shaped("a.b.c"));
