@@ -24,6 +24,8 @@
 //!   single-flight; feature `jwks-reqwest` adds the default HTTP client.
 //! - [`oauth_client`] (feature `oauth-client`): OAuth 2.0 client credentials for outbound
 //!   calls: a token manager that caches tokens and renews them ahead of expiry, in one flight.
+//! - `introspection` (feature `introspection`): opaque access tokens verified at the
+//!   authorization server (RFC 7662), cached under a keyed digest, concurrent requests coalesced.
 //! - `dpop` (feature `dpop`): DPoP (RFC 9449) proofs, thumbprints, nonces and the
 //!   one-time-use store that refuses replays, for sender-constrained tokens.
 //! - `oidc_login` (feature `oidc-login`): sign in with an OpenID Provider (authorization code
@@ -92,6 +94,9 @@ mod form;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
+#[cfg(feature = "introspection")]
+#[cfg_attr(docsrs, doc(cfg(feature = "introspection")))]
+pub mod introspection;
 #[cfg(feature = "jwks")]
 #[cfg_attr(docsrs, doc(cfg(feature = "jwks")))]
 pub mod jwks;

@@ -17,6 +17,10 @@
 //   (private_key_jwt with those keys). With resource indicators, a token requested for the resource
 //   `urn:auth-tests:api` is a JWT access token (RFC 9068, `typ: at+jwt`) with that audience
 //   and the granted scopes (`read:orders`, `write:orders`).
+// - With --opaque, the provider serves introspection (RFC 7662, `/token/introspection`) and
+//   revocation (RFC 7009, `/token/revocation`), and tokens for the resource are opaque instead
+//   of JWTs. Every introspection request is counted: GET /test/introspection-count answers
+//   {"count":N}.
 // - Every request to the JWKS endpoint is counted: GET /test/jwks-count answers {"count":N},
 //   and each JWKS request is also logged to stderr as `JWKS_REQUEST <n>`.
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
@@ -36,6 +40,7 @@ const { values: args } = parseArgs({
     'key-file': { type: 'string' },
     port: { type: 'string', default: '0' },
     'client-jwks': { type: 'string' },
+    opaque: { type: 'boolean', default: false },
   },
 });
 if (!args['key-file']) {
@@ -108,6 +113,8 @@ const provider = new Provider(issuer, {
   features: {
     devInteractions: { enabled: false },
     clientCredentials: { enabled: true },
+    introspection: { enabled: args.opaque },
+    revocation: { enabled: args.opaque },
     resourceIndicators: {
       enabled: true,
       defaultResource: () => RESOURCE,
@@ -120,7 +127,7 @@ const provider = new Provider(issuer, {
           scope: SCOPES,
           audience: RESOURCE,
           accessTokenTTL: 600,
-          accessTokenFormat: 'jwt',
+          accessTokenFormat: args.opaque ? 'opaque' : 'jwt',
           jwt: { sign: { alg: 'RS256' } },
         };
       },
@@ -129,6 +136,7 @@ const provider = new Provider(issuer, {
 });
 
 let jwksRequests = 0;
+let introspectionRequests = 0;
 const jwksPath = '/jwks';
 
 const handle = provider.callback();
@@ -138,6 +146,14 @@ server.on('request', (req, res) => {
     res.setHeader('content-type', 'application/json');
     res.end(JSON.stringify({ count: jwksRequests }));
     return;
+  }
+  if (path === '/test/introspection-count') {
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ count: introspectionRequests }));
+    return;
+  }
+  if (path === '/token/introspection') {
+    introspectionRequests += 1;
   }
   if (path === jwksPath) {
     jwksRequests += 1;

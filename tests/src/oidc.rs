@@ -160,7 +160,19 @@ impl OidcProvider {
     /// [`OidcError::NotInstalled`], [`OidcError::Spawn`] when `node` cannot start,
     /// [`OidcError::Start`] when the script exits or does not report ready in time.
     pub fn start(key_file: &KeyFile, port: u16) -> Result<Self, OidcError> {
-        Self::start_with(key_file, port, None)
+        Self::start_with(key_file, port, None, false)
+    }
+
+    /// As [`start`](Self::start), with opaque access tokens for [`RESOURCE`], the introspection
+    /// endpoint (RFC 7662, `/token/introspection`, counted: see
+    /// [`introspection_requests`](Self::introspection_requests)) and the revocation endpoint
+    /// (RFC 7009, see [`revoke`](Self::revoke)).
+    ///
+    /// # Errors
+    ///
+    /// As [`start`](Self::start).
+    pub fn start_opaque(key_file: &KeyFile, port: u16) -> Result<Self, OidcError> {
+        Self::start_with(key_file, port, None, true)
     }
 
     /// As [`start`](Self::start), and registers the `private_key_jwt` client [`JWT_CLIENT_ID`]
@@ -174,13 +186,14 @@ impl OidcProvider {
         port: u16,
         client_jwks: &Path,
     ) -> Result<Self, OidcError> {
-        Self::start_with(key_file, port, Some(client_jwks))
+        Self::start_with(key_file, port, Some(client_jwks), false)
     }
 
     fn start_with(
         key_file: &KeyFile,
         port: u16,
         client_jwks: Option<&Path>,
+        opaque: bool,
     ) -> Result<Self, OidcError> {
         ensure_installed()?;
         let dir = oidc_dir();
@@ -193,6 +206,9 @@ impl OidcProvider {
             .arg(port.to_string());
         if let Some(jwks) = client_jwks {
             command.arg("--client-jwks").arg(jwks);
+        }
+        if opaque {
+            command.arg("--opaque");
         }
         let mut child = command
             .current_dir(&dir)
@@ -299,14 +315,54 @@ impl OidcProvider {
             .ok_or_else(|| OidcError::Http(format!("jwks-count {status}: {body}")))
     }
 
-    /// A JWT access token for [`RESOURCE`] with `scope`, from the client-credentials grant.
+    /// How many introspection requests the provider has answered since it started (started
+    /// with [`start_opaque`](Self::start_opaque)).
+    ///
+    /// # Errors
+    ///
+    /// [`OidcError::Http`] when the counter cannot be read.
+    pub fn introspection_requests(&self) -> Result<usize, OidcError> {
+        let (status, body) = http(self.port, "GET", "/test/introspection-count", &[], "")?;
+        let json: serde_json::Value = serde_json::from_str(&body)
+            .map_err(|e| OidcError::Http(format!("introspection-count {status}: {e}")))?;
+        json.get("count")
+            .and_then(serde_json::Value::as_u64)
+            .and_then(|n| usize::try_from(n).ok())
+            .ok_or_else(|| OidcError::Http(format!("introspection-count {status}: {body}")))
+    }
+
+    /// Revokes `token` at the revocation endpoint (RFC 7009) as [`CLIENT_ID`].
+    ///
+    /// # Errors
+    ///
+    /// [`OidcError::Http`] when the endpoint does not answer 200.
+    pub fn revoke(&self, token: &str) -> Result<(), OidcError> {
+        let body = format!("token={token}&token_type_hint=access_token");
+        let (status, text) = http(
+            self.port,
+            "POST",
+            "/token/revocation",
+            &[
+                ("authorization", &format!("Basic {}", basic_credentials())),
+                ("content-type", "application/x-www-form-urlencoded"),
+            ],
+            &body,
+        )?;
+        if status == 200 {
+            Ok(())
+        } else {
+            Err(OidcError::Http(format!("revocation {status}: {text}")))
+        }
+    }
+
+    /// An access token for [`RESOURCE`] with `scope`, from the client-credentials grant (a JWT,
+    /// or opaque with [`start_opaque`](Self::start_opaque)).
     ///
     /// # Errors
     ///
     /// [`OidcError::Http`] when the token endpoint refuses or answers something unexpected.
     pub fn client_credentials_token(&self, scope: &str) -> Result<String, OidcError> {
-        let basic = base64::engine::general_purpose::STANDARD
-            .encode(format!("{CLIENT_ID}:{CLIENT_SECRET}"));
+        let basic = basic_credentials();
         let body = format!(
             "grant_type=client_credentials&scope={}&resource={}",
             scope.replace(' ', "+"),
@@ -345,6 +401,11 @@ impl Drop for OidcProvider {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// `base64(CLIENT_ID:CLIENT_SECRET)` (neither needs form-encoding).
+fn basic_credentials() -> String {
+    base64::engine::general_purpose::STANDARD.encode(format!("{CLIENT_ID}:{CLIENT_SECRET}"))
 }
 
 /// One HTTP/1.0 exchange with 127.0.0.1:`port` (the connection closes after the response).

@@ -40,7 +40,7 @@
 mod algorithm;
 #[cfg(feature = "token-cache")]
 mod cache;
-mod claims;
+pub(crate) mod claims;
 mod config;
 mod header;
 #[cfg(feature = "issuer")]
@@ -58,7 +58,7 @@ mod resolver;
 #[cfg(feature = "issuer")]
 mod signing;
 mod trusted_issuer;
-mod verifier;
+pub(crate) mod verifier;
 
 pub use algorithm::Algorithm;
 #[cfg(feature = "token-cache")]

@@ -177,7 +177,7 @@ fn split(token: &str) -> Result<Segments<'_>, InvalidToken> {
 /// not yet valid while `nbf` or `iat` is later than `now + leeway`. One function for fresh
 /// verifications and cached principals alike.
 #[inline]
-fn check_times(
+pub(crate) fn check_times(
     now: UnixTime,
     leeway: Duration,
     exp: UnixTime,
@@ -465,6 +465,14 @@ impl Verify {
     pub(crate) fn ready(r: Result<Principal, AuthError>) -> Self {
         Self {
             state: VerifyState::Ready(Some(r)),
+        }
+    }
+
+    /// A verification that must be awaited (an introspection request, for example).
+    #[cfg(feature = "introspection")]
+    pub(crate) fn pending(future: BoxFuture<'static, Result<Principal, AuthError>>) -> Self {
+        Self {
+            state: VerifyState::Pending(future),
         }
     }
 

@@ -1,6 +1,8 @@
 use std::fmt;
 use std::sync::Arc;
 
+#[cfg(feature = "introspection")]
+use auth_core::introspection::Introspector;
 use auth_core::jwt::JwtVerifier;
 #[cfg(feature = "token-cache")]
 use auth_core::jwt::TokenCache;
@@ -39,6 +41,9 @@ pub(crate) struct BearerConfig {
     pub(crate) revocation: Option<Arc<dyn RevocationStore>>,
     #[cfg(feature = "token-cache")]
     pub(crate) cache: Option<TokenCache>,
+    /// Opaque (not JWT-shaped) tokens go to the issuer's introspection endpoint.
+    #[cfg(feature = "introspection")]
+    pub(crate) introspector: Option<Introspector>,
     /// DPoP: proofs, modes per issuer, replay store.
     #[cfg(feature = "dpop")]
     pub(crate) dpop: Option<Dpop>,
@@ -63,6 +68,13 @@ impl BearerConfig {
     /// Verifies `token`, through the verified-token cache when one is configured.
     #[inline]
     pub(crate) fn verify(&self, token: &str) -> auth_core::jwt::Verify {
+        #[cfg(feature = "introspection")]
+        if let Some(introspector) = &self.introspector
+            && !auth_core::introspection::is_jwt_shaped(token)
+        {
+            tracing::trace!(target: "auth::decision", method = "bearer", verification = "introspection");
+            return introspector.verify(token);
+        }
         #[cfg(feature = "token-cache")]
         if let Some(cache) = &self.cache {
             return cache.verify(&self.verifier, token);
@@ -81,6 +93,8 @@ impl fmt::Debug for BearerConfig {
             .field("typed_claims", &self.insert_claims.is_some());
         #[cfg(feature = "token-cache")]
         d.field("token_cache", &self.cache);
+        #[cfg(feature = "introspection")]
+        d.field("introspector", &self.introspector);
         d.finish_non_exhaustive()
     }
 }
@@ -109,6 +123,8 @@ impl BearerLayer {
                 revocation: None,
                 #[cfg(feature = "token-cache")]
                 cache: None,
+                #[cfg(feature = "introspection")]
+                introspector: None,
                 #[cfg(feature = "dpop")]
                 dpop: None,
                 resource: None,
@@ -130,6 +146,8 @@ impl BearerLayer {
             revocation: None,
             #[cfg(feature = "token-cache")]
             cache: None,
+            #[cfg(feature = "introspection")]
+            introspector: None,
             #[cfg(feature = "dpop")]
             dpop: None,
             resource: None,
@@ -158,7 +176,14 @@ impl<R> BearerLayer<R> {
     pub fn resource_metadata(&self) -> Option<ResourceMetadata> {
         let c = &*self.config;
         let resource = c.resource.as_ref()?;
-        let issuers = c.verifier.trusted_issuers();
+        #[allow(unused_mut)]
+        let mut issuers = c.verifier.trusted_issuers();
+        #[cfg(feature = "introspection")]
+        if let Some(i) = &c.introspector
+            && !issuers.contains(&i.issuer())
+        {
+            issuers.push(i.issuer());
+        }
         #[allow(unused_mut)]
         let mut dpop = crate::resource_metadata::DpopFacts::default();
         #[cfg(feature = "dpop")]
@@ -198,6 +223,8 @@ pub struct BearerLayerBuilder {
     revocation: Option<Arc<dyn RevocationStore>>,
     #[cfg(feature = "token-cache")]
     cache: Option<TokenCache>,
+    #[cfg(feature = "introspection")]
+    introspector: Option<Introspector>,
     #[cfg(feature = "dpop")]
     dpop: Option<Dpop>,
     resource: Option<ProtectedResource>,
@@ -319,6 +346,51 @@ impl BearerLayerBuilder {
         self
     }
 
+    /// Introspects opaque tokens (RFC 7662): a token that is not JWT-shaped (three
+    /// dot-separated parts) is sent to `introspector`'s authorization server, whose answer is
+    /// cached (see [`auth_core::introspection`]: active answers until `exp`, at most the
+    /// introspector's `active_ttl`, by default 60 s, which is the revocation delay). JWT-shaped
+    /// tokens are still verified locally by the layer's [`JwtVerifier`]. An inactive token
+    /// answers 401 `INVALID_TOKEN`; a server that fails or times out, 503
+    /// `AUTH_BACKEND_UNAVAILABLE`. The revocation store and DPoP checks apply to introspected
+    /// tokens as to JWTs.
+    ///
+    /// ```
+    /// use auth_core::client_auth::ClientAuth;
+    /// use auth_core::introspection::Introspector;
+    /// use auth_core::jwt::{Algorithm, JwtVerifier, VerificationKey};
+    /// use auth_tower::bearer::BearerLayer;
+    /// # #[derive(Debug)] struct Http;
+    /// # impl auth_core::jwks::HttpClient for Http {
+    /// #     fn get(&self, _: auth_core::jwks::FetchRequest) -> auth_core::jwt::BoxFuture<'static,
+    /// #         Result<auth_core::jwks::HttpResponse, auth_core::jwks::HttpError>> {
+    /// #         Box::pin(async { Err(auth_core::jwks::HttpError::Timeout) })
+    /// #     }
+    /// # }
+    ///
+    /// let verifier = JwtVerifier::builder()
+    ///     .key(VerificationKey::hmac(Algorithm::HS256, [7u8; 32])?)
+    ///     .issuer("https://as.example")
+    ///     .audience("api")
+    ///     .build()?;
+    /// let introspector = Introspector::builder(
+    ///     ClientAuth::client_secret_basic("api", "s3cr3t")?,
+    ///     "https://as.example",
+    /// )
+    /// .audience("api")
+    /// .http_client(Http)
+    /// .build()?;
+    /// let layer = BearerLayer::builder(verifier).introspection(introspector).build()?;
+    /// # let _ = layer;
+    /// # Ok::<(), auth_core::ConfigError>(())
+    /// ```
+    #[cfg(feature = "introspection")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "introspection")))]
+    pub fn introspection(mut self, introspector: Introspector) -> Self {
+        self.introspector = Some(introspector);
+        self
+    }
+
     /// Validates the settings.
     ///
     /// # Errors
@@ -370,6 +442,8 @@ impl BearerLayerBuilder {
                 revocation: self.revocation,
                 #[cfg(feature = "token-cache")]
                 cache: self.cache,
+                #[cfg(feature = "introspection")]
+                introspector: self.introspector,
                 #[cfg(feature = "dpop")]
                 dpop: self.dpop,
                 resource: self.resource,

@@ -20,6 +20,9 @@
 //! | `AUTH_OIDC_ISSUER` | also accept tokens from this OpenID Provider (keys by discovery + JWKS) | (off) |
 //! | `AUTH_OIDC_AUDIENCE` | required `aud` of that provider's tokens; needed with `AUTH_OIDC_ISSUER` | |
 //! | `AUTH_OIDC_TYP` | header `typ` required of that provider's tokens, or `any` | `any` |
+//! | `AUTH_OIDC_INTROSPECTION` | `true`: that provider's opaque tokens are introspected (RFC 7662) at its discovered `introspection_endpoint` | `false` |
+//! | `AUTH_OIDC_CLIENT_ID` / `AUTH_OIDC_CLIENT_SECRET` | the demo's client at that provider (`client_secret_basic`); required with introspection | |
+//! | `AUTH_OIDC_INTROSPECTION_TTL` | seconds an active introspection answer is cached at most: the revocation delay | `60` |
 //! | `AUTH_PASSWORD_MAX_CONCURRENT` | Argon2id runs (19 MiB each) at once, 1 to 256 (see [`crate::limits`]) | the number of CPUs |
 //! | `AUTH_PASSWORD_MAX_WAIT_MS` | wait for a free hashing slot before 503 + `Retry-After`, 0 to 10000 | `200` |
 //! | `AUTH_ACCESS_TOKEN_TTL` | lifetime of issued access tokens, seconds, 1 to 86400 (see [`crate::lifetimes`]) | `900` |
@@ -431,6 +434,7 @@ mod tests {
                 issuer: "https://idp.example".into(),
                 audience: "api".into(),
                 typ: None,
+                introspection: None,
             })
         );
         assert_eq!(c.verification_key().unwrap().kid(), Some("demo-1"));

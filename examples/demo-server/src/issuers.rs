@@ -6,6 +6,7 @@
 //! | `AUTH_JWT_TYP` | the header `typ` required of the demo's own tokens (`AUTH_JWT_ISSUER`): a media type such as `at+jwt`, or `any` to require none (for tokens from a signer that does not set it) | `at+jwt` |
 //! | `AUTH_OIDC_ISSUER` + `AUTH_OIDC_AUDIENCE` | also accept an OpenID Provider's tokens (keys by discovery + JWKS) | (off) |
 //! | `AUTH_OIDC_TYP` | the header `typ` required of that provider's tokens, or `any` | `any` |
+//! | `AUTH_OIDC_INTROSPECTION` (+ `AUTH_OIDC_CLIENT_ID`, `AUTH_OIDC_CLIENT_SECRET`, `AUTH_OIDC_INTROSPECTION_TTL`) | that provider's opaque tokens introspected (see [`crate::introspection`]) | `false` |
 //!
 //! Each trusted issuer has its own `typ` rule ([`TrustedIssuer::require_type`]), so the demo's
 //! own tokens need `typ: at+jwt` (RFC 9068) in every mode, while a provider that does not set
@@ -47,6 +48,9 @@ pub struct OidcConfig {
     pub audience: String,
     /// The header `typ` its tokens must carry (`AUTH_OIDC_TYP`); `None` requires none.
     pub typ: Option<String>,
+    /// Its opaque tokens introspected (`AUTH_OIDC_INTROSPECTION`; see
+    /// [`crate::introspection`]).
+    pub introspection: Option<crate::introspection::IntrospectionConfig>,
 }
 
 /// Reads a `typ` rule: `any` (any case) is `None`, anything else must look like a media type
@@ -98,6 +102,7 @@ pub fn oidc_from_env(
             if get("AUTH_OIDC_TYP").is_some() {
                 return Err(input("AUTH_OIDC_TYP needs AUTH_OIDC_ISSUER"));
             }
+            crate::introspection::IntrospectionConfig::from_env(get, false)?;
             return Ok(None);
         }
     };
@@ -115,10 +120,12 @@ pub fn oidc_from_env(
         Some(v) => parse_typ("AUTH_OIDC_TYP", &v)?,
         None => None,
     };
+    let introspection = crate::introspection::IntrospectionConfig::from_env(get, true)?;
     Ok(Some(OidcConfig {
         issuer,
         audience,
         typ,
+        introspection,
     }))
 }
 

@@ -54,7 +54,8 @@
 //! accepted too: the token's `iss` picks the demo's own key ring or the provider's JWKS (found
 //! by discovery, cached and refreshed in the background). Each issuer has its own `typ` rule
 //! (`AUTH_JWT_TYP`, `AUTH_OIDC_TYP`), and per-user records are keyed per issuer; see
-//! [`issuers`].
+//! [`issuers`]. With `AUTH_OIDC_INTROSPECTION=true`, the provider's opaque tokens are
+//! introspected (RFC 7662) instead; see [`introspection`].
 //!
 //! Accounts with TOTP log in in two steps, and access tokens carry `amr`, `acr` and
 //! `auth_time` (kept unchanged by refreshes); see [`mfa`].
@@ -74,6 +75,7 @@
 pub mod audit;
 pub mod config;
 mod demo_tokens;
+pub mod introspection;
 pub mod issuers;
 pub mod keys;
 pub mod lifetimes;
@@ -192,6 +194,9 @@ pub struct Demo {
     pub public_keys: Arc<PublicJwkSet>,
     /// Remembers verified bearer tokens (off by default; see [`Demo::with_token_cache`]).
     pub token_cache: Option<auth_core::jwt::TokenCache>,
+    /// Introspects the OpenID Provider's opaque tokens (`AUTH_OIDC_INTROSPECTION`; see
+    /// [`introspection`]).
+    pub introspector: Option<auth_core::introspection::Introspector>,
     /// Whose records a principal may touch: the bare subject for the demo's own tokens, the
     /// issuer-qualified account key for another issuer's (see [`issuers`]).
     pub accounts: AccountKeys,
@@ -279,6 +284,7 @@ impl Demo {
             trusted_proxies: TrustedProxies::none(),
             public_keys: Arc::new(PublicJwkSet::default()),
             token_cache: None,
+            introspector: None,
             accounts: AccountKeys::default(),
             outbound: None,
             issuer: None,
@@ -439,6 +445,14 @@ impl Demo {
             .as_ref()
             .map(|o| o.build(Arc::clone(&clock)))
             .transpose()?;
+        demo.introspector = match &config.oidc {
+            Some(oidc) => oidc
+                .introspection
+                .as_ref()
+                .map(|i| i.build(&oidc.issuer, &oidc.audience, &clock))
+                .transpose()?,
+            None => None,
+        };
         demo.trusted_proxies = config.trusted_proxies.clone();
         demo.allowed_origins.clone_from(&config.allowed_origins);
         demo.mfa_keys = config.mfa_keys.clone();
@@ -477,12 +491,17 @@ impl Demo {
         self.resource.apply(self.bearer_builder_plain())
     }
 
-    /// Realm, cookie, revocation and token cache, without DPoP or resource metadata.
+    /// Realm, cookie, revocation, introspection and token cache, without DPoP or resource
+    /// metadata.
     pub(crate) fn bearer_builder_plain(&self) -> auth_tower::bearer::BearerLayerBuilder {
         let builder = BearerLayer::builder(self.verifier.clone())
             .realm(REALM)
             .cookie(self.cookies.access_name())
             .revocation(Arc::clone(self.revoker.store()));
+        let builder = match &self.introspector {
+            Some(i) => builder.introspection(i.clone()),
+            None => builder,
+        };
         match &self.token_cache {
             Some(cache) => builder.token_cache(cache.clone()),
             None => builder,
