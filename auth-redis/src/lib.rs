@@ -199,6 +199,8 @@ mod backend;
     allow(dead_code)
 )]
 mod codec;
+mod connection;
+mod error;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
@@ -227,6 +229,7 @@ pub use api_key::{DEFAULT_API_KEY_RETENTION, RedisApiKeyStore};
 #[cfg(feature = "brute-force")]
 #[cfg_attr(docsrs, doc(cfg(feature = "brute-force")))]
 pub use attempts::RedisAttemptStore;
+pub use connection::RedisConnection;
 pub use backend::{
     ConfigError, DEFAULT_CONNECT_TIMEOUT, DEFAULT_PREFIX, DEFAULT_RECONNECT_MAX_DELAY,
     DEFAULT_TIMEOUT, Error, ErrorKind, MAX_PREFIX_LEN, RedisBackend, RedisBackendBuilder,

@@ -218,7 +218,7 @@ async fn each_layer_makes_at_most_one_round_trip_per_request() {
 /// The `last_used_at` of the only API key, once written.
 async fn keys_last_used(redis: &RedisBackend) -> Option<String> {
     let keys = auth_redis::test_util::keys_with_ttl(redis).await.unwrap();
-    let (record, _) = keys.iter().find(|(k, _)| k.contains("apikey:hash:"))?;
+    let (record, _) = keys.iter().find(|(k, _)| k.contains("{apikey}:hash:"))?;
     let store = RedisApiKeyStore::new(redis.clone());
     let hex = record.rsplit(':').next()?;
     let hash = auth_core::api_key::ApiKeyHash::from_hex(hex)?;
