@@ -12,6 +12,9 @@
     dead_code
 )]
 
+#[cfg(feature = "tls")]
+pub(crate) mod pki;
+
 use auth_core::clock::ManualClock;
 use auth_test::conformance::{IdentityStores, Stores, at};
 
