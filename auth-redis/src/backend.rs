@@ -168,18 +168,20 @@ impl RedisBackend {
         let reply = match reply {
             Ok(r) => r,
             Err(shared) => {
-                return Err(match self.inner.probe.diagnose(self.inner.connect_timeout).await {
-                    Ok(()) => shared,
-                    Err(e) => {
-                        let kind = if is_tls_failure(&e) {
-                            ErrorKind::Tls
-                        } else {
-                            ErrorKind::Unavailable
-                        };
-                        tracing::warn!(target: "auth::redis", error = %e, "redis is not reachable");
-                        Error::new(kind, "ping", None, Some(e))
-                    }
-                });
+                return Err(
+                    match self.inner.probe.diagnose(self.inner.connect_timeout).await {
+                        Ok(()) => shared,
+                        Err(e) => {
+                            let kind = if is_tls_failure(&e) {
+                                ErrorKind::Tls
+                            } else {
+                                ErrorKind::Unavailable
+                            };
+                            tracing::warn!(target: "auth::redis", error = %e, "redis is not reachable");
+                            Error::new(kind, "ping", None, Some(e))
+                        }
+                    },
+                );
             }
         };
         if reply == "PONG" {
@@ -412,7 +414,11 @@ impl RedisBackendBuilder {
     /// As [`tls_client_cert_files`](Self::tls_client_cert_files), with the PEM given inline.
     #[cfg(feature = "tls")]
     #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
-    pub fn tls_client_cert_pem(mut self, cert: impl Into<Vec<u8>>, key: impl Into<Vec<u8>>) -> Self {
+    pub fn tls_client_cert_pem(
+        mut self,
+        cert: impl Into<Vec<u8>>,
+        key: impl Into<Vec<u8>>,
+    ) -> Self {
         self.tls.client = Some((
             crate::connection::Pem::Inline(cert.into()),
             crate::connection::Pem::Inline(key.into()),

@@ -171,4 +171,3 @@ impl StdError for Error {
         self.source.as_ref().map(|e| e as &(dyn StdError + 'static))
     }
 }
-

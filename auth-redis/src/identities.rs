@@ -68,7 +68,8 @@ impl RedisIdentityStore {
     }
 
     fn account_key(&self, account: &str) -> String {
-        self.redis.key(&["{oidc}:account:", &hex(account.as_bytes())])
+        self.redis
+            .key(&["{oidc}:account:", &hex(account.as_bytes())])
     }
 }
 

@@ -119,7 +119,10 @@ async fn a_killed_primary_fails_closed_then_its_replica_takes_over_with_the_stat
     // lost in a fail-over; see the README).
     let victim = cluster.primary_of("{refresh}").unwrap();
     for primary in cluster.primaries().unwrap() {
-        assert!(cluster.wait_for_replica(primary).unwrap(), "replica of {primary} lags");
+        assert!(
+            cluster.wait_for_replica(primary).unwrap(),
+            "replica of {primary} lags"
+        );
     }
     cluster.stop_node(victim);
     let stopped = Instant::now();
@@ -131,7 +134,10 @@ async fn a_killed_primary_fails_closed_then_its_replica_takes_over_with_the_stat
     let mut slowest_failure = Duration::ZERO;
     let recovered_after = loop {
         let t = Instant::now();
-        match refresh.rotate(&unknown.hash(), new_token(2, 3602), at(2)).await {
+        match refresh
+            .rotate(&unknown.hash(), new_token(2, 3602), at(2))
+            .await
+        {
             Ok(RotateOutcome::Unknown) => break stopped.elapsed(),
             Ok(other) => panic!("an unknown token rotated: {other:?}"),
             Err(_) => {
@@ -165,7 +171,10 @@ async fn a_killed_primary_fails_closed_then_its_replica_takes_over_with_the_stat
         RotateOutcome::Reused { family: f, .. } if f == family
     ));
     assert!(matches!(
-        refresh.rotate(&second.hash(), new_token(4, 3604), at(4)).await.unwrap(),
+        refresh
+            .rotate(&second.hash(), new_token(4, 3604), at(4))
+            .await
+            .unwrap(),
         RotateOutcome::Revoked { .. }
     ));
 }

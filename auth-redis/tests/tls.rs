@@ -75,10 +75,13 @@ async fn a_certificate_from_another_ca_or_for_another_host_is_refused() {
         return;
     };
     // Another CA: the server's certificate does not chain to it.
-    let wrong_ca = builder(format!("rediss://localhost:{port}"), &pki.path("other-ca.pem"))
-        .timeout(Duration::from_secs(2))
-        .build()
-        .unwrap();
+    let wrong_ca = builder(
+        format!("rediss://localhost:{port}"),
+        &pki.path("other-ca.pem"),
+    )
+    .timeout(Duration::from_secs(2))
+    .build()
+    .unwrap();
     let err = wrong_ca.ping().await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Tls, "{err}");
     assert!(err.to_string().contains("certificate"), "{err}");

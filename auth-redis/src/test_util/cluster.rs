@@ -290,7 +290,8 @@ impl NodeView {
         let flags = fields.next()?;
         let port = addr.split('@').next()?.rsplit(':').next()?.parse().ok()?;
         // `fail?` (suspected by this node only) still serves; `fail` is agreed and replaced.
-        let primary = flags.split(',').any(|f| f == "master") && !flags.split(',').any(|f| f == "fail");
+        let primary =
+            flags.split(',').any(|f| f == "master") && !flags.split(',').any(|f| f == "fail");
         let slots = fields
             .skip(5)
             .filter(|s| !s.starts_with('['))

@@ -448,4 +448,3 @@ fn parse_commandstats(info: &str) -> impl Iterator<Item = (String, u64)> + '_ {
         Some((name.to_owned(), calls))
     })
 }
-

@@ -42,8 +42,7 @@ fn leaf(
 ) -> (String, String) {
     let key = KeyPair::generate().unwrap();
     let mut params =
-        CertificateParams::new(names.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>())
-            .unwrap();
+        CertificateParams::new(names.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>()).unwrap();
     params.extended_key_usages = vec![usage];
     let cert = params.signed_by(&key, &issuer.0, &issuer.1).unwrap();
     (cert.pem(), key.serialize_pem())
@@ -97,4 +96,3 @@ pub(crate) fn tls_server(pki: &Pki, auth_clients: bool) -> Option<(RedisServer, 
     let server = private_redis_server_with(&args).expect("a private tls redis-server")?;
     Some((server, tls_port))
 }
-
