@@ -56,7 +56,6 @@ pub struct RedisBackend {
 struct Inner {
     conn: RedisConnection,
     probe: Probe,
-    connect_timeout: Duration,
     prefix: Box<str>,
     timeout: Duration,
     /// The URL without its password, for `Debug`.
@@ -148,41 +147,36 @@ impl RedisBackend {
         self.inner.timeout
     }
 
-    /// Sends `PING` (within the timeout): a readiness check. When it fails, one fresh
-    /// connection is attempted (within the connect timeout) to tell why: the shared
-    /// connection's reconnection loop turns every failure, a refused TLS handshake included,
-    /// into a time-out, while this attempt reports the cause ([`ErrorKind::Tls`] for an
+    /// Sends `PING` (within the timeout): a readiness check. Alongside, one fresh connection
+    /// is attempted (within the same timeout) to tell why the shared connection fails, if it
+    /// does: its reconnection loop turns every failure, a refused TLS handshake included, into
+    /// a time-out, while the fresh attempt reports the cause ([`ErrorKind::Tls`] for an
     /// untrusted or misnamed server certificate, or a refused client certificate). Call it at
-    /// start-up to report a misconfiguration clearly.
+    /// start-up (or from a health check) to report a misconfiguration clearly.
     ///
     /// # Errors
     ///
     /// [`Error`] when Redis does not answer in time or answers with an error.
     pub async fn ping(&self) -> Result<(), Error> {
         let mut conn = self.inner.conn.clone();
-        let reply: Result<String, Error> = self
-            .bounded("ping", async move {
-                redis::cmd("PING").query_async(&mut conn).await
-            })
-            .await;
-        let reply = match reply {
-            Ok(r) => r,
-            Err(shared) => {
-                return Err(
-                    match self.inner.probe.diagnose(self.inner.connect_timeout).await {
-                        Ok(()) => shared,
-                        Err(e) => {
-                            let kind = if is_tls_failure(&e) {
-                                ErrorKind::Tls
-                            } else {
-                                ErrorKind::Unavailable
-                            };
-                            tracing::warn!(target: "auth::redis", error = %e, "redis is not reachable");
-                            Error::new(kind, "ping", None, Some(e))
-                        }
-                    },
-                );
+        let shared = self.bounded("ping", async move {
+            redis::cmd("PING").query_async::<String>(&mut conn).await
+        });
+        let probe = self.inner.probe.diagnose(self.inner.timeout);
+        let (reply, probe) = tokio::join!(shared, probe);
+        let reply = match (reply, probe) {
+            (Ok(r), _) => r,
+            // The fresh attempt found a cause other than silence: report it.
+            (Err(_), Err(e)) if !e.is_timeout() => {
+                let kind = if is_tls_failure(&e) {
+                    ErrorKind::Tls
+                } else {
+                    ErrorKind::Unavailable
+                };
+                tracing::warn!(target: "auth::redis", error = %e, "redis is not reachable");
+                return Err(Error::new(kind, "ping", None, Some(e)));
             }
+            (Err(shared), _) => return Err(shared),
         };
         if reply == "PONG" {
             Ok(())
@@ -459,7 +453,6 @@ impl RedisBackendBuilder {
             inner: Arc::new(Inner {
                 conn,
                 probe,
-                connect_timeout: self.connect_timeout,
                 prefix: self.prefix.into_boxed_str(),
                 timeout: self.timeout,
                 shown_url: self.target.shown().into_boxed_str(),

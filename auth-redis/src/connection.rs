@@ -181,9 +181,10 @@ pub(crate) struct Settings<'a> {
 /// operation only sees a time-out, while a single attempt reports the handshake's error.
 #[derive(Clone)]
 pub(crate) enum Probe {
-    Single(redis::Client),
+    // Boxed: a cluster client is twice the size of a client, and neither is moved often.
+    Single(Box<redis::Client>),
     #[cfg(feature = "cluster")]
-    Cluster(redis::cluster::ClusterClient),
+    Cluster(Box<redis::cluster::ClusterClient>),
 }
 
 impl Probe {
@@ -209,9 +210,9 @@ impl Probe {
         };
         match tokio::time::timeout(limit, attempt).await {
             Ok(r) => r,
-            Err(_) => Err(redis::RedisError::from((
-                redis::ErrorKind::Io,
-                "no connection within the connect timeout",
+            Err(_) => Err(redis::RedisError::from(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "no answer within the timeout",
             ))),
         }
     }
@@ -269,7 +270,10 @@ fn single(url: &str, s: &Settings<'_>) -> Result<(RedisConnection, Probe), Confi
         .set_response_timeout(Some(s.timeout));
     let conn = ConnectionManager::new_lazy_with_config(client.clone(), config)
         .map_err(|e| url_error(url, &e))?;
-    Ok((RedisConnection(Kind::Single(conn)), Probe::Single(client)))
+    Ok((
+        RedisConnection(Kind::Single(conn)),
+        Probe::Single(Box::new(client)),
+    ))
 }
 
 #[cfg(not(feature = "tls"))]
@@ -324,7 +328,10 @@ fn cluster(seeds: &[String], s: &Settings<'_>) -> Result<(RedisConnection, Probe
         .set_connection_timeout(s.connect_timeout)
         .set_response_timeout(s.timeout);
     let conn = client.get_pending_async_connection_with_config(config);
-    Ok((RedisConnection(Kind::Cluster(conn)), Probe::Cluster(client)))
+    Ok((
+        RedisConnection(Kind::Cluster(conn)),
+        Probe::Cluster(Box::new(client)),
+    ))
 }
 
 /// rustls needs a process-wide crypto provider; install ring's unless the application
