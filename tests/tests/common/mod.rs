@@ -66,6 +66,17 @@ impl Drop for Instance {
 
 /// Starts an instance whose stores are in the Redis at `redis_url`, under `prefix`.
 pub(crate) async fn instance(redis_url: &str, prefix: &str, timeout: Duration) -> Instance {
+    instance_with(StoreConfig {
+        redis_url: Some(redis_url.to_owned()),
+        redis_prefix: prefix.to_owned(),
+        redis_timeout: timeout,
+        ..StoreConfig::default()
+    })
+    .await
+}
+
+/// Starts an instance whose stores are where `stores` says (a Redis server or cluster).
+pub(crate) async fn instance_with(stores: StoreConfig) -> Instance {
     let env = [
         ("AUTH_JWT_SECRET", SECRET),
         ("AUTH_DEMO_TRUSTED_PROXIES", "127.0.0.1/32"),
@@ -80,13 +91,7 @@ pub(crate) async fn instance(redis_url: &str, prefix: &str, timeout: Duration) -
     })
     .unwrap();
     let (mut demo, _) = Demo::from_config(&config).unwrap();
-    let stores = Stores::from_config(&StoreConfig {
-        redis_url: Some(redis_url.to_owned()),
-        redis_prefix: prefix.to_owned(),
-        redis_timeout: timeout,
-        ..StoreConfig::default()
-    })
-    .unwrap();
+    let stores = Stores::from_config(&stores).unwrap();
     assert_eq!(stores.kind(), "redis");
     stores.apply_to(&mut demo).unwrap();
     let router = demo_server::app_with(demo.clone())
