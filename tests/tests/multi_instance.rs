@@ -216,7 +216,7 @@ async fn a_refresh_token_replayed_at_b_is_reuse_on_a_redis_cluster() {
 
 async fn reuse_kills_the_family_everywhere(a: &Instance, b: &Instance) {
     let http = client();
-    let first = start_session(&http, &a).await;
+    let first = start_session(&http, a).await;
     let res = refresh(&http, a, &first).await;
     assert_eq!(res.status, 200, "{:?}", res.body);
     let second = res.body["refresh_token"].as_str().unwrap().to_owned();
