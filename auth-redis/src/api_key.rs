@@ -112,15 +112,15 @@ impl RedisApiKeyStore {
     }
 
     fn record_key(&self, hash: &ApiKeyHash) -> String {
-        self.redis.key(&["apikey:hash:", &hash.to_hex()])
+        self.redis.key(&["{apikey}:hash:", &hash.to_hex()])
     }
 
     fn id_key(&self, id: &ApiKeyId) -> String {
-        self.redis.key(&["apikey:id:", id.as_str()])
+        self.redis.key(&["{apikey}:id:", id.as_str()])
     }
 
     fn owner_key(&self, owner: &str) -> String {
-        self.redis.key(&["apikey:owner:", owner])
+        self.redis.key(&["{apikey}:owner:", owner])
     }
 }
 
@@ -199,7 +199,7 @@ impl ApiKeyStore for RedisApiKeyStore {
         let id_key = self.id_key(&record.id);
         let owner_key = self.owner_key(&record.owner);
         let head: [&dyn ToArg; 3] = [
-            &self.redis.prefix(),
+            &self.redis.key(&["{apikey}:"]),
             &time20(record.created_at),
             &millis(self.retention),
         ];
@@ -233,7 +233,7 @@ impl ApiKeyStore for RedisApiKeyStore {
     async fn list_by_owner(&self, owner: &str) -> Result<Vec<ApiKeyRecord>, StoreError> {
         const OP: &str = "api_keys.list_by_owner";
         let key = self.owner_key(owner);
-        let args: [&dyn ToArg; 1] = [&self.redis.prefix()];
+        let args: [&dyn ToArg; 1] = [&self.redis.key(&["{apikey}:"])];
         let rows: Vec<Vec<String>> = self
             .redis
             .script(OP, &LIST, &[&key], &args)
@@ -258,7 +258,7 @@ impl ApiKeyStore for RedisApiKeyStore {
         const OP: &str = "api_keys.revoke";
         let key = self.id_key(id);
         let args: [&dyn ToArg; 4] = [
-            &self.redis.prefix(),
+            &self.redis.key(&["{apikey}:"]),
             &owner,
             &time20(at),
             &millis(self.retention),
@@ -282,7 +282,7 @@ impl ApiKeyStore for RedisApiKeyStore {
         let new_id_key = self.id_key(&rotation.new_id);
         let new_record_key = self.record_key(&rotation.new_hash);
         let args: [&dyn ToArg; 7] = [
-            &self.redis.prefix(),
+            &self.redis.key(&["{apikey}:"]),
             &owner,
             &time20(rotation.now),
             &rotation.new_id.as_str(),
@@ -333,7 +333,7 @@ impl ApiKeyStore for RedisApiKeyStore {
 
     async fn record_use(&self, id: &ApiKeyId, at: UnixTime) -> Result<(), StoreError> {
         let key = self.id_key(id);
-        let args: [&dyn ToArg; 2] = [&self.redis.prefix(), &time20(at)];
+        let args: [&dyn ToArg; 2] = [&self.redis.key(&["{apikey}:"]), &time20(at)];
         let _: i64 = self
             .redis
             .script("api_keys.record_use", &RECORD_USE, &[&key], &args)

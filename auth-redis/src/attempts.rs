@@ -98,7 +98,7 @@ impl RedisAttemptStore {
     /// The Redis key of `key`.
     #[must_use]
     pub fn redis_key(&self, key: &AttemptKey) -> String {
-        self.redis.key(&["attempts:", &hex(key.as_bytes())])
+        self.redis.key(&["{attempts}:", &hex(key.as_bytes())])
     }
 }
 

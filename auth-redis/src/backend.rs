@@ -1,14 +1,15 @@
 //! [`RedisBackend`]: the connection, the key prefix and the per-operation timeout every store
 //! shares; [`ConfigError`] and [`Error`].
 
-use std::error::Error as StdError;
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{FromRedisValue, Script, ToRedisArgs};
+
+use crate::connection::{Probe, RedisConnection, Settings, Target, TlsSettings, connect_lazily};
+pub use crate::error::{ConfigError, Error, ErrorKind};
 
 /// The default key prefix.
 pub const DEFAULT_PREFIX: &str = "auth:";
@@ -27,8 +28,9 @@ pub const DEFAULT_RECONNECT_MAX_DELAY: Duration = Duration::from_secs(1);
 /// The longest prefix accepted, in bytes.
 pub const MAX_PREFIX_LEN: usize = 64;
 
-/// A handle on one Redis server shared by the stores: a [`ConnectionManager`] (one multiplexed
-/// connection that reconnects by itself), the key prefix, and the time limit of each operation.
+/// A handle on the Redis shared by the stores (one server, plain or TLS, or a Redis Cluster):
+/// its [`RedisConnection`] (multiplexed, reconnecting by itself), the key prefix, and the time
+/// limit of each operation.
 ///
 /// Cheap to clone; clones share the connection. Build it once per process and hand clones to
 /// each store.
@@ -52,7 +54,8 @@ pub struct RedisBackend {
 }
 
 struct Inner {
-    conn: ConnectionManager,
+    conn: RedisConnection,
+    probe: Probe,
     prefix: Box<str>,
     timeout: Duration,
     /// The URL without its password, for `Debug`.
@@ -70,17 +73,68 @@ impl fmt::Debug for RedisBackend {
 }
 
 impl RedisBackend {
-    /// A builder for a server at `url` (`redis://[user:password@]host:port[/db]`).
+    /// A builder for one server at `url`: `redis://[user:password@]host:port[/db]`, or
+    /// `rediss://...` for TLS (feature `tls`; the server's certificate is checked against the
+    /// system's roots, or only against [`RedisBackendBuilder::tls_ca_file`]'s CA, and must
+    /// name `host`).
     pub fn builder(url: impl Into<String>) -> RedisBackendBuilder {
-        RedisBackendBuilder {
-            url: url.into(),
+        RedisBackendBuilder::new(Target::Single(url.into()))
+    }
+
+    /// A builder for a Redis Cluster (feature `cluster`), found through `seeds`: the URLs of
+    /// one or more of its nodes (`redis://` or, for TLS, `rediss://`; all the same scheme).
+    /// The connection learns the slot map from them, follows `MOVED`/`ASK` redirections and
+    /// picks up a promoted replica after a fail-over by itself.
+    ///
+    /// ```no_run
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use auth_redis::RedisBackend;
+    ///
+    /// let redis = RedisBackend::cluster_builder(["redis://10.0.0.1:7000", "redis://10.0.0.2:7000"])
+    ///     .prefix("shop:auth:")
+    ///     .build()?;
+    /// # let _ = redis;
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "cluster")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "cluster")))]
+    pub fn cluster_builder<I, S>(seeds: I) -> RedisBackendBuilder
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        RedisBackendBuilder::new(Target::Cluster(seeds.into_iter().map(Into::into).collect()))
+    }
+
+    /// The connection the stores use, for an application's own commands (the demo keeps its
+    /// user accounts there). Every command is still the caller's to bound in time.
+    #[must_use]
+    pub fn connection(&self) -> RedisConnection {
+        self.inner.conn.clone()
+    }
+
+    /// Whether this backend talks to a Redis Cluster.
+    #[must_use]
+    pub fn is_cluster(&self) -> bool {
+        self.inner.conn.is_cluster()
+    }
+}
+
+impl RedisBackendBuilder {
+    fn new(target: Target) -> Self {
+        Self {
+            target,
+            tls: TlsSettings::default(),
             prefix: DEFAULT_PREFIX.to_owned(),
             timeout: DEFAULT_TIMEOUT,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             reconnect_max_delay: DEFAULT_RECONNECT_MAX_DELAY,
         }
     }
+}
 
+impl RedisBackend {
     /// The key prefix.
     #[must_use]
     pub fn prefix(&self) -> &str {
@@ -93,18 +147,37 @@ impl RedisBackend {
         self.inner.timeout
     }
 
-    /// Sends `PING` (within the timeout): a readiness check.
+    /// Sends `PING` (within the timeout): a readiness check. Alongside, one fresh connection
+    /// is attempted (within the same timeout) to tell why the shared connection fails, if it
+    /// does: its reconnection loop turns every failure, a refused TLS handshake included, into
+    /// a time-out, while the fresh attempt reports the cause ([`ErrorKind::Tls`] for an
+    /// untrusted or misnamed server certificate, or a refused client certificate). Call it at
+    /// start-up (or from a health check) to report a misconfiguration clearly.
     ///
     /// # Errors
     ///
     /// [`Error`] when Redis does not answer in time or answers with an error.
     pub async fn ping(&self) -> Result<(), Error> {
         let mut conn = self.inner.conn.clone();
-        let reply: String = self
-            .bounded("ping", async move {
-                redis::cmd("PING").query_async(&mut conn).await
-            })
-            .await?;
+        let shared = self.bounded("ping", async move {
+            redis::cmd("PING").query_async::<String>(&mut conn).await
+        });
+        let probe = self.inner.probe.diagnose(self.inner.timeout);
+        let (reply, probe) = tokio::join!(shared, probe);
+        let reply = match (reply, probe) {
+            (Ok(r), _) => r,
+            // The fresh attempt found a cause other than silence: report it.
+            (Err(_), Err(e)) if !e.is_timeout() => {
+                let kind = if is_tls_failure(&e) {
+                    ErrorKind::Tls
+                } else {
+                    ErrorKind::Unavailable
+                };
+                tracing::warn!(target: "auth::redis", error = %e, "redis is not reachable");
+                return Err(Error::new(kind, "ping", None, Some(e)));
+            }
+            (Err(shared), _) => return Err(shared),
+        };
         if reply == "PONG" {
             Ok(())
         } else {
@@ -189,15 +262,13 @@ impl RedisBackend {
                 // The connection's own response timeout (the same limit) may fire first.
                 let kind = if e.is_timeout() {
                     ErrorKind::TimedOut
+                } else if is_tls_failure(&e) {
+                    tracing::warn!(target: "auth::redis", operation, error = %e, "redis tls handshake failed");
+                    ErrorKind::Tls
                 } else {
                     ErrorKind::Unavailable
                 };
-                Err(Error {
-                    kind,
-                    operation,
-                    detail: None,
-                    source: Some(e),
-                })
+                Err(Error::new(kind, operation, None, Some(e)))
             }
             Err(_) => {
                 tracing::debug!(
@@ -206,15 +277,29 @@ impl RedisBackend {
                     timeout_ms = u64::try_from(self.inner.timeout.as_millis()).unwrap_or(u64::MAX),
                     "redis operation timed out"
                 );
-                Err(Error {
-                    kind: ErrorKind::TimedOut,
+                Err(Error::new(
+                    ErrorKind::TimedOut,
                     operation,
-                    detail: Some(format!("no answer within {:?}", self.inner.timeout)),
-                    source: None,
-                })
+                    Some(format!("no answer within {:?}", self.inner.timeout)),
+                    None,
+                ))
             }
         }
     }
+}
+
+/// Whether `e` is a failed TLS handshake (rustls' messages: an untrusted or misnamed
+/// certificate, or an alert from a server that refused ours).
+fn is_tls_failure(e: &redis::RedisError) -> bool {
+    let text = e.to_string();
+    [
+        "invalid peer certificate",
+        "received fatal alert",
+        "certificate",
+        "InvalidCertificate",
+    ]
+    .iter()
+    .any(|m| text.contains(m))
 }
 
 /// An argument of a script, without boxing every value into a `Vec` first.
@@ -232,7 +317,8 @@ impl<T: ToRedisArgs + Sync> ToArg for T {
 #[derive(Clone)]
 #[must_use]
 pub struct RedisBackendBuilder {
-    url: String,
+    target: Target,
+    tls: TlsSettings,
     prefix: String,
     timeout: Duration,
     connect_timeout: Duration,
@@ -242,7 +328,8 @@ pub struct RedisBackendBuilder {
 impl fmt::Debug for RedisBackendBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RedisBackendBuilder")
-            .field("url", &redact_url(&self.url))
+            .field("target", &self.target.shown())
+            .field("tls", &self.tls.is_set())
             .field("prefix", &self.prefix)
             .field("timeout", &self.timeout)
             .field("connect_timeout", &self.connect_timeout)
@@ -283,6 +370,56 @@ impl RedisBackendBuilder {
         self
     }
 
+    /// Trusts only the CA certificate(s) in the PEM file at `path` for the server's
+    /// certificate (instead of the system's roots): a private CA. Read when the backend is
+    /// built. Needs a `rediss://` URL (feature `tls`).
+    #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+    pub fn tls_ca_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.tls.ca = Some(crate::connection::Pem::File(path.into()));
+        self
+    }
+
+    /// As [`tls_ca_file`](Self::tls_ca_file), with the PEM given inline.
+    #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+    pub fn tls_ca_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.tls.ca = Some(crate::connection::Pem::Inline(pem.into()));
+        self
+    }
+
+    /// Presents the client certificate (chain) in the PEM file `cert` with the private key in
+    /// the PEM file `key` (mutual TLS, for a server with `tls-auth-clients yes`). Read when the
+    /// backend is built. Needs a `rediss://` URL (feature `tls`).
+    #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+    pub fn tls_client_cert_files(
+        mut self,
+        cert: impl Into<std::path::PathBuf>,
+        key: impl Into<std::path::PathBuf>,
+    ) -> Self {
+        self.tls.client = Some((
+            crate::connection::Pem::File(cert.into()),
+            crate::connection::Pem::File(key.into()),
+        ));
+        self
+    }
+
+    /// As [`tls_client_cert_files`](Self::tls_client_cert_files), with the PEM given inline.
+    #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+    pub fn tls_client_cert_pem(
+        mut self,
+        cert: impl Into<Vec<u8>>,
+        key: impl Into<Vec<u8>>,
+    ) -> Self {
+        self.tls.client = Some((
+            crate::connection::Pem::Inline(cert.into()),
+            crate::connection::Pem::Inline(key.into()),
+        ));
+        self
+    }
+
     /// Validates the settings and sets up the connection, **without connecting**: the first
     /// operation connects, and an instance started while Redis is down serves 503s (fail
     /// closed) until it is back. Use [`RedisBackend::ping`] to wait for readiness.
@@ -305,32 +442,20 @@ impl RedisBackendBuilder {
         if tokio::runtime::Handle::try_current().is_err() {
             return Err(ConfigError::NoRuntime);
         }
-        let shown_url = redact_url(&self.url);
-        let client = redis::Client::open(self.url.as_str()).map_err(|e| ConfigError::Url {
-            url: shown_url.clone(),
-            reason: e.to_string(),
-        })?;
-        // Back-off: 10 ms doubling up to `reconnect_max_delay`, a few attempts per reconnection;
-        // when they all fail, the next operation starts another reconnection.
-        let config = ConnectionManagerConfig::new()
-            .set_min_delay(Duration::from_millis(10))
-            .set_max_delay(self.reconnect_max_delay)
-            .set_exponent_base(2.0)
-            .set_number_of_retries(8)
-            .set_connection_timeout(Some(self.connect_timeout))
-            .set_response_timeout(Some(self.timeout));
-        let conn = ConnectionManager::new_lazy_with_config(client, config).map_err(|e| {
-            ConfigError::Url {
-                url: shown_url.clone(),
-                reason: e.to_string(),
-            }
+        let (conn, probe) = connect_lazily(&Settings {
+            target: &self.target,
+            tls: &self.tls,
+            timeout: self.timeout,
+            connect_timeout: self.connect_timeout,
+            reconnect_max_delay: self.reconnect_max_delay,
         })?;
         Ok(RedisBackend {
             inner: Arc::new(Inner {
                 conn,
+                probe,
                 prefix: self.prefix.into_boxed_str(),
                 timeout: self.timeout,
-                shown_url: shown_url.into_boxed_str(),
+                shown_url: self.target.shown().into_boxed_str(),
             }),
         })
     }
@@ -343,6 +468,9 @@ fn validate_prefix(prefix: &str) -> Result<(), ConfigError> {
         "it is longer than 64 bytes"
     } else if !prefix.bytes().all(|b| b.is_ascii_graphic()) {
         "it holds a space, a control or a non-ASCII character"
+    } else if prefix.contains(['{', '}']) {
+        // The stores put a Redis Cluster hash tag (`{...}`) right after the prefix.
+        "it holds `{` or `}` (the stores add their own hash tags after it)"
     } else {
         return Ok(());
     };
@@ -352,154 +480,10 @@ fn validate_prefix(prefix: &str) -> Result<(), ConfigError> {
     })
 }
 
-/// `redis://user:secret@host` -> `redis://user:REDACTED@host`.
-fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let (authority, path) = match rest.find('/') {
-        Some(i) => rest.split_at(i),
-        None => (rest, ""),
-    };
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) => {
-            let user = userinfo.split_once(':').map_or("", |(u, _)| u);
-            format!("{scheme}://{user}:REDACTED@{host}{path}")
-        }
-        None => url.to_owned(),
-    }
-}
-
-/// A [`RedisBackend`] setting is invalid.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ConfigError {
-    /// The URL does not parse (its password, if any, is redacted here).
-    Url {
-        /// The URL, password redacted.
-        url: String,
-        /// Why.
-        reason: String,
-    },
-    /// The key prefix is unusable.
-    Prefix {
-        /// The prefix (at most 64 characters of it).
-        prefix: String,
-        /// Why.
-        reason: &'static str,
-    },
-    /// A duration setting is zero.
-    ZeroDuration {
-        /// The setting.
-        setting: &'static str,
-    },
-    /// [`RedisBackendBuilder::build`] ran outside a Tokio runtime.
-    NoRuntime,
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Url { url, reason } => write!(f, "invalid redis url `{url}`: {reason}"),
-            Self::Prefix { prefix, reason } => {
-                write!(f, "invalid redis key prefix `{prefix}`: {reason}")
-            }
-            Self::ZeroDuration { setting } => write!(f, "redis {setting} must not be zero"),
-            Self::NoRuntime => f.write_str(
-                "the redis backend must be built inside a tokio runtime (its connection runs \
-                 background tasks)",
-            ),
-        }
-    }
-}
-
-impl StdError for ConfigError {}
-
-/// What kind of failure an [`Error`] is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ErrorKind {
-    /// No answer within the timeout (Redis slow, unreachable, or reconnecting).
-    TimedOut,
-    /// The connection failed or Redis answered with an error.
-    Unavailable,
-    /// Redis answered something the store cannot read (another program's data under this
-    /// prefix, or a version mismatch).
-    UnexpectedReply,
-}
-
-/// A store operation failed. The stores turn it into their trait's error type, so callers see
-/// `AUTH_BACKEND_UNAVAILABLE` (503) or a fail-open pass, never a hang or a panic.
-///
-/// A timed-out operation is **indeterminate**: its script may still have run on the server.
-pub struct Error {
-    kind: ErrorKind,
-    operation: &'static str,
-    detail: Option<String>,
-    source: Option<redis::RedisError>,
-}
-
-impl Error {
-    pub(crate) fn unexpected(operation: &'static str, detail: impl Into<String>) -> Self {
-        Self {
-            kind: ErrorKind::UnexpectedReply,
-            operation,
-            detail: Some(detail.into()),
-            source: None,
-        }
-    }
-
-    /// The kind of failure.
-    #[must_use]
-    pub fn kind(&self) -> ErrorKind {
-        self.kind
-    }
-
-    /// The store operation that failed, e.g. `"attempts.admit"`.
-    #[must_use]
-    pub fn operation(&self) -> &'static str {
-        self.operation
-    }
-}
-
-impl fmt::Debug for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Error")
-            .field("kind", &self.kind)
-            .field("operation", &self.operation)
-            .field("detail", &self.detail)
-            .field("source", &self.source.as_ref().map(ToString::to_string))
-            .finish()
-    }
-}
-
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let what = match self.kind {
-            ErrorKind::TimedOut => "timed out",
-            ErrorKind::Unavailable => "failed",
-            ErrorKind::UnexpectedReply => "got an unexpected reply",
-        };
-        write!(f, "redis {} {what}", self.operation)?;
-        if let Some(d) = &self.detail {
-            write!(f, ": {d}")?;
-        }
-        if let Some(s) = &self.source {
-            write!(f, ": {s}")?;
-        }
-        Ok(())
-    }
-}
-
-impl StdError for Error {
-    fn source(&self) -> Option<&(dyn StdError + 'static)> {
-        self.source.as_ref().map(|e| e as &(dyn StdError + 'static))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::connection::redact_url;
 
     #[test]
     fn passwords_never_reach_debug_output() {
@@ -522,6 +506,7 @@ mod tests {
         assert!(validate_prefix("").is_err());
         assert!(validate_prefix("a b:").is_err());
         assert!(validate_prefix("é:").is_err());
+        assert!(validate_prefix("a{b}:").is_err());
         assert!(validate_prefix(&"x".repeat(65)).is_err());
     }
 

@@ -60,15 +60,16 @@ impl RedisIdentityStore {
     }
 
     fn identity_prefix(&self) -> String {
-        self.redis.key(&["oidc:id:"])
+        self.redis.key(&["{oidc}:id:"])
     }
 
     fn identity_key(&self, identity: &ExternalIdentity) -> String {
-        self.redis.key(&["oidc:id:", &Self::member(identity)])
+        self.redis.key(&["{oidc}:id:", &Self::member(identity)])
     }
 
     fn account_key(&self, account: &str) -> String {
-        self.redis.key(&["oidc:account:", &hex(account.as_bytes())])
+        self.redis
+            .key(&["{oidc}:account:", &hex(account.as_bytes())])
     }
 }
 

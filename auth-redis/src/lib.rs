@@ -60,8 +60,19 @@
 //!
 //! # The client: `redis` (redis-rs)
 //!
-//! The stores use the [`redis`] crate's [`ConnectionManager`](redis::aio::ConnectionManager):
-//! the most widely used Rust client, maintained in the open by the redis-rs organisation, with a
+//! The stores share one [`RedisConnection`]: for one server, the [`redis`] crate's
+//! [`ConnectionManager`](redis::aio::ConnectionManager); for a Redis Cluster (feature
+//! `cluster`, [`RedisBackend::cluster_builder`]), its cluster connection, which learns the slot
+//! map from the seed nodes, follows `MOVED`/`ASK` redirections and finds a promoted replica
+//! after a fail-over. Either runs over TLS with a `rediss://` URL (feature `tls`, rustls with
+//! the *ring* provider, no OpenSSL): the server's certificate must chain to the system's roots,
+//! or only to the CA of [`RedisBackendBuilder::tls_ca_file`], and name the host of the URL;
+//! [`RedisBackendBuilder::tls_client_cert_files`] presents a client certificate (mutual TLS).
+//! A refused handshake is reported by [`RedisBackend::ping`] as [`ErrorKind::Tls`] with
+//! rustls' reason (`invalid peer certificate: UnknownIssuer`, `NotValidForName`, `received
+//! fatal alert: CertificateRequired`); meanwhile operations fail closed like any outage.
+//!
+//! `redis` is the most widely used Rust client, maintained in the open by the redis-rs organisation, with a
 //! small dependency tree (no TLS, cluster or sentinel code unless asked for). Its connection
 //! manager is **one multiplexed connection that reconnects by itself** with exponential back-off
 //! when the server goes away, so concurrent requests share a socket without a pool, and a
@@ -77,16 +88,19 @@
 //!
 //! | key | type | value | TTL |
 //! |---|---|---|---|
-//! | `P attempts:<32 hex>` | string | lockout level, failures, lockout end, decay time, attempt times in the window | until the state equals a fresh key's (window end, or failure decay) |
-//! | `P revoked:jti:<iss>:<jti>` | string | end of the revocation (ns) | the token's `exp` plus leeway |
-//! | `P revoked:session:<iss>:<sid>` | string | end of the revocation (ns) | the longest token lifetime plus leeway |
-//! | `P revoked:subject:<iss>:<subject>` | string | `<issued_before> <until>` (ns) | `until` |
-//! | `P refresh:token:<sha256 hex>` | hash | `family`, `exp`, `used` | `exp` + retention (7 days) |
-//! | `P refresh:family:<id>` | hash | `subject`, `revoked`, `exp` | latest token `exp` + retention |
-//! | `P refresh:subject:<subject>` | set | family ids | as its longest-lived family |
-//! | `P apikey:hash:<sha256 hex>` | hash | the key's record (digest, owner, grants, times) | end of use + retention (30 days); **none while the key can still be used indefinitely** |
-//! | `P apikey:id:<id>` | string | the record's digest | as the record |
-//! | `P apikey:owner:<owner>` | set | the owner's key ids | as its longest-lived key |
+//! | `P{attempts}:<32 hex>` | string | lockout level, failures, lockout end, decay time, attempt times in the window | until the state equals a fresh key's (window end, or failure decay) |
+//! | `P{revoked:<iss>}:jti:<jti>` | string | end of the revocation (ns) | the token's `exp` plus leeway |
+//! | `P{revoked:<iss>}:session:<sid>` | string | end of the revocation (ns) | the longest token lifetime plus leeway |
+//! | `P{revoked:<iss>}:subject:<subject>` | string | `<issued_before> <until>` (ns) | `until` |
+//! | `P{refresh}:token:<sha256 hex>` | hash | `family`, `exp`, `used` | `exp` + retention (7 days) |
+//! | `P{refresh}:family:<id>` | hash | `subject`, `revoked`, `exp` | latest token `exp` + retention |
+//! | `P{refresh}:subject:<subject>` | set | family ids | as its longest-lived family |
+//! | `P{apikey}:hash:<sha256 hex>` | hash | the key's record (digest, owner, grants, times) | end of use + retention (30 days); **none while the key can still be used indefinitely** |
+//! | `P{apikey}:id:<id>` | string | the record's digest | as the record |
+//! | `P{apikey}:owner:<owner>` | set | the owner's key ids | as its longest-lived key |
+//! | `P{oidc}:id:<iss hex>.<sub hex>` | hash | a provider identity's link (feature `identities`) | none (an account link) |
+//! | `P{oidc}:account:<account hex>` | sorted set | the account's identities | none |
+//! | `P oidc:used:<hex>` | string | a used login state | the state's lifetime |
 //! | `P mfa:totp:<account>` | hash | credential id, **sealed** secret, parameters, state, last accepted step | the enrolment's lifetime while pending; **none once active** |
 //! | `P mfa:recovery:<account>` | set | HMAC-SHA256 digests of the recovery codes (hex) | **none** (until regenerated or disabled) |
 //! | `P mfa:login:<sha256 hex>` | hash | `subject`, `binding`, `started`, `exp` of a pending MFA login | the MFA token's lifetime (5 minutes) |
@@ -96,8 +110,43 @@
 //! (`P` is the prefix, written without the space; `<iss>` is the token's issuer in base64url
 //! without padding, or `-` for tokens without `iss`, so each issuer's revocations are kept
 //! apart, injectively. Releases before this layout keyed revocations by `jti` or subject
-//! alone; those keys are no longer read, and expire by themselves within one access-token
-//! lifetime.) Attempt keys hash names and accounts (16
+//! alone, and had no `{...}` hash tags; those keys are no longer read: revocations and attempt
+//! windows expire by themselves, while refresh families and API keys of the older layout must
+//! be re-issued or migrated with `RENAME`.)
+//!
+//! # Redis Cluster: one hash slot per operation
+//!
+//! Redis Cluster runs a script or a multi-key command only when all its keys hash to one slot,
+//! and only the part of a key between the first `{` and the next `}` (the *hash tag*) is
+//! hashed. Each store therefore puts its keys under one tag, so **every operation is
+//! single-slot by construction**, whatever the values:
+//!
+//! | tag | keys | operations that touch several keys |
+//! |---|---|---|
+//! | `{attempts}` | every attempt window | `record` (the client's and the account's windows), `clear` |
+//! | `{revoked:<iss>}` | one issuer's revocations | `is_revoked`: one `MGET` of the token's `jti`, session and subject keys |
+//! | `{refresh}` | tokens, families, subjects' sets | `insert_family`, `rotate`, `revoke_family_of`, `revoke_subject` (a token leads to its family, a family to its subject) |
+//! | `{apikey}` | records, ids, owners' sets | `create`, `rotate`, `revoke`, `list_by_owner`, `record_use` (an id leads to the record's digest) |
+//! | `{oidc}` | identities, accounts' lists | `link_if_absent`, `unlink`, `list` |
+//! | none | one key per operation: `mfa:*`, `once:*`, `oidc:used:*` | none (each operation is one key) |
+//!
+//! Why store-wide tags rather than one per user: the stores are addressed by what a request
+//! carries, and a refresh token or an API key arrives as a secret whose digest is all the
+//! store sees. The family or owner it belongs to is only known after reading the token's
+//! record, so a per-family or per-owner tag would cost a second round trip on the hot path.
+//! Revocations are tagged per issuer because `is_revoked` knows the issuer up front. The
+//! price: each store's keys live on one primary (its replica takes over on failure), so the
+//! cluster spreads the stores, not one store's keys, over the nodes; size that node for the
+//! busiest store. **Known limitation:** the `{refresh}`, `{apikey}` and `{oidc}` scripts read
+//! some key names from the records they read (a token's family, an id's digest) instead of
+//! receiving every key in `KEYS`. Redis Cluster (7.x, and Valkey) runs them because those keys
+//! are in the declared keys' slot, and the cluster conformance tests check it; passing every
+//! key up front would need the family (or owner) to travel with the presented token, a change
+//! of `auth-core`'s token format.
+//!
+//! Replication is asynchronous: a write acknowledged by a primary that dies before its replica
+//! received it is lost in the fail-over (Redis' own guarantee). For revocations, keep a
+//! replica close and `min-replicas-to-write` set if losing a just-made revocation matters. Attempt keys hash names and accounts (16
 //! bytes of a domain-separated SHA-256), refresh tokens and API keys are stored as digests
 //! only: nothing in Redis lets anyone present a credential. TTLs are computed from the caller's
 //! clock as "time left", so Redis' own clock does not matter; instances should keep theirs in
@@ -112,9 +161,9 @@
 //! checked, used up and replaced in one step (exactly one of any number of concurrent
 //! rotations wins), an API key's owner check and revocation or rotation are one step, and
 //! revocation entries are only ever extended. Reads that need several keys are one command
-//! (`MGET`, `HGETALL`). The scripts derive some keys from values they read (a token's family),
-//! so they need a single Redis server (with replicas or Sentinel if you like); Redis Cluster is
-//! not supported. Keep Redis' default `maxmemory-policy noeviction`: an evicting policy could
+//! (`MGET`, `HGETALL`). Every operation's keys share one hash slot (see "Redis Cluster"
+//! above), so the same scripts run on one server (with replicas or Sentinel if you like) and on
+//! a Redis Cluster. Keep Redis' default `maxmemory-policy noeviction`: an evicting policy could
 //! silently drop a lockout or a revocation (failing open), while a full Redis that refuses
 //! writes makes the stores fail closed.
 //!
@@ -141,6 +190,9 @@
 //!
 //! # Round trips
 //!
+//! The same in every mode (one server over TCP or TLS, or a cluster: each operation goes to
+//! the one node serving its slot, in one command; the `round_trips` test counts all three).
+//!
 //! Per request and layer, on the hot path: `BearerLayer` with revocation one (`MGET`),
 //! `ApiKeyLayer` one (`HGETALL`; plus at most one coalesced `last_used_at` script per key per
 //! minute, off the request path), a refresh one (the rotation script). `BruteForceLayer` makes
@@ -155,8 +207,9 @@
 //! second factor's attempt counts); `dpop` (off by default) adds `RedisOneTimeUseStore`
 //! (used DPoP proofs, shared by every instance); `identities` (off by default) adds the stores of
 //! `auth_core::oidc_login` (provider identities linked to accounts, used login states);
-//! `test-util` adds [`test_util`], a private `redis-server`
-//! for failure tests.
+//! `tls` adds `rediss://` (rustls); `cluster` adds [`RedisBackend::cluster_builder`];
+//! `test-util` adds [`test_util`], private `redis-server` processes (and, with `cluster`, a
+//! private six-node cluster) for failure tests.
 
 //!
 //! # Feature flags
@@ -199,6 +252,8 @@ mod backend;
     allow(dead_code)
 )]
 mod codec;
+mod connection;
+mod error;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
@@ -216,9 +271,9 @@ mod revocation;
 #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
 pub mod test_util;
 
-/// Compiles the README's Rust example as a doctest so it cannot drift.
+/// Compiles the README's Rust examples as doctests so they cannot drift (with the features they use).
 #[doc = include_str!("../README.md")]
-#[cfg(all(doctest, feature = "brute-force"))]
+#[cfg(all(doctest, feature = "brute-force", feature = "tls", feature = "cluster"))]
 pub struct ReadmeDoctests;
 
 #[cfg(feature = "api-key")]
@@ -231,6 +286,7 @@ pub use backend::{
     ConfigError, DEFAULT_CONNECT_TIMEOUT, DEFAULT_PREFIX, DEFAULT_RECONNECT_MAX_DELAY,
     DEFAULT_TIMEOUT, Error, ErrorKind, MAX_PREFIX_LEN, RedisBackend, RedisBackendBuilder,
 };
+pub use connection::RedisConnection;
 #[cfg(feature = "identities")]
 #[cfg_attr(docsrs, doc(cfg(feature = "identities")))]
 pub use identities::{RedisIdentityStore, RedisUsedStateStore};

@@ -100,15 +100,15 @@ impl RedisRefreshStore {
     }
 
     fn token_key(&self, hash: &TokenHash) -> String {
-        self.redis.key(&["refresh:token:", &hex(hash.as_bytes())])
+        self.redis.key(&["{refresh}:token:", &hex(hash.as_bytes())])
     }
 
     fn family_key(&self, family: &FamilyId) -> String {
-        self.redis.key(&["refresh:family:", family.as_str()])
+        self.redis.key(&["{refresh}:family:", family.as_str()])
     }
 
     fn subject_key(&self, subject: &str) -> String {
-        self.redis.key(&["refresh:subject:", subject])
+        self.redis.key(&["{refresh}:subject:", subject])
     }
 
     /// TTL of a token issued at `now` that expires at `token.expires_at()`.
@@ -134,7 +134,7 @@ impl RefreshTokenStore for RedisRefreshStore {
         let token_key = self.token_key(&token.hash());
         let subject_key = self.subject_key(new.subject());
         let args: [&dyn ToArg; 5] = [
-            &self.redis.prefix(),
+            &self.redis.key(&["{refresh}:"]),
             &new.family().as_str(),
             &new.subject(),
             &time20(token.expires_at()),
@@ -167,7 +167,7 @@ impl RefreshTokenStore for RedisRefreshStore {
         let presented_key = self.token_key(presented);
         let replacement_key = self.token_key(&replacement.hash());
         let args: [&dyn ToArg; 4] = [
-            &self.redis.prefix(),
+            &self.redis.key(&["{refresh}:"]),
             &time20(now),
             &time20(replacement.expires_at()),
             &self.ttl(&replacement, now),
@@ -209,7 +209,7 @@ impl RefreshTokenStore for RedisRefreshStore {
 
     async fn revoke_family_of(&self, token: &TokenHash) -> Result<Option<FamilyId>, StoreError> {
         let key = self.token_key(token);
-        let args: [&dyn ToArg; 1] = [&self.redis.prefix()];
+        let args: [&dyn ToArg; 1] = [&self.redis.key(&["{refresh}:"])];
         let r: Option<String> = self
             .redis
             .script(
@@ -226,7 +226,7 @@ impl RefreshTokenStore for RedisRefreshStore {
     async fn revoke_subject(&self, subject: &str) -> Result<RevokedFamilies, StoreError> {
         const OP: &str = "refresh.revoke_subject";
         let key = self.subject_key(subject);
-        let args: [&dyn ToArg; 1] = [&self.redis.prefix()];
+        let args: [&dyn ToArg; 1] = [&self.redis.key(&["{refresh}:"])];
         let reply: Vec<String> = self
             .redis
             .script(OP, &REVOKE_SUBJECT, &[&key], &args)

@@ -96,15 +96,15 @@ impl RedisRevocationStore {
     }
 
     fn jti_key(&self, ns: &str, jti: &str) -> String {
-        self.redis.key(&["revoked:jti:", ns, ":", jti])
+        self.redis.key(&["{revoked:", ns, "}:jti:", jti])
     }
 
     fn session_key(&self, ns: &str, session: &str) -> String {
-        self.redis.key(&["revoked:session:", ns, ":", session])
+        self.redis.key(&["{revoked:", ns, "}:session:", session])
     }
 
     fn subject_key(&self, ns: &str, subject: &str) -> String {
-        self.redis.key(&["revoked:subject:", ns, ":", subject])
+        self.redis.key(&["{revoked:", ns, "}:subject:", subject])
     }
 
     fn ttl(&self, until: UnixTime) -> u64 {

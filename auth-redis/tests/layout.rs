@@ -37,21 +37,35 @@ async fn backend(tag: &str) -> Option<(auth_redis::test_util::TestRedis, RedisBa
 }
 
 /// The part of a key after the prefix, without its variable last segment.
-fn kind_of<'a>(redis: &RedisBackend, key: &'a str) -> &'a str {
+/// The documented kind of `key`: the part after the prefix with the revocations' issuer (inside
+/// their hash tag) left out, e.g. `{revoked}:jti:` or `{refresh}:token:`.
+fn kind_of(redis: &RedisBackend, key: &str) -> &'static str {
     let rest = key
         .strip_prefix(redis.prefix())
         .unwrap_or_else(|| panic!("{key} is not under the prefix {}", redis.prefix()));
-    const KINDS: [&str; 10] = [
-        "attempts:",
-        "revoked:jti:",
-        "revoked:session:",
-        "revoked:subject:",
-        "refresh:token:",
-        "refresh:family:",
-        "refresh:subject:",
-        "apikey:hash:",
-        "apikey:id:",
-        "apikey:owner:",
+    let rest = match rest.strip_prefix("{revoked:") {
+        // `{revoked:<issuer>}:jti:..`: the issuer never holds `}` (base64url or `-`).
+        Some(r) => {
+            let (_, after) = r
+                .split_once('}')
+                .unwrap_or_else(|| panic!("{key}: unterminated hash tag"));
+            return match after {
+                a if a.starts_with(":jti:") => "{revoked}:jti:",
+                a if a.starts_with(":session:") => "{revoked}:session:",
+                a if a.starts_with(":subject:") => "{revoked}:subject:",
+                _ => panic!("{key} is not a documented key"),
+            };
+        }
+        None => rest,
+    };
+    const KINDS: [&str; 7] = [
+        "{attempts}:",
+        "{refresh}:token:",
+        "{refresh}:family:",
+        "{refresh}:subject:",
+        "{apikey}:hash:",
+        "{apikey}:id:",
+        "{apikey}:owner:",
     ];
     KINDS
         .into_iter()
@@ -142,7 +156,7 @@ async fn every_key_is_documented_prefixed_and_expires_except_live_api_keys() {
     for (key, ttl) in &keys_now {
         let kind = kind_of(&redis, key);
         let live_key =
-            key.ends_with(&forever_id) || key.ends_with(&forever_hash) || kind == "apikey:owner:";
+            key.ends_with(&forever_id) || key.ends_with(&forever_hash) || kind == "{apikey}:owner:";
         if live_key {
             assert_eq!(*ttl, -1, "{key} belongs to a key that never expires");
             continue;
@@ -150,14 +164,14 @@ async fn every_key_is_documented_prefixed_and_expires_except_live_api_keys() {
         assert!(*ttl > 0, "{key} has no TTL");
         let expected = match kind {
             // Both the client and the account failed: remembered until the failures decay.
-            "attempts:" => Duration::from_secs(DAY),
-            "revoked:jti:" => Duration::from_secs(900),
-            "revoked:session:" => Duration::from_secs(1200),
-            "revoked:subject:" => Duration::from_secs(3600),
-            "refresh:token:" | "refresh:family:" | "refresh:subject:" => {
+            "{attempts}:" => Duration::from_secs(DAY),
+            "{revoked}:jti:" => Duration::from_secs(900),
+            "{revoked}:session:" => Duration::from_secs(1200),
+            "{revoked}:subject:" => Duration::from_secs(3600),
+            "{refresh}:token:" | "{refresh}:family:" | "{refresh}:subject:" => {
                 Duration::from_secs(30 * DAY + 7 * DAY)
             }
-            "apikey:hash:" | "apikey:id:" => Duration::from_secs(DAY + 30 * DAY),
+            "{apikey}:hash:" | "{apikey}:id:" => Duration::from_secs(DAY + 30 * DAY),
             other => panic!("unexpected {other}"),
         };
         assert_ttl_near(key, *ttl, expected);
@@ -168,25 +182,25 @@ async fn every_key_is_documented_prefixed_and_expires_except_live_api_keys() {
             .filter(|(k, _)| kind_of(&redis, k) == kind)
             .count()
     };
-    assert_eq!(count("attempts:"), 2);
-    assert_eq!(count("revoked:jti:"), 1);
-    assert_eq!(count("revoked:session:"), 1);
-    assert_eq!(count("revoked:subject:"), 1);
+    assert_eq!(count("{attempts}:"), 2);
+    assert_eq!(count("{revoked}:jti:"), 1);
+    assert_eq!(count("{revoked}:session:"), 1);
+    assert_eq!(count("{revoked}:subject:"), 1);
     // Revocation keys name the issuer (base64url, `-` for none), then the value.
     for documented in [
-        "revoked:jti:aHR0cHM6Ly9hdXRoLmV4YW1wbGU:jti-1",
-        "revoked:session:-:fam-1",
-        "revoked:subject:aHR0cHM6Ly9hdXRoLmV4YW1wbGU:alice",
+        "{revoked:aHR0cHM6Ly9hdXRoLmV4YW1wbGU}:jti:jti-1",
+        "{revoked:-}:session:fam-1",
+        "{revoked:aHR0cHM6Ly9hdXRoLmV4YW1wbGU}:subject:alice",
     ] {
         let key = format!("{}{documented}", redis.prefix());
         assert!(keys_now.iter().any(|(k, _)| *k == key), "{key} missing");
     }
-    assert_eq!(count("refresh:token:"), 2);
-    assert_eq!(count("refresh:family:"), 1);
-    assert_eq!(count("refresh:subject:"), 1);
-    assert_eq!(count("apikey:hash:"), 2);
-    assert_eq!(count("apikey:id:"), 2);
-    assert_eq!(count("apikey:owner:"), 1);
+    assert_eq!(count("{refresh}:token:"), 2);
+    assert_eq!(count("{refresh}:family:"), 1);
+    assert_eq!(count("{refresh}:subject:"), 1);
+    assert_eq!(count("{apikey}:hash:"), 2);
+    assert_eq!(count("{apikey}:id:"), 2);
+    assert_eq!(count("{apikey}:owner:"), 1);
 
     // No credential is stored: neither refresh token nor API key appears in any key name.
     for (key, _) in &keys_now {

@@ -185,7 +185,7 @@ async fn redis_holds_no_totp_secret_recovery_code_or_token_in_clear() {
                 "mfa:recovery:",
                 "mfa:login:",
                 "mfa:context:",
-                "attempts:"
+                "{attempts}:"
             ]
             .iter()
             .any(|k| rest.starts_with(k)),

@@ -10,6 +10,10 @@
 //! | `BruteForceLayer`, admitted login | 2: the admission before the handler and the outcome after it |
 //! | `RefreshTokens::rotate` | 1 (rotation script) |
 //!
+//! The same in each mode: one server over plain TCP, one over TLS (feature `tls`), and a
+//! Redis Cluster (feature `cluster`; counted on every primary), since each operation's keys
+//! share one hash slot and so go to one node in one command.
+//!
 //! The `round_trips` bench prints the same counts with latencies.
 
 // Test helpers outside #[test] fns are not covered by clippy.toml's allow-*-in-tests.
@@ -41,11 +45,37 @@ use tower::ServiceExt;
 const N: u64 = 10;
 const CLIENT_COMMANDS: [&str; 6] = ["evalsha", "eval", "script|load", "mget", "hgetall", "ping"];
 
+/// Where the commands are counted.
+enum Counter<'a> {
+    /// The one server the backend talks to.
+    Server,
+    /// Every primary of a cluster.
+    #[cfg(feature = "cluster")]
+    Cluster(&'a auth_redis::test_util::RedisCluster),
+    #[allow(dead_code)]
+    Unused(std::marker::PhantomData<&'a ()>),
+}
+
+impl Counter<'_> {
+    async fn calls(&self, redis: &RedisBackend) -> BTreeMap<String, u64> {
+        match self {
+            Self::Server => command_calls(redis).await.unwrap(),
+            #[cfg(feature = "cluster")]
+            Self::Cluster(c) => c.command_calls().unwrap(),
+            Self::Unused(_) => unreachable!(),
+        }
+    }
+}
+
 /// Commands the clients sent during `f`.
-async fn sent_during<F: Future<Output = ()>>(redis: &RedisBackend, f: F) -> BTreeMap<String, u64> {
-    let before = command_calls(redis).await.unwrap();
+async fn sent_during<F: Future<Output = ()>>(
+    redis: &RedisBackend,
+    counter: &Counter<'_>,
+    f: F,
+) -> BTreeMap<String, u64> {
+    let before = counter.calls(redis).await;
     f.await;
-    let after = command_calls(redis).await.unwrap();
+    let after = counter.calls(redis).await;
     after
         .into_iter()
         .filter(|(c, _)| CLIENT_COMMANDS.contains(&c.as_str()))
@@ -81,6 +111,45 @@ async fn each_layer_makes_at_most_one_round_trip_per_request() {
         .timeout(Duration::from_secs(2))
         .build()
         .unwrap();
+    measure(&redis, &Counter::Server).await;
+}
+
+#[cfg(feature = "tls")]
+mod common;
+
+#[cfg(feature = "tls")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_layer_makes_at_most_one_round_trip_per_request_over_tls() {
+    let pki = common::pki::pki();
+    let Some((_server, port)) = common::pki::tls_server(&pki, false) else {
+        return;
+    };
+    let redis = RedisBackend::builder(format!("rediss://localhost:{port}"))
+        .tls_ca_file(pki.path("ca.pem"))
+        .timeout(Duration::from_secs(2))
+        .build()
+        .unwrap();
+    // INFO over the same TLS connection counts on the same server.
+    measure(&redis, &Counter::Server).await;
+}
+
+#[cfg(feature = "cluster")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_layer_makes_at_most_one_round_trip_per_request_on_a_cluster() {
+    let Some(cluster) =
+        auth_redis::test_util::private_redis_cluster().expect("a private redis cluster")
+    else {
+        return;
+    };
+    let redis = RedisBackend::cluster_builder(cluster.seeds())
+        .timeout(Duration::from_secs(2))
+        .build()
+        .unwrap();
+    measure(&redis, &Counter::Cluster(&cluster)).await;
+}
+
+async fn measure(redis: &RedisBackend, counter: &Counter<'_>) {
+    let redis = redis.clone();
 
     let issuer = TokenIssuer::builder(KeyRing::new(
         SigningKey::generate(Algorithm::HS256, "rt").unwrap(),
@@ -163,7 +232,7 @@ async fn each_layer_makes_at_most_one_round_trip_per_request() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 
-    let sent = sent_during(&redis, async {
+    let sent = sent_during(&redis, counter, async {
         for _ in 0..N {
             assert_eq!(status(&me, get_me()).await, StatusCode::OK);
         }
@@ -171,7 +240,7 @@ async fn each_layer_makes_at_most_one_round_trip_per_request() {
     .await;
     assert_eq!(sent, expect(&[("mget", N)]), "BearerLayer + revocation");
 
-    let sent = sent_during(&redis, async {
+    let sent = sent_during(&redis, counter, async {
         for _ in 0..N {
             assert_eq!(status(&orders, get_orders()).await, StatusCode::OK);
         }
@@ -179,7 +248,7 @@ async fn each_layer_makes_at_most_one_round_trip_per_request() {
     .await;
     assert_eq!(sent, expect(&[("hgetall", N)]), "ApiKeyLayer");
 
-    let sent = sent_during(&redis, async {
+    let sent = sent_during(&redis, counter, async {
         for i in 0..N {
             let i = u32::try_from(i).unwrap();
             assert_eq!(status(&login_app, login(i)).await, StatusCode::OK);
@@ -195,7 +264,7 @@ async fn each_layer_makes_at_most_one_round_trip_per_request() {
     for _ in 0..5 {
         status(&login_app, login(5000)).await;
     }
-    let sent = sent_during(&redis, async {
+    let sent = sent_during(&redis, counter, async {
         for _ in 0..N {
             assert_eq!(
                 status(&login_app, login(5000)).await,
@@ -206,7 +275,7 @@ async fn each_layer_makes_at_most_one_round_trip_per_request() {
     .await;
     assert_eq!(sent, expect(&[("evalsha", N)]), "BruteForceLayer, refused");
 
-    let sent = sent_during(&redis, async {
+    let sent = sent_during(&redis, counter, async {
         for _ in 0..N {
             current = refresh.rotate(current.token().as_str()).await.unwrap();
         }
@@ -215,14 +284,11 @@ async fn each_layer_makes_at_most_one_round_trip_per_request() {
     assert_eq!(sent, expect(&[("evalsha", N)]), "RefreshTokens::rotate");
 }
 
-/// The `last_used_at` of the only API key, once written.
+/// The `last_used_at` of alice's only API key, once written.
 async fn keys_last_used(redis: &RedisBackend) -> Option<String> {
-    let keys = auth_redis::test_util::keys_with_ttl(redis).await.unwrap();
-    let (record, _) = keys.iter().find(|(k, _)| k.contains("apikey:hash:"))?;
     let store = RedisApiKeyStore::new(redis.clone());
-    let hex = record.rsplit(':').next()?;
-    let hash = auth_core::api_key::ApiKeyHash::from_hex(hex)?;
     use auth_core::api_key::ApiKeyStore as _;
-    let r = store.find_by_hash(&hash).await.ok()??;
+    let listed = store.list_by_owner("alice").await.ok()?;
+    let r = listed.first()?;
     r.last_used_at.map(|t| t.as_secs().to_string())
 }

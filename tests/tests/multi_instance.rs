@@ -259,25 +259,50 @@ async fn a_refresh_token_rotated_at_a_and_replayed_at_b_is_reuse_and_the_family_
     let Some((_shared, a, b)) = pair(mode, "reuse").await else {
         return;
     };
+    reuse_kills_the_family_everywhere(&a, &b).await;
+    cleanup(&a).await;
+}
+
+/// The same on a private six-node Redis Cluster (`REDIS_CLUSTER_URLS`): the family's keys
+/// share one hash slot, whichever node serves it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refresh_token_replayed_at_b_is_reuse_on_a_redis_cluster() {
+    let Some(cluster) = auth_redis::test_util::private_redis_cluster().expect("a redis cluster")
+    else {
+        return;
+    };
+    let config = demo_server::stores::StoreConfig {
+        redis_cluster_urls: cluster.seeds(),
+        redis_prefix: unique_prefix("cluster-reuse"),
+        redis_timeout: Duration::from_secs(2),
+        ..demo_server::stores::StoreConfig::default()
+    };
+    let a = common::instance_with(&config).await;
+    let b = common::instance_with(&config).await;
+    assert!(a.stores.redis().expect("redis stores").is_cluster());
+    reuse_kills_the_family_everywhere(&a, &b).await;
+    // The cluster and its data go away with the test.
+}
+
+async fn reuse_kills_the_family_everywhere(a: &Instance, b: &Instance) {
     let http = client();
-    let first = start_session(&http, &a).await;
-    let res = refresh(&http, &a, &first).await;
+    let first = start_session(&http, a).await;
+    let res = refresh(&http, a, &first).await;
     assert_eq!(res.status, 200, "{:?}", res.body);
     let second = res.body["refresh_token"].as_str().unwrap().to_owned();
     // The used token replayed at the other instance.
-    let res = refresh(&http, &b, &first).await;
+    let res = refresh(&http, b, &first).await;
     assert_eq!(res.status, 401);
     assert_eq!(res.code(), "REFRESH_TOKEN_REUSED");
     // The family is dead at both instances: the legitimate newer token no longer works.
-    for inst in [&a, &b] {
+    for inst in [a, b] {
         let res = refresh(&http, inst, &second).await;
         assert_eq!(res.status, 401);
         assert_eq!(res.code(), "INVALID_REFRESH_TOKEN");
     }
     // A new login starts a family that works anywhere.
-    let fresh = start_session(&http, &b).await;
-    assert_eq!(refresh(&http, &a, &fresh).await.status, 200);
-    cleanup(&a).await;
+    let fresh = start_session(&http, b).await;
+    assert_eq!(refresh(&http, a, &fresh).await.status, 200);
 }
 
 async fn an_api_key_revoked_at_a_is_refused_at_b(mode: Mode) {

@@ -1,8 +1,9 @@
--- Shared by the API-key scripts. Keys (P is the prefix, passed as ARGV[1]):
---   P apikey:hash:<sha256 hex>  hash: the record (times as 20-digit nanoseconds, scopes and
+-- Shared by the API-key scripts. Keys (N is the store's namespace `<prefix>{apikey}:`, passed as ARGV[1];
+-- the hash tag puts every key of the store in one cluster slot):
+--   N hash:<sha256 hex>  hash: the record (times as 20-digit nanoseconds, scopes and
 --                               roles as JSON text, absent fields for None)
---   P apikey:id:<id>            the record's digest (hex)
---   P apikey:owner:<owner>      set of the owner's key ids
+--   N id:<id>      the record's digest (hex)
+--   N owner:<owner>      set of the owner's key ids
 -- `origin` is present for imported keys only (a native key's record leaves it out); a
 -- rotation's replacement never copies it, so it is always native.
 local FIELDS = { 'id', 'hash', 'name', 'owner', 'scopes', 'roles', 'created_at', 'expires_at',
@@ -56,7 +57,7 @@ end
 local function owner_ttl(owner_key, prefix)
   local max, persistent = 0, false
   for _, id in ipairs(redis.call('SMEMBERS', owner_key)) do
-    local p = redis.call('PTTL', prefix .. 'apikey:id:' .. id)
+    local p = redis.call('PTTL', prefix .. 'id:' .. id)
     if p == -2 then
       redis.call('SREM', owner_key, id)
     elseif p == -1 then

@@ -1,5 +1,5 @@
 -- create: KEYS[1] the record, KEYS[2] the id, KEYS[3] the owner's set.
--- ARGV[1] prefix, ARGV[2] now, ARGV[3] retention (ms), ARGV[4..] field, value, ...
+-- ARGV[1] the namespace, ARGV[2] now, ARGV[3] retention (ms), ARGV[4..] field, value, ...
 -- Returns 0 stored, 1 duplicate id or digest.
 if redis.call('EXISTS', KEYS[2]) == 1 or redis.call('EXISTS', KEYS[1]) == 1 then
   return 1

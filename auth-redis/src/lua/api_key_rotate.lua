@@ -1,5 +1,5 @@
 -- rotate: KEYS[1] the old id, KEYS[2] the new id, KEYS[3] the new record.
--- ARGV[1] prefix, ARGV[2] owner, ARGV[3] now, ARGV[4] new id, ARGV[5] new digest (hex),
+-- ARGV[1] the namespace, ARGV[2] owner, ARGV[3] now, ARGV[4] new id, ARGV[5] new digest (hex),
 -- ARGV[6] grace_until, ARGV[7] retention (ms).
 -- Returns {'rotated', old record, new record}, {'not_found'}, {'not_active'} or {'duplicate'}.
 local h = redis.call('GET', KEYS[1])
@@ -10,7 +10,7 @@ if redis.call('EXISTS', KEYS[2]) == 1 or redis.call('EXISTS', KEYS[3]) == 1 then
   return { 'duplicate' }
 end
 local prefix, now = ARGV[1], ARGV[3]
-local record_key = prefix .. 'apikey:hash:' .. h
+local record_key = prefix .. 'hash:' .. h
 local old = to_map(redis.call('HGETALL', record_key))
 if old.owner ~= ARGV[2] then
   return { 'not_found' }
@@ -38,7 +38,7 @@ apply_ttl(KEYS[1], old_ttl)
 local new_ttl = ttl_of(new, now, retention)
 apply_ttl(KEYS[3], new_ttl)
 apply_ttl(KEYS[2], new_ttl)
-local owner_key = prefix .. 'apikey:owner:' .. old.owner
+local owner_key = prefix .. 'owner:' .. old.owner
 redis.call('SADD', owner_key, ARGV[4])
 owner_ttl(owner_key, prefix)
 return { 'rotated', to_flat(old), to_flat(new) }

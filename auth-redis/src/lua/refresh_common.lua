@@ -1,7 +1,8 @@
--- Shared by the refresh scripts. Keys (P is the prefix, passed as ARGV[1]):
---   P refresh:token:<sha256 hex>  hash {family, exp, used}
---   P refresh:family:<id>         hash {subject, revoked, exp}
---   P refresh:subject:<subject>   set of family ids
+-- Shared by the refresh scripts. Keys (N is the store's namespace `<prefix>{refresh}:`, passed as ARGV[1];
+-- the hash tag puts every key of the store in one cluster slot):
+--   N token:<sha256 hex>  hash {family, exp, used}
+--   N family:<id>       hash {subject, revoked, exp}
+--   N subject:<subject>   set of family ids
 -- Times are 20-digit nanoseconds, so comparing them as strings compares them as numbers.
 
 -- Sets the TTL of `key` to `ttl` ms unless it already lives longer.

@@ -1,5 +1,5 @@
 -- insert_family: KEYS[1] the family, KEYS[2] the token, KEYS[3] the subject's set.
--- ARGV[1] prefix, ARGV[2] family id, ARGV[3] subject, ARGV[4] expires_at, ARGV[5] TTL (ms).
+-- ARGV[1] the namespace, ARGV[2] family id, ARGV[3] subject, ARGV[4] expires_at, ARGV[5] TTL (ms).
 -- Returns 0 stored, 1 family exists, 2 digest exists.
 if redis.call('EXISTS', KEYS[1]) == 1 then
   return 1

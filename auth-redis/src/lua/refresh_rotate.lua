@@ -1,12 +1,12 @@
 -- rotate: KEYS[1] the presented token, KEYS[2] the replacement.
--- ARGV[1] prefix, ARGV[2] now, ARGV[3] the replacement's expires_at, ARGV[4] its TTL (ms).
+-- ARGV[1] the namespace, ARGV[2] now, ARGV[3] the replacement's expires_at, ARGV[4] its TTL (ms).
 -- Check, mark used and store the replacement in one step: of many callers presenting one
 -- token, exactly one gets 'rotated'.
 local t = redis.call('HMGET', KEYS[1], 'family', 'exp', 'used')
 if not t[1] then
   return { 'unknown' }
 end
-local family_key = ARGV[1] .. 'refresh:family:' .. t[1]
+local family_key = ARGV[1] .. 'family:' .. t[1]
 local f = redis.call('HMGET', family_key, 'subject', 'revoked', 'exp')
 if not f[1] then
   return { 'unknown' }
@@ -31,5 +31,5 @@ if not f[3] or ARGV[3] > f[3] then
   redis.call('HSET', family_key, 'exp', ARGV[3])
 end
 extend(family_key, ARGV[4])
-extend(ARGV[1] .. 'refresh:subject:' .. f[1], ARGV[4])
+extend(ARGV[1] .. 'subject:' .. f[1], ARGV[4])
 return { 'rotated', t[1], f[1] }

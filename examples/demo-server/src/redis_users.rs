@@ -5,10 +5,12 @@
 //!
 //! | key | value | TTL |
 //! |---|---|---|
-//! | `<prefix>user:id:<id>` | JSON `{"id","email","password_hash","created_at"}` (`email` and `password_hash` `null` when absent) | none |
-//! | `<prefix>user:email:<normalized email>` | the id; only for accounts with a password (their login email) | none |
+//! | `<prefix>{user}:id:<id>` | JSON `{"id","email","password_hash","created_at"}` (`email` and `password_hash` `null` when absent) | none |
+//! | `<prefix>{user}:email:<normalized email>` | the id; only for accounts with a password (their login email) | none |
 //!
-//! Accounts created by a provider sign-in have no password and no `user:email:` key: their
+//! The hash tag `{user}` keeps both keys of an account in one Redis Cluster slot, so the
+//! creation script (which writes both) runs in cluster mode too (`REDIS_CLUSTER_URLS`).
+//! Accounts created by a provider sign-in have no password and no `{user}:email:` key: their
 //! email is for display, not a login name (see [`crate::user_store`]).
 //!
 //! Accounts are durable data, so unlike the authentication state they carry no TTL (as with
@@ -21,10 +23,9 @@ use std::fmt;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use auth_core::ConfigError;
 use auth_core::clock::UnixTime;
 use auth_core::store::StoreError;
-use redis::aio::ConnectionManager;
+use auth_redis::{RedisBackend, RedisConnection};
 use serde_json::{Value, json};
 
 use crate::users::{CreateOutcome, PasswordHash, UserRecord, UserStore};
@@ -48,7 +49,7 @@ return 1
 /// [`UserStore`] on Redis.
 #[derive(Clone)]
 pub struct RedisUserStore {
-    conn: ConnectionManager,
+    conn: RedisConnection,
     prefix: String,
     timeout: Duration,
     create: redis::Script,
@@ -64,35 +65,26 @@ impl fmt::Debug for RedisUserStore {
 }
 
 impl RedisUserStore {
-    /// A store on `url` (the demo's `REDIS_URL`). Does not wait for Redis: while it is down,
-    /// operations fail within `timeout` and the connection is re-established in the background.
-    ///
-    /// # Errors
-    ///
-    /// When the URL does not parse.
-    pub fn new(url: &str, prefix: &str, timeout: Duration) -> Result<Self, ConfigError> {
-        let client =
-            redis::Client::open(url).map_err(|e| ConfigError::Input(format!("REDIS_URL: {e}")))?;
-        let config = redis::aio::ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(timeout))
-            .set_response_timeout(Some(timeout))
-            .set_max_delay(Duration::from_secs(1));
-        let conn = ConnectionManager::new_lazy_with_config(client, config)
-            .map_err(|e| ConfigError::Input(format!("REDIS_URL: {e}")))?;
-        Ok(Self {
-            conn,
-            prefix: prefix.to_owned(),
-            timeout,
+    /// A store on the connection of `redis` (the demo's `REDIS_URL` or
+    /// `REDIS_CLUSTER_URLS`, plain or TLS), under `redis`'s prefix. Does not wait for Redis:
+    /// while it is down, operations fail within `redis`'s timeout and the connection is
+    /// re-established in the background.
+    #[must_use]
+    pub fn new(redis: &RedisBackend) -> Self {
+        Self {
+            conn: redis.connection(),
+            prefix: redis.prefix().to_owned(),
+            timeout: redis.timeout(),
             create: redis::Script::new(CREATE),
-        })
+        }
     }
 
     fn email_key(&self, email: &str) -> String {
-        format!("{}user:email:{email}", self.prefix)
+        format!("{}{{user}}:email:{email}", self.prefix)
     }
 
     fn id_key(&self, id: &str) -> String {
-        format!("{}user:id:{id}", self.prefix)
+        format!("{}{{user}}:id:{id}", self.prefix)
     }
 
     async fn bounded<T>(
@@ -256,12 +248,12 @@ mod tests {
         let mut suffix = [0u8; 8];
         getrandom::fill(&mut suffix).unwrap();
         let prefix: String = suffix.iter().map(|b| format!("{b:02x}")).collect();
-        let store = RedisUserStore::new(
-            &url,
-            &format!("test-users-{prefix}:"),
-            Duration::from_secs(2),
-        )
-        .unwrap();
+        let redis = RedisBackend::builder(url)
+            .prefix(format!("test-users-{prefix}:"))
+            .timeout(Duration::from_secs(2))
+            .build()
+            .unwrap();
+        let store = RedisUserStore::new(&redis);
         let u = user("usr_a", "ann@example.com");
         assert_eq!(
             store.create_if_absent(u.clone()).await.unwrap(),

@@ -10,7 +10,10 @@
 //!
 //! | variable | meaning | default |
 //! |---|---|---|
-//! | `REDIS_URL` | `redis://[user:password@]host:port[/db]`: every store in Redis | (in memory) |
+//! | `REDIS_URL` | `redis://[user:password@]host:port[/db]`, or `rediss://...` for TLS (the server's certificate is checked against the system's roots, or `REDIS_CA_FILE`, and must name the host): every store in Redis | (in memory) |
+//! | `REDIS_CLUSTER_URLS` | comma-separated seed nodes of a Redis Cluster (`redis://host:port` or `rediss://host:port`, all one scheme): every store in the cluster, instead of `REDIS_URL` | (unset) |
+//! | `REDIS_CA_FILE` | PEM file of the CA that signed the Redis server certificate(s); only this CA is trusted then (needs `rediss://`) | (the system's roots) |
+//! | `REDIS_CLIENT_CERT_FILE`, `REDIS_CLIENT_KEY_FILE` | PEM files of a client certificate (chain) and its private key, for mutual TLS; both or neither (needs `rediss://`) | (no client certificate) |
 //! | `AUTH_REDIS_PREFIX` | prefix of every Redis key | `auth-demo:` |
 //! | `AUTH_REDIS_TIMEOUT_MS` | limit of one Redis operation (ms); past it the request gets 503 | `100` |
 //! | `DATABASE_URL` | `postgres://user[:password]@host[:port]/database`: users, API keys, refresh families, revocations, identities and MFA state in PostgreSQL (tables `auth_demo_*`, created at start-up); brute-force counters in Redis with `REDIS_URL`, else in memory | (unset) |
@@ -43,6 +46,7 @@
 //! ```
 
 use std::fmt;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -81,12 +85,21 @@ pub const DEFAULT_DATABASE_PREFIX: &str = "auth_demo_";
 /// The demo's Redis key prefix when `AUTH_REDIS_PREFIX` is not set.
 pub const DEFAULT_REDIS_PREFIX: &str = "auth-demo:";
 
-/// `REDIS_URL`, `AUTH_REDIS_PREFIX`, `AUTH_REDIS_TIMEOUT_MS`, `DATABASE_URL`,
-/// `AUTH_DATABASE_SCHEMA` and `AUTH_DATABASE_TIMEOUT_MS`.
+/// `REDIS_URL`, `REDIS_CLUSTER_URLS`, the `REDIS_*_FILE` TLS files, `AUTH_REDIS_PREFIX`,
+/// `AUTH_REDIS_TIMEOUT_MS`, `DATABASE_URL`, `AUTH_DATABASE_SCHEMA` and
+/// `AUTH_DATABASE_TIMEOUT_MS`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct StoreConfig {
-    /// Where Redis is; `None` keeps every store in memory.
+    /// Where Redis is; `None` (and no cluster) keeps every store in memory.
     pub redis_url: Option<String>,
+    /// Seed nodes of a Redis Cluster (`REDIS_CLUSTER_URLS`); when not empty, used instead of
+    /// `redis_url`.
+    pub redis_cluster_urls: Vec<String>,
+    /// The CA to trust for the Redis server certificate (`REDIS_CA_FILE`).
+    pub redis_ca_file: Option<PathBuf>,
+    /// A client certificate and its key for mutual TLS (`REDIS_CLIENT_CERT_FILE`,
+    /// `REDIS_CLIENT_KEY_FILE`).
+    pub redis_client_cert: Option<(PathBuf, PathBuf)>,
     /// Prefix of every Redis key.
     pub redis_prefix: String,
     /// Limit of one Redis operation.
@@ -107,6 +120,9 @@ impl fmt::Debug for StoreConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("StoreConfig")
             .field("redis_url", &self.redis_url.as_ref().map(|_| "(set)"))
+            .field("redis_cluster_urls", &self.redis_cluster_urls.len())
+            .field("redis_ca_file", &self.redis_ca_file)
+            .field("redis_client_cert", &self.redis_client_cert)
             .field("redis_prefix", &self.redis_prefix)
             .field("redis_timeout", &self.redis_timeout)
             .field("database_url", &self.database_url.as_ref().map(|_| "(set)"))
@@ -120,6 +136,9 @@ impl Default for StoreConfig {
     fn default() -> Self {
         Self {
             redis_url: None,
+            redis_cluster_urls: Vec::new(),
+            redis_ca_file: None,
+            redis_client_cert: None,
             redis_prefix: DEFAULT_REDIS_PREFIX.to_owned(),
             redis_timeout: auth_redis::DEFAULT_TIMEOUT,
             database_url: None,
@@ -135,10 +154,37 @@ impl StoreConfig {
     /// # Errors
     ///
     /// [`ConfigError::Input`] naming the variable when `AUTH_REDIS_TIMEOUT_MS` or
-    /// `AUTH_DATABASE_TIMEOUT_MS` is not a positive number.
+    /// `AUTH_DATABASE_TIMEOUT_MS` is not a positive number, or only one of
+    /// `REDIS_CLIENT_CERT_FILE` and `REDIS_CLIENT_KEY_FILE` is set.
     pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let non_empty = |k: &str| get(k).filter(|v| !v.trim().is_empty());
+        let redis_client_cert = match (
+            non_empty("REDIS_CLIENT_CERT_FILE"),
+            non_empty("REDIS_CLIENT_KEY_FILE"),
+        ) {
+            (Some(cert), Some(key)) => Some((PathBuf::from(cert), PathBuf::from(key))),
+            (None, None) => None,
+            _ => {
+                return Err(ConfigError::Input(
+                    "REDIS_CLIENT_CERT_FILE and REDIS_CLIENT_KEY_FILE go together: set both or \
+                     neither"
+                        .to_owned(),
+                ));
+            }
+        };
         let mut config = Self {
             redis_url: get("REDIS_URL").filter(|u| !u.is_empty()),
+            redis_cluster_urls: non_empty("REDIS_CLUSTER_URLS")
+                .map(|v| {
+                    v.split(',')
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default(),
+            redis_ca_file: non_empty("REDIS_CA_FILE").map(PathBuf::from),
+            redis_client_cert,
             database_url: get("DATABASE_URL").filter(|u| !u.is_empty()),
             database_schema: get("AUTH_DATABASE_SCHEMA").filter(|s| !s.is_empty()),
             ..Self::default()
@@ -153,6 +199,48 @@ impl StoreConfig {
             config.database_timeout = millis("AUTH_DATABASE_TIMEOUT_MS", &ms)?;
         }
         Ok(config)
+    }
+
+    /// Whether a Redis (one server or a cluster) is configured.
+    #[must_use]
+    pub fn has_redis(&self) -> bool {
+        self.redis_url.is_some() || !self.redis_cluster_urls.is_empty()
+    }
+
+    /// The Redis backend these settings name: the cluster of `REDIS_CLUSTER_URLS`, else the
+    /// server of `REDIS_URL`, with the TLS files; `None` without either. Does not connect.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::Input`] when a URL, the prefix or a TLS file is unusable, or this runs
+    /// outside a Tokio runtime.
+    pub fn redis_backend(&self) -> Result<Option<RedisBackend>, ConfigError> {
+        let (builder, vars) = if !self.redis_cluster_urls.is_empty() {
+            (
+                RedisBackend::cluster_builder(self.redis_cluster_urls.iter().cloned()),
+                "REDIS_CLUSTER_URLS / REDIS_*_FILE / AUTH_REDIS_*",
+            )
+        } else if let Some(url) = &self.redis_url {
+            (
+                RedisBackend::builder(url.clone()),
+                "REDIS_URL / REDIS_*_FILE / AUTH_REDIS_*",
+            )
+        } else {
+            return Ok(None);
+        };
+        let mut builder = builder
+            .prefix(self.redis_prefix.clone())
+            .timeout(self.redis_timeout);
+        if let Some(ca) = &self.redis_ca_file {
+            builder = builder.tls_ca_file(ca.clone());
+        }
+        if let Some((cert, key)) = &self.redis_client_cert {
+            builder = builder.tls_client_cert_files(cert.clone(), key.clone());
+        }
+        builder
+            .build()
+            .map(Some)
+            .map_err(|e| ConfigError::Input(format!("{vars}: {e}")))
     }
 }
 
@@ -278,15 +366,10 @@ impl Stores {
         if let Some(db) = &config.database_url {
             return Self::on_postgres(config, db);
         }
-        let Some(url) = &config.redis_url else {
+        let Some(redis) = config.redis_backend()? else {
             return Self::in_memory();
         };
-        let redis = RedisBackend::builder(url.clone())
-            .prefix(config.redis_prefix.clone())
-            .timeout(config.redis_timeout)
-            .build()
-            .map_err(|e| ConfigError::Input(format!("REDIS_URL / AUTH_REDIS_*: {e}")))?;
-        let users = RedisUserStore::new(url, &config.redis_prefix, config.redis_timeout)?;
+        let users = RedisUserStore::new(&redis);
         Ok(Self {
             users: Arc::new(users),
             ..Self::on_redis(&redis)?
@@ -307,16 +390,7 @@ impl Stores {
         let pg = builder
             .build()
             .map_err(|e| ConfigError::Input(format!("DATABASE_URL / AUTH_DATABASE_SCHEMA: {e}")))?;
-        let redis = match &config.redis_url {
-            Some(url) => Some(
-                RedisBackend::builder(url.clone())
-                    .prefix(config.redis_prefix.clone())
-                    .timeout(config.redis_timeout)
-                    .build()
-                    .map_err(|e| ConfigError::Input(format!("REDIS_URL / AUTH_REDIS_*: {e}")))?,
-            ),
-            None => None,
-        };
+        let redis = config.redis_backend()?;
         let attempts = Arc::new(MemoryAttemptStore::new());
         let brute_force = BruteForceLimiter::builder(BruteForcePolicy::default());
         let brute_force = match &redis {

@@ -75,8 +75,8 @@ pub(crate) async fn instance(redis_url: &str, prefix: &str, timeout: Duration) -
     .await
 }
 
-/// Starts an instance on the stores `config` names (Redis, or PostgreSQL with Redis, whose
-/// tables it creates if needed, as the demo does at start-up).
+/// Starts an instance on the stores `config` names (a Redis server or cluster, or PostgreSQL
+/// with Redis, whose tables it creates if needed, as the demo does at start-up).
 pub(crate) async fn instance_with(config: &StoreConfig) -> Instance {
     let env = [
         ("AUTH_JWT_SECRET", SECRET),

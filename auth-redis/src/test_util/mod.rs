@@ -37,6 +37,12 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::backend::{Error, RedisBackend};
 
+#[cfg(feature = "cluster")]
+mod cluster;
+#[cfg(feature = "cluster")]
+#[cfg_attr(docsrs, doc(cfg(feature = "cluster")))]
+pub use cluster::{NODE_TIMEOUT, RedisCluster, private_redis_cluster};
+
 /// How long a private server may take to answer its first `PING`.
 const READY_WITHIN: Duration = Duration::from_secs(10);
 /// The pause between readiness probes.
@@ -128,15 +134,20 @@ pub fn redis_for_tests() -> Result<Option<TestRedis>, TestRedisError> {
 /// [`TestRedisError::Missing`] under `CI=true` when the binary cannot be run;
 /// [`TestRedisError::NotReady`] when the server does not answer `PING` within 10 s.
 pub fn private_redis_server() -> Result<Option<RedisServer>, TestRedisError> {
-    let bin = std::env::var("REDIS_SERVER_BIN").unwrap_or_else(|_| "redis-server".to_owned());
-    if let Err(e) = Command::new(&bin)
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-    {
-        return missing(format!("cannot run `{bin}`: {e}"));
-    }
+    private_redis_server_with(&[])
+}
+
+/// As [`private_redis_server`], with extra `redis-server` arguments (e.g. `--tls-port` and
+/// certificates; the plain port stays open for the readiness probe). `{port}` in an argument
+/// is replaced by the server's plain port.
+///
+/// # Errors
+///
+/// As [`private_redis_server`].
+pub fn private_redis_server_with(args: &[String]) -> Result<Option<RedisServer>, TestRedisError> {
+    let Some(bin) = server_bin()? else {
+        return Ok(None);
+    };
     // A port can be taken between finding it free and the server binding it: try a few.
     let mut last = String::new();
     for _ in 0..5 {
@@ -145,6 +156,7 @@ pub fn private_redis_server() -> Result<Option<RedisServer>, TestRedisError> {
             bin: bin.clone(),
             port,
             dir: std::env::temp_dir(),
+            args: args.to_vec(),
             child: None,
         };
         match server.start() {
@@ -153,6 +165,21 @@ pub fn private_redis_server() -> Result<Option<RedisServer>, TestRedisError> {
         }
     }
     Err(TestRedisError::NotReady(last))
+}
+
+/// `REDIS_SERVER_BIN` (default `redis-server`) if it runs; `Ok(None)` (skip) otherwise, an
+/// error under `CI=true`.
+fn server_bin() -> Result<Option<String>, TestRedisError> {
+    let bin = std::env::var("REDIS_SERVER_BIN").unwrap_or_else(|_| "redis-server".to_owned());
+    match Command::new(&bin)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+    {
+        Ok(_) => Ok(Some(bin)),
+        Err(e) => missing(format!("cannot run `{bin}`: {e}")),
+    }
 }
 
 fn free_port() -> std::io::Result<u16> {
@@ -166,6 +193,7 @@ pub struct RedisServer {
     bin: String,
     port: u16,
     dir: PathBuf,
+    args: Vec<String>,
     child: Option<Child>,
 }
 
@@ -207,6 +235,11 @@ impl RedisServer {
             .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
             .arg("--dir")
             .arg(&self.dir)
+            .args(
+                self.args
+                    .iter()
+                    .map(|a| a.replace("{port}", &self.port.to_string())),
+            )
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -398,21 +431,20 @@ pub async fn command_calls(redis: &RedisBackend) -> Result<BTreeMap<String, u64>
     let mut cmd = redis::cmd("INFO");
     cmd.arg("commandstats");
     let info: String = redis.command("test.info", cmd).await?;
-    let mut out = BTreeMap::new();
-    for line in info.lines() {
+    Ok(parse_commandstats(&info).collect())
+}
+
+/// `(command, calls)` of each `cmdstat_` line of `INFO commandstats`.
+fn parse_commandstats(info: &str) -> impl Iterator<Item = (String, u64)> + '_ {
+    info.lines().filter_map(|line| {
         // cmdstat_evalsha:calls=3,usec=40,usec_per_call=13.33,...
-        let Some(rest) = line.strip_prefix("cmdstat_") else {
-            continue;
-        };
-        let Some((name, stats)) = rest.split_once(':') else {
-            continue;
-        };
+        let rest = line.strip_prefix("cmdstat_")?;
+        let (name, stats) = rest.split_once(':')?;
         let calls = stats
             .split(',')
             .find_map(|kv| kv.strip_prefix("calls="))
             .and_then(|v| v.parse().ok())
             .unwrap_or(0);
-        out.insert(name.to_owned(), calls);
-    }
-    Ok(out)
+        Some((name.to_owned(), calls))
+    })
 }
