@@ -271,14 +271,14 @@ async fn a_refresh_token_replayed_at_b_is_reuse_on_a_redis_cluster() {
     else {
         return;
     };
-    let config = demo_server::stores::StoreConfig {
+    let config = StoreConfig {
         redis_cluster_urls: cluster.seeds(),
         redis_prefix: unique_prefix("cluster-reuse"),
         redis_timeout: Duration::from_secs(2),
-        ..demo_server::stores::StoreConfig::default()
+        ..StoreConfig::default()
     };
-    let a = common::instance_with(&config).await;
-    let b = common::instance_with(&config).await;
+    let a = instance_with(&config).await;
+    let b = instance_with(&config).await;
     assert!(a.stores.redis().expect("redis stores").is_cluster());
     reuse_kills_the_family_everywhere(&a, &b).await;
     // The cluster and its data go away with the test.
