@@ -12,7 +12,7 @@
 //! the services on the test's own thread (with a no-op waker: their futures are ready).
 #![cfg(all(feature = "bearer", feature = "token-cache", not(feature = "metrics")))]
 // Test helpers outside #[test] fns are not covered by clippy.toml's allow-*-in-tests.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::alloc::System;
 use std::convert::Infallible;

@@ -181,7 +181,7 @@ fn each_name(raw: &str, f: &mut impl FnMut(&str)) {
         }
     }
     match serde_json::from_str::<Value<'_>>(raw) {
-        Ok(Value::One(s)) => s.split(' ').for_each(|w| f(w)),
+        Ok(Value::One(s)) => s.split(' ').for_each(&mut *f),
         Ok(Value::Many(v)) => v.iter().for_each(|s| f(s)),
         // Unreachable for a value `check_shape` accepted.
         Err(_) => {}
@@ -261,8 +261,11 @@ const MAX_INTERNED: usize = 1024;
 /// parse, before it is looked up, and identical text always yields the identical list.
 #[derive(Default)]
 pub(crate) struct NameInterner {
-    lists: RwLock<HashMap<Box<str>, Option<Arc<[String]>>>>,
+    lists: RwLock<HashMap<Box<str>, List>>,
 }
+
+/// A shared list of names; `None` when it holds none.
+type List = Option<Arc<[String]>>;
 
 impl fmt::Debug for NameInterner {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
