@@ -10,6 +10,8 @@
 //! `metrics` facade, which allocates by design. `.ci/run` runs this file with
 //! `--features token-cache` besides the workspace's `--all-features` run.
 #![cfg(all(feature = "token-cache", not(feature = "metrics")))]
+// Test helpers outside #[test] fns are not covered by clippy.toml's allow-*-in-tests.
+#![allow(clippy::unwrap_used)]
 
 use std::alloc::System;
 use std::num::NonZeroUsize;
