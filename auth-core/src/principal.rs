@@ -79,28 +79,102 @@ pub struct Principal {
 }
 
 struct Inner {
-    subject: String,
-    roles: Vec<String>,
-    scopes: Vec<String>,
+    subject: Text,
+    /// `None` for no roles (no allocation); shared between principals with the same list.
+    roles: Option<Arc<[String]>>,
+    scopes: Option<Arc<[String]>>,
     method: AuthMethod,
-    token_id: Option<String>,
-    issuer: Option<String>,
-    session_id: Option<String>,
+    token_id: Option<Text>,
+    issuer: Option<Text>,
+    session_id: Option<Text>,
     expires_at: Option<UnixTime>,
     issued_at: Option<UnixTime>,
     not_before: Option<UnixTime>,
     claims_json: Option<Box<str>>,
     claims: OnceLock<Option<Map<String, Value>>>,
-    confirmation: Option<Box<str>>,
+    confirmation: Option<Text>,
+}
+
+/// A string of a principal: a range of its claims JSON (a token's `sub`, `jti`, ... are
+/// slices of the payload unless they hold escapes, so they cost no allocation of their own),
+/// or a string of its own.
+#[derive(Debug)]
+pub(crate) enum Text {
+    /// `claims_json[start..end]`.
+    Claims(u32, u32),
+    /// Held separately.
+    Owned(Box<str>),
+}
+
+impl Text {
+    /// `s` as a range of `base` when it is a slice of it, else a copy.
+    #[cfg(feature = "jwt")]
+    pub(crate) fn within(s: std::borrow::Cow<'_, str>, base: &str) -> Self {
+        if let std::borrow::Cow::Borrowed(b) = s {
+            let start = (b.as_ptr() as usize).wrapping_sub(base.as_ptr() as usize);
+            let end = start.wrapping_add(b.len());
+            if base.get(start..end).is_some_and(|r| std::ptr::eq(r, b))
+                && let (Ok(start), Ok(end)) = (u32::try_from(start), u32::try_from(end))
+            {
+                return Self::Claims(start, end);
+            }
+        }
+        Self::Owned(s.into_owned().into_boxed_str())
+    }
+
+    #[cfg_attr(not(any(feature = "api-key", feature = "test-util")), allow(dead_code))]
+    fn owned(s: String) -> Self {
+        Self::Owned(s.into_boxed_str())
+    }
+}
+
+impl Inner {
+    fn text<'a>(&'a self, t: &'a Text) -> &'a str {
+        match t {
+            Text::Owned(s) => s,
+            Text::Claims(start, end) => self
+                .claims_json
+                .as_deref()
+                .and_then(|c| c.get(*start as usize..*end as usize))
+                .unwrap_or(""),
+        }
+    }
+
+    fn opt<'a>(&'a self, t: &'a Option<Text>) -> Option<&'a str> {
+        t.as_ref().map(|t| self.text(t))
+    }
+}
+
+/// A verified token's principal: its strings are ranges of `claims_json` where they can be
+/// (see [`Text::within`]), its role and scope lists possibly shared.
+#[cfg(feature = "jwt")]
+#[derive(Debug)]
+pub(crate) struct TokenParts {
+    pub(crate) claims_json: Box<str>,
+    pub(crate) subject: Text,
+    pub(crate) roles: Option<Arc<[String]>>,
+    pub(crate) scopes: Option<Arc<[String]>>,
+    pub(crate) token_id: Option<Text>,
+    pub(crate) issuer: Option<Text>,
+    pub(crate) session_id: Option<Text>,
+    pub(crate) expires_at: Option<UnixTime>,
+    pub(crate) issued_at: Option<UnixTime>,
+    pub(crate) not_before: Option<UnixTime>,
+    pub(crate) confirmation: Option<Text>,
+    /// The claims, when a claim mapping parsed them already.
+    pub(crate) claims: Option<Map<String, Value>>,
+}
+
+/// A list held only when it has names.
+#[cfg_attr(not(any(feature = "api-key", feature = "test-util")), allow(dead_code))]
+fn shared(v: Vec<String>) -> Option<Arc<[String]>> {
+    (!v.is_empty()).then(|| v.into())
 }
 
 /// Everything a verifier knows when it creates a principal.
 #[derive(Debug)]
 // Without a credential feature no verifier creates principals (only `test-util` might).
-#[cfg_attr(
-    not(any(feature = "jwt", feature = "api-key", feature = "test-util")),
-    allow(dead_code)
-)]
+#[cfg_attr(not(any(feature = "api-key", feature = "test-util")), allow(dead_code))]
 pub(crate) struct PrincipalParts {
     pub(crate) subject: String,
     pub(crate) roles: Vec<String>,
@@ -118,40 +192,53 @@ pub(crate) struct PrincipalParts {
 }
 
 impl Principal {
-    #[cfg_attr(
-        not(any(feature = "jwt", feature = "api-key", feature = "test-util")),
-        allow(dead_code)
-    )]
+    #[cfg_attr(not(any(feature = "api-key", feature = "test-util")), allow(dead_code))]
     pub(crate) fn from_parts(p: PrincipalParts) -> Self {
         Self::with_claims_cell(p, OnceLock::new())
     }
 
     /// A principal whose claims (its `claims_json`) were already parsed into `claims`.
+    /// A verified token's principal: one allocation (this one) besides the claims JSON.
     #[cfg(feature = "jwt")]
-    pub(crate) fn from_parts_with_claims(p: PrincipalParts, claims: Map<String, Value>) -> Self {
-        Self::with_claims_cell(p, OnceLock::from(Some(claims)))
-    }
-
-    #[cfg_attr(
-        not(any(feature = "jwt", feature = "api-key", feature = "test-util")),
-        allow(dead_code)
-    )]
-    fn with_claims_cell(p: PrincipalParts, claims: OnceLock<Option<Map<String, Value>>>) -> Self {
+    pub(crate) fn from_token(p: TokenParts) -> Self {
         Self {
             inner: Arc::new(Inner {
                 subject: p.subject,
                 roles: p.roles,
                 scopes: p.scopes,
-                method: p.method,
+                method: AuthMethod::Bearer,
                 token_id: p.token_id,
                 issuer: p.issuer,
                 session_id: p.session_id,
                 expires_at: p.expires_at,
                 issued_at: p.issued_at,
                 not_before: p.not_before,
+                claims_json: Some(p.claims_json),
+                claims: p
+                    .claims
+                    .map_or_else(OnceLock::new, |c| OnceLock::from(Some(c))),
+                confirmation: p.confirmation,
+            }),
+        }
+    }
+
+    #[cfg_attr(not(any(feature = "api-key", feature = "test-util")), allow(dead_code))]
+    fn with_claims_cell(p: PrincipalParts, claims: OnceLock<Option<Map<String, Value>>>) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                subject: Text::owned(p.subject),
+                roles: shared(p.roles),
+                scopes: shared(p.scopes),
+                method: p.method,
+                token_id: p.token_id.map(Text::owned),
+                issuer: p.issuer.map(Text::owned),
+                session_id: p.session_id.map(Text::owned),
+                expires_at: p.expires_at,
+                issued_at: p.issued_at,
+                not_before: p.not_before,
                 claims_json: p.claims_json,
                 claims,
-                confirmation: p.confirmation.map(String::into_boxed_str),
+                confirmation: p.confirmation.map(Text::owned),
             }),
         }
     }
@@ -247,7 +334,7 @@ impl Principal {
     /// issuer is trusted.
     #[must_use]
     pub fn subject(&self) -> &str {
-        &self.inner.subject
+        self.inner.text(&self.inner.subject)
     }
 
     /// The issuer-qualified subject: [`Principal::account_key_for`] of this principal's issuer
@@ -320,13 +407,13 @@ impl Principal {
     /// The roles granted.
     #[must_use]
     pub fn roles(&self) -> &[String] {
-        &self.inner.roles
+        self.inner.roles.as_deref().unwrap_or_default()
     }
 
     /// The scopes granted.
     #[must_use]
     pub fn scopes(&self) -> &[String] {
-        &self.inner.scopes
+        self.inner.scopes.as_deref().unwrap_or_default()
     }
 
     /// The RFC 7638 JWK thumbprint the token is bound to: its `cnf.jkt` claim (RFC 9449
@@ -335,19 +422,19 @@ impl Principal {
     /// token.
     #[must_use]
     pub fn confirmation_jkt(&self) -> Option<&str> {
-        self.inner.confirmation.as_deref()
+        self.inner.opt(&self.inner.confirmation)
     }
 
     /// Whether `scope` was granted (exact, case-sensitive match as RFC 6749 section 3.3 says).
     #[must_use]
     pub fn has_scope(&self, scope: &str) -> bool {
-        self.inner.scopes.iter().any(|s| s == scope)
+        self.scopes().iter().any(|s| s == scope)
     }
 
     /// Whether `role` was granted (exact match).
     #[must_use]
     pub fn has_role(&self, role: &str) -> bool {
-        self.inner.roles.iter().any(|r| r == role)
+        self.roles().iter().any(|r| r == role)
     }
 
     /// How the request authenticated.
@@ -359,13 +446,13 @@ impl Principal {
     /// The token id (`jti`), when the credential had one.
     #[must_use]
     pub fn token_id(&self) -> Option<&str> {
-        self.inner.token_id.as_deref()
+        self.inner.opt(&self.inner.token_id)
     }
 
     /// The issuer (`iss`), when the credential had one.
     #[must_use]
     pub fn issuer(&self) -> Option<&str> {
-        self.inner.issuer.as_deref()
+        self.inner.opt(&self.inner.issuer)
     }
 
     /// The session the credential belongs to (the `sid` claim of OpenID Connect and RFC 9068
@@ -375,7 +462,7 @@ impl Principal {
     /// (`revoke_session`), e.g. when its refresh-token family is revoked.
     #[must_use]
     pub fn session_id(&self) -> Option<&str> {
-        self.inner.session_id.as_deref()
+        self.inner.opt(&self.inner.session_id)
     }
 
     /// When the credential expires (`exp`), if it does.
@@ -461,13 +548,13 @@ impl fmt::Debug for Principal {
     // Claims may hold personal data; they are left out of Debug output.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Principal")
-            .field("subject", &self.inner.subject)
-            .field("roles", &self.inner.roles)
-            .field("scopes", &self.inner.scopes)
+            .field("subject", &self.subject())
+            .field("roles", &self.roles())
+            .field("scopes", &self.scopes())
             .field("method", &self.inner.method)
-            .field("token_id", &self.inner.token_id)
-            .field("issuer", &self.inner.issuer)
-            .field("session_id", &self.inner.session_id)
+            .field("token_id", &self.token_id())
+            .field("issuer", &self.issuer())
+            .field("session_id", &self.session_id())
             .field("expires_at", &self.inner.expires_at)
             .field("issued_at", &self.inner.issued_at)
             .finish_non_exhaustive()

@@ -18,6 +18,9 @@ use std::fmt;
 
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
+use serde_json::value::RawValue;
+
+use super::claim_lists::{Audiences, Names, Shape, check_shape};
 
 use crate::clock::UnixTime;
 use crate::error::InvalidToken;
@@ -50,12 +53,13 @@ pub(crate) enum Authz<'r> {
     Keep(&'r [String]),
 }
 
-/// The claims a verifier needs, borrowed from the payload where possible.
+/// The claims a verifier needs, borrowed from the payload where possible (nothing is
+/// allocated for a payload without escaped strings and with at most four audiences).
 #[derive(Debug, Default)]
 pub(crate) struct Claims<'a> {
     pub(crate) sub: Option<Cow<'a, str>>,
     pub(crate) iss: Option<Cow<'a, str>>,
-    pub(crate) aud: Vec<Cow<'a, str>>,
+    pub(crate) aud: Audiences<'a>,
     pub(crate) aud_present: bool,
     pub(crate) exp: Option<UnixTime>,
     pub(crate) nbf: Option<UnixTime>,
@@ -65,8 +69,10 @@ pub(crate) struct Claims<'a> {
     pub(crate) sid: Option<Cow<'a, str>>,
     /// `cnf.jkt` (RFC 9449 section 6.1): the thumbprint of the key the token is bound to.
     pub(crate) cnf_jkt: Option<Cow<'a, str>>,
-    pub(crate) scopes: Vec<String>,
-    pub(crate) roles: Vec<String>,
+    /// The raw `scope` and `scp` values (type-checked), see [`Names`].
+    pub(crate) scopes: Names<'a>,
+    /// The raw roles value (type-checked).
+    pub(crate) roles: Names<'a>,
     /// With [`Authz::Keep`]: (index of the claim name, its value) of the kept claims present.
     pub(crate) kept: Vec<(usize, Value)>,
 }
@@ -176,7 +182,7 @@ impl<'de> Visitor<'de> for ClaimsSeed<'_, '_> {
                     c.sid = (!sid.is_empty()).then_some(sid);
                 }
                 Field::Cnf => match map.next_value::<Confirmation<'de>>() {
-                    Ok(cnf) => c.cnf_jkt = cnf.jkt,
+                    Ok(cnf) => c.cnf_jkt = cnf.jkt.map(|s| s.0),
                     Err(_) => return Err(self.reject(InvalidToken::ClaimType("cnf"))),
                 },
                 Field::Exp => c.exp = Some(self.date(&mut map, "exp")?),
@@ -184,35 +190,16 @@ impl<'de> Visitor<'de> for ClaimsSeed<'_, '_> {
                 Field::Iat => c.iat = Some(self.date(&mut map, "iat")?),
                 Field::Aud => {
                     c.aud_present = true;
-                    match map.next_value::<StrOrSeq<'de>>() {
-                        Ok(StrOrSeq::One(s)) => c.aud.push(s),
-                        Ok(StrOrSeq::Many(v)) => c.aud = v,
+                    match map.next_value::<Audiences<'de>>() {
+                        Ok(aud) => c.aud = aud,
                         Err(_) => return Err(self.reject(InvalidToken::ClaimType("aud"))),
                     }
                 }
-                Field::Scope => match map.next_value::<Str<'de>>() {
-                    Ok(s) => push_words(&mut c.scopes, &s.0),
-                    Err(_) => return Err(self.reject(InvalidToken::ClaimType("scope"))),
-                },
-                Field::Scp => match map.next_value::<StrOrSeq<'de>>() {
-                    Ok(StrOrSeq::One(s)) => push_words(&mut c.scopes, &s),
-                    Ok(StrOrSeq::Many(v)) => {
-                        for s in v {
-                            push_unique(&mut c.scopes, &s);
-                        }
-                    }
-                    Err(_) => return Err(self.reject(InvalidToken::ClaimType("scp"))),
-                },
-                Field::Roles => match map.next_value::<StrOrSeq<'de>>() {
-                    Ok(StrOrSeq::Many(v)) => {
-                        for s in v {
-                            push_unique(&mut c.roles, &s);
-                        }
-                    }
-                    Ok(StrOrSeq::One(_)) | Err(_) => {
-                        return Err(self.reject(InvalidToken::ClaimType("roles")));
-                    }
-                },
+                Field::Scope => c.scopes.add(self.names(&mut map, "scope", Shape::Words)?),
+                Field::Scp => c
+                    .scopes
+                    .add(self.names(&mut map, "scp", Shape::WordsOrList)?),
+                Field::Roles => c.roles.add(self.names(&mut map, "roles", Shape::List)?),
                 Field::Kept(i) => {
                     if c.kept.iter().any(|(k, _)| *k == i) {
                         return Err(self.reject(InvalidToken::DuplicateClaim));
@@ -251,6 +238,19 @@ impl ClaimsSeed<'_, '_> {
         map.next_value::<Str<'de>>()
             .map(|s| s.0)
             .map_err(|_| self.reject(InvalidToken::ClaimType(name)))
+    }
+
+    /// The raw text of a role or scope claim, checked to have `shape`.
+    fn names<'de, A: MapAccess<'de>>(
+        &self,
+        map: &mut A,
+        name: &'static str,
+        shape: Shape,
+    ) -> Result<&'de str, A::Error> {
+        match map.next_value::<&'de RawValue>() {
+            Ok(raw) if check_shape(raw.get(), shape) => Ok(raw.get()),
+            _ => Err(self.reject(InvalidToken::ClaimType(name))),
+        }
     }
 
     fn date<'de, A: MapAccess<'de>>(
@@ -339,13 +339,13 @@ impl<'de> Visitor<'de> for CheckedVisitor {
 }
 
 /// A JSON string, borrowed when it has no escapes.
-struct Str<'a>(Cow<'a, str>);
+pub(crate) struct Str<'a>(pub(crate) Cow<'a, str>);
 
-impl<'de> de::Deserialize<'de> for Str<'de> {
+impl<'de: 'a, 'a> de::Deserialize<'de> for Str<'a> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Str<'de>;
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Str<'a>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a string")
             }
@@ -359,7 +359,7 @@ impl<'de> de::Deserialize<'de> for Str<'de> {
                 Ok(Str(Cow::Owned(v)))
             }
         }
-        d.deserialize_str(V)
+        d.deserialize_str(V(std::marker::PhantomData))
     }
 }
 
@@ -367,39 +367,7 @@ impl<'de> de::Deserialize<'de> for Str<'de> {
 #[derive(serde::Deserialize)]
 struct Confirmation<'a> {
     #[serde(borrow, default)]
-    jkt: Option<Cow<'a, str>>,
-}
-
-/// A string or an array of strings.
-enum StrOrSeq<'a> {
-    One(Cow<'a, str>),
-    Many(Vec<Cow<'a, str>>),
-}
-
-impl<'de> de::Deserialize<'de> for StrOrSeq<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = StrOrSeq<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string or an array of strings")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-                Ok(StrOrSeq::One(Cow::Borrowed(v)))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(StrOrSeq::One(Cow::Owned(v.to_owned())))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(16));
-                while let Some(s) = seq.next_element::<Str<'de>>()? {
-                    out.push(s.0);
-                }
-                Ok(StrOrSeq::Many(out))
-            }
-        }
-        d.deserialize_any(V)
-    }
+    jkt: Option<Str<'a>>,
 }
 
 /// RFC 7519 NumericDate: a non-negative JSON number of seconds, possibly fractional.

@@ -397,6 +397,7 @@ impl JwtVerifierBuilder {
             keys_tried_without_kid: self.keys_tried_without_kid,
             clock: self.clock,
             checks: self.checks,
+            names: Default::default(),
         }))
     }
 }

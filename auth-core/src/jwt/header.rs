@@ -5,6 +5,7 @@ use std::borrow::Cow;
 use serde::Deserialize;
 
 use super::algorithm::Algorithm;
+use super::claims::Str;
 use crate::error::InvalidToken;
 
 /// What a verifier reads from a token's header. `jwk`, `jku`, `x5u` and `x5c` are ignored on
@@ -16,14 +17,16 @@ pub(crate) struct TokenHeader<'a> {
     pub(crate) typ: Option<Cow<'a, str>>,
 }
 
+// `Option<Cow<str>>` is always deserialized owned (serde borrows a `Cow` only outside an
+// `Option`); `Str` borrows whenever the string has no escapes, so a header costs no allocation.
 #[derive(Deserialize)]
 struct RawHeader<'a> {
     #[serde(borrow)]
     alg: Cow<'a, str>,
     #[serde(borrow, default)]
-    kid: Option<Cow<'a, str>>,
+    kid: Option<Str<'a>>,
     #[serde(borrow, default)]
-    typ: Option<Cow<'a, str>>,
+    typ: Option<Str<'a>>,
     #[serde(default)]
     crit: Presence,
     #[serde(default)]
@@ -65,8 +68,8 @@ pub(crate) fn parse(json: &[u8]) -> Result<TokenHeader<'_>, InvalidToken> {
     let alg = Algorithm::from_name(&raw.alg).ok_or(InvalidToken::UnsupportedAlgorithm)?;
     Ok(TokenHeader {
         alg,
-        kid: raw.kid,
-        typ: raw.typ,
+        kid: raw.kid.map(|s| s.0),
+        typ: raw.typ.map(|s| s.0),
     })
 }
 

@@ -28,7 +28,7 @@ pub struct KeySet {
 #[derive(Debug)]
 pub(crate) enum Candidates<'a> {
     /// The keys to try, in order (non-empty).
-    Keys(Vec<&'a VerificationKey>),
+    Keys(Chosen<'a>),
     /// A key has the token's `kid` but is pinned to another algorithm.
     AlgorithmMismatch,
     /// Nothing matches.
@@ -88,7 +88,7 @@ impl KeySet {
             // one key per allowed algorithm; each is still pinned to exactly one algorithm.
             let mut named = self.keys.iter().filter(|k| k.kid() == Some(kid)).peekable();
             if named.peek().is_some() {
-                let keys: Vec<&VerificationKey> = named.filter(|k| k.algorithm() == alg).collect();
+                let keys = Chosen::of(named.filter(|k| k.algorithm() == alg));
                 return if keys.is_empty() {
                     Candidates::AlgorithmMismatch
                 } else {
@@ -97,9 +97,9 @@ impl KeySet {
             }
         }
         let pinned = || self.keys.iter().filter(|k| k.algorithm() == alg);
-        let mut keys: Vec<&VerificationKey> = pinned().filter(|k| k.kid().is_none()).collect();
+        let mut keys = Chosen::of(pinned().filter(|k| k.kid().is_none()));
         if keys.is_empty() && kid.is_none() {
-            keys = pinned().take(without_kid).collect();
+            keys = Chosen::of(pinned().take(without_kid));
         }
         if keys.is_empty() {
             if self.keys.iter().any(|k| k.algorithm() != alg) && !self.accepts(alg) {
@@ -129,6 +129,62 @@ impl KeySet {
             }
         }
         Ok(Self { keys })
+    }
+}
+
+/// How many chosen keys are held without a heap allocation: a `kid` selects at most one key
+/// per algorithm, a token without `kid` at most [`MAX_KEYS_TRIED_WITHOUT_KID`] keys, so only a
+/// set with more keys without `kid` for one algorithm than this spills to the heap.
+///
+/// [`MAX_KEYS_TRIED_WITHOUT_KID`]: super::MAX_KEYS_TRIED_WITHOUT_KID
+const INLINE_KEYS: usize = super::MAX_KEYS_TRIED_WITHOUT_KID;
+
+/// The keys chosen for a token, in order: a slice held inline (no allocation per
+/// verification) unless there are more than [`INLINE_KEYS`].
+#[derive(Debug)]
+pub(crate) enum Chosen<'a> {
+    /// The first `len` entries are the keys; the rest repeat the first (never read).
+    Inline([&'a VerificationKey; INLINE_KEYS], usize),
+    /// More keys than fit inline.
+    Spilled(Vec<&'a VerificationKey>),
+    /// No key.
+    Empty,
+}
+
+impl<'a> Chosen<'a> {
+    fn of(mut keys: impl Iterator<Item = &'a VerificationKey>) -> Self {
+        let Some(first) = keys.next() else {
+            return Self::Empty;
+        };
+        let mut inline = [first; INLINE_KEYS];
+        let mut len = 1;
+        for k in keys.by_ref() {
+            match inline.get_mut(len) {
+                Some(slot) => {
+                    *slot = k;
+                    len += 1;
+                }
+                None => {
+                    let mut all = inline.to_vec();
+                    all.push(k);
+                    all.extend(keys);
+                    return Self::Spilled(all);
+                }
+            }
+        }
+        Self::Inline(inline, len)
+    }
+}
+
+impl<'a> std::ops::Deref for Chosen<'a> {
+    type Target = [&'a VerificationKey];
+
+    fn deref(&self) -> &Self::Target {
+        match self {
+            Self::Inline(keys, len) => keys.get(..*len).unwrap_or(&[]),
+            Self::Spilled(keys) => keys,
+            Self::Empty => &[],
+        }
     }
 }
 

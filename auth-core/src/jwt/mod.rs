@@ -40,6 +40,7 @@
 mod algorithm;
 #[cfg(feature = "token-cache")]
 mod cache;
+mod claim_lists;
 pub(crate) mod claims;
 mod config;
 mod header;

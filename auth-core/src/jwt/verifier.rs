@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 
+use super::claim_lists::NameInterner;
 use super::claims::{self, Authz, ClaimNames};
 use super::config::JwtVerifierBuilder;
 use super::header::{self, TokenHeader};
@@ -17,7 +18,7 @@ use super::mapping::CompiledMapping;
 use super::resolver::{BoxFuture, KeyResolver};
 use crate::clock::{Clock, UnixTime};
 use crate::error::{AuthError, InvalidToken};
-use crate::principal::{AuthMethod, Principal, PrincipalParts};
+use crate::principal::{Principal, Text, TokenParts};
 
 pub(crate) type ClaimCheck = Arc<dyn Fn(&Principal) -> Result<(), String> + Send + Sync>;
 
@@ -124,6 +125,8 @@ pub(crate) struct VerifierInner {
     pub(crate) keys_tried_without_kid: usize,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) checks: Vec<ClaimCheck>,
+    /// Role and scope lists shared between the principals that carry the same ones.
+    pub(crate) names: NameInterner,
 }
 
 impl fmt::Debug for JwtVerifier {
@@ -171,6 +174,67 @@ fn split(token: &str) -> Result<Segments<'_>, InvalidToken> {
         signature,
         message,
     })
+}
+
+/// The longest header decoded on the stack; a longer one (unusual: a header is an `alg`, a
+/// `kid` and a `typ`) is decoded on the heap.
+const HEADER_ON_STACK: usize = 512;
+
+/// Where a token's header is decoded: on the stack unless it is long.
+pub(super) struct HeaderBuf {
+    stack: [u8; HEADER_ON_STACK],
+    heap: Vec<u8>,
+}
+
+impl Default for HeaderBuf {
+    fn default() -> Self {
+        Self {
+            stack: [0; HEADER_ON_STACK],
+            heap: Vec::new(),
+        }
+    }
+}
+
+impl HeaderBuf {
+    /// The decoded bytes of the base64url segment `b64`.
+    fn decode(&mut self, b64: &str) -> Result<&[u8], InvalidToken> {
+        let len = decoded_len(b64)?;
+        let out = match self.stack.get_mut(..len) {
+            Some(out) => out,
+            None => {
+                self.heap = vec![0; len];
+                &mut self.heap
+            }
+        };
+        let n = B64
+            .decode_slice(b64, out)
+            .map_err(|_| InvalidToken::BadEncoding)?;
+        out.get(..n).ok_or(InvalidToken::BadEncoding)
+    }
+}
+
+/// The exact length of the bytes unpadded base64url `b64` decodes to (a last group of one
+/// character decodes to nothing and is malformed).
+fn decoded_len(b64: &str) -> Result<usize, InvalidToken> {
+    let n = b64.len();
+    let tail = match n % 4 {
+        0 => 0,
+        2 => 1,
+        3 => 2,
+        _ => return Err(InvalidToken::BadEncoding),
+    };
+    Ok(n / 4 * 3 + tail)
+}
+
+/// Decodes base64url into a vector of exactly the decoded length (one allocation, which can
+/// become a boxed string without reallocating).
+fn decode_exact(b64: &str) -> Result<Vec<u8>, InvalidToken> {
+    let mut out = vec![0; decoded_len(b64)?];
+    let n = B64
+        .decode_slice(b64, &mut out)
+        .map_err(|_| InvalidToken::BadEncoding)?;
+    out.truncate(n);
+    Ok(out)
 }
 
 /// The time claims against `now`, with `leeway` for clock skew: expired at `exp + leeway`,
@@ -241,7 +305,8 @@ impl JwtVerifier {
     ///
     /// The [`AuthError`] of the first check that failed.
     pub fn verify_sync(&self, token: &str) -> Result<Principal, AuthError> {
-        let (seg, header, tenant) = self.preflight(token)?;
+        let mut buf = HeaderBuf::default();
+        let (seg, header, tenant) = self.preflight(token, &mut buf)?;
         let keys = tenant.resolver.current().ok_or_else(|| {
             AuthError::BackendUnavailable("no verification keys are loaded".into())
         })?;
@@ -253,7 +318,8 @@ impl JwtVerifier {
     /// The returned [`Verify`] future is already complete in the common case (see
     /// [`Verify::into_ready`]), so middleware can take a synchronous fast path.
     pub fn verify(&self, token: &str) -> Verify {
-        let (seg, header, tenant) = match self.preflight(token) {
+        let mut buf = HeaderBuf::default();
+        let (seg, header, tenant) = match self.preflight(token, &mut buf) {
             Ok(parts) => parts,
             Err(e) => return Verify::ready(Err(e)),
         };
@@ -277,7 +343,8 @@ impl JwtVerifier {
                 Verify {
                     state: VerifyState::Pending(Box::pin(async move {
                         let keys = fetch.await?;
-                        let (seg, header, tenant) = this.preflight(&token)?;
+                        let mut buf = HeaderBuf::default();
+                        let (seg, header, tenant) = this.preflight(&token, &mut buf)?;
                         this.verify_parsed(&seg, &header, tenant, &keys)
                     })),
                 }
@@ -292,10 +359,11 @@ impl JwtVerifier {
     /// Length, structure, header and tenant checks: everything before key selection. The
     /// tenant is chosen (by `iss`, with trusted issuers) before its `typ` rule is applied, and
     /// an unknown `iss` is refused here, before any key lookup or fetch.
-    fn preflight<'t>(
+    fn preflight<'t, 'b>(
         &self,
         token: &'t str,
-    ) -> Result<(Segments<'t>, TokenHeader<'static>, &Tenant), AuthError> {
+        buf: &'b mut HeaderBuf,
+    ) -> Result<(Segments<'t>, TokenHeader<'b>, &Tenant), AuthError> {
         let max = self.inner.max_token_len;
         if token.len() > max {
             return Err(InvalidToken::TooLong {
@@ -305,10 +373,7 @@ impl JwtVerifier {
             .into());
         }
         let seg = split(token)?;
-        let header_json = B64
-            .decode(seg.header)
-            .map_err(|_| InvalidToken::BadEncoding)?;
-        let h = header::parse(&header_json)?;
+        let h = header::parse(buf.decode(seg.header)?)?;
         let tenant = self.route(&seg)?;
         if let Some(required) = &tenant.required_typ {
             match &h.typ {
@@ -318,7 +383,7 @@ impl JwtVerifier {
         }
         let header = TokenHeader {
             alg: h.alg,
-            kid: h.kid.map(|k| k.into_owned().into()),
+            kid: h.kid,
             typ: None,
         };
         Ok((seg, header, tenant))
@@ -338,14 +403,14 @@ impl JwtVerifier {
         #[derive(serde::Deserialize)]
         struct IssOnly<'a> {
             #[serde(borrow, default)]
-            iss: Option<std::borrow::Cow<'a, str>>,
+            iss: Option<claims::Str<'a>>,
         }
         let payload = B64
             .decode(seg.payload)
             .map_err(|_| InvalidToken::BadEncoding)?;
         let claims: IssOnly<'_> =
             serde_json::from_str(header::utf8(&payload)?).map_err(|_| InvalidToken::BadJson)?;
-        let iss = claims.iss.ok_or(InvalidToken::UnknownIssuer)?;
+        let iss = claims.iss.ok_or(InvalidToken::UnknownIssuer)?.0;
         tenants
             .iter()
             .find(|t| t.issuers.iter().any(|i| *i == iss))
@@ -380,9 +445,7 @@ impl JwtVerifier {
         if !verified {
             return Err(InvalidToken::BadSignature.into());
         }
-        let payload = B64
-            .decode(seg.payload)
-            .map_err(|_| InvalidToken::BadEncoding)?;
+        let payload = decode_exact(seg.payload)?;
         let payload = String::from_utf8(payload).map_err(|_| InvalidToken::BadJson)?;
         self.principal_from_payload(payload, tenant)
     }
@@ -407,42 +470,36 @@ impl JwtVerifier {
         {
             return Err(AuthError::InvalidAudience);
         }
-        let subject = c.sub.ok_or(InvalidToken::MissingClaim("sub"))?.into_owned();
+        let subject = c.sub.ok_or(InvalidToken::MissingClaim("sub"))?;
         if subject.is_empty() {
             return Err(InvalidToken::ClaimType("sub").into());
         }
         let (roles, scopes, parsed) = match &tenant.claims {
-            ClaimRules::Names(_) => (c.roles, c.scopes, None),
+            ClaimRules::Names(_) => (i.names.list(c.roles), i.names.list(c.scopes), None),
             ClaimRules::Mapping(m) => {
                 let (grants, parsed) = m.grants(&c.kept, &payload)?;
                 let (roles, scopes) = grants.into_parts();
-                (roles, scopes, parsed)
+                let shared = |v: Vec<String>| (!v.is_empty()).then(|| v.into());
+                (shared(roles), shared(scopes), parsed)
             }
         };
-        let parts = PrincipalParts {
-            subject,
+        // The strings are ranges of the payload, which then moves into the principal.
+        let at = |s| Text::within(s, &payload);
+        let parts = TokenParts {
+            subject: at(subject),
             roles,
             scopes,
-            method: AuthMethod::Bearer,
-            token_id: c.jti.map(std::borrow::Cow::into_owned),
-            issuer: c.iss.map(std::borrow::Cow::into_owned),
-            session_id: c.sid.map(std::borrow::Cow::into_owned),
+            token_id: c.jti.map(at),
+            issuer: c.iss.map(at),
+            session_id: c.sid.map(at),
             expires_at: Some(exp),
             issued_at: c.iat,
             not_before: c.nbf,
-            claims_json: None,
-            confirmation: c.cnf_jkt.map(std::borrow::Cow::into_owned),
+            confirmation: c.cnf_jkt.map(at),
+            claims: parsed,
+            claims_json: payload.into_boxed_str(),
         };
-        // The borrowed claims are gone now, so the payload can move into the principal.
-        let parts = PrincipalParts {
-            claims_json: Some(payload.into_boxed_str()),
-            ..parts
-        };
-        let principal = match parsed {
-            None => Principal::from_parts(parts),
-            // A custom mapping parsed the claims already: keep them for `Principal::claims`.
-            Some(all) => Principal::from_parts_with_claims(parts, all),
-        };
+        let principal = Principal::from_token(parts);
         for check in &i.checks {
             check(&principal).map_err(InvalidToken::Custom)?;
         }
