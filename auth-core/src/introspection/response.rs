@@ -93,8 +93,8 @@ fn check(
     }
     let parts = PrincipalParts {
         subject,
-        roles: c.roles,
-        scopes: c.scopes,
+        roles: c.roles.to_vec(),
+        scopes: c.scopes.to_vec(),
         method: AuthMethod::Bearer,
         token_id: c.jti.map(std::borrow::Cow::into_owned),
         issuer: Some(issuer),
