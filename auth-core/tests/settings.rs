@@ -236,7 +236,7 @@ fn deserialisation_errors_name_the_field_path() {
     assert_refused(r#"{"bearer": {"leeway": -1}}"#, "bearer.leeway", "cannot be negative");
     assert_refused(r#"{"brute_force": {"attempts": 0}}"#, "brute_force.attempts", "");
     assert_refused(r#"{"brute_force": {"window": "1 fortnight"}}"#, "brute_force.window", "is not a duration");
-    assert_refused(r#"{"bearers": {}}"#, "", "unknown field `bearers`");
+    assert_refused(r#"{"bearers": {}}"#, "bearers", "unknown field `bearers`");
 
     let toml_err = toml_settings::<AuthSettings>(
         "[[bearer.issuers]]\nissuer = \"a\"\nkeys = [{ alg = \"none\", secret_env = \"X\" }]\n",
