@@ -1,5 +1,11 @@
 //! Configuration as data (issue 17): settings round-trip through TOML and JSON, build verifiers
 //! that accept a good token and refuse bad ones, and name the field at fault in every error.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -62,9 +68,8 @@ otherwise = { any_scopes = ["admin:all", "ops"] }
 "#;
 
 fn toml_settings<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, SettingsError> {
-    let de = toml::de::Deserializer::parse(text).map_err(|e| {
-        SettingsError::invalid("", format!("not TOML: {e}"))
-    })?;
+    let de = toml::de::Deserializer::parse(text)
+        .map_err(|e| SettingsError::invalid("", format!("not TOML: {e}")))?;
     settings::deserialize(de)
 }
 
@@ -88,7 +93,12 @@ fn now() -> u64 {
         .as_secs()
 }
 
-fn sign(secret: &[u8], alg: jsonwebtoken::Algorithm, kid: Option<&str>, claims: serde_json::Value) -> String {
+fn sign(
+    secret: &[u8],
+    alg: jsonwebtoken::Algorithm,
+    kid: Option<&str>,
+    claims: serde_json::Value,
+) -> String {
     let mut header = Header::new(alg);
     header.typ = Some("at+jwt".into());
     header.kid = kid.map(str::to_owned);
@@ -96,7 +106,12 @@ fn sign(secret: &[u8], alg: jsonwebtoken::Algorithm, kid: Option<&str>, claims: 
 }
 
 fn ours(claims: serde_json::Value) -> String {
-    sign(SECRET.as_bytes(), jsonwebtoken::Algorithm::HS256, Some("k1"), claims)
+    sign(
+        SECRET.as_bytes(),
+        jsonwebtoken::Algorithm::HS256,
+        Some("k1"),
+        claims,
+    )
 }
 
 #[test]
@@ -142,7 +157,10 @@ fn every_section_of_the_full_settings_builds() {
         .unwrap();
     assert_eq!(keys.prefix().as_str(), "acme_live");
     let scopes = parsed.scopes.as_ref().unwrap();
-    assert_eq!(scopes.role_policy().unwrap().roles_for("orders:refund"), ["admin", "manager"]);
+    assert_eq!(
+        scopes.role_policy().unwrap().roles_for("orders:refund"),
+        ["admin", "manager"]
+    );
     for route in &scopes.routes {
         route.require.requirement().unwrap();
     }
@@ -154,31 +172,61 @@ fn a_verifier_from_toml_accepts_a_good_token_and_refuses_bad_ones() {
     let verifier = parsed.verifier(&ctx()).unwrap();
     let exp = now() + 300;
 
-    let good = ours(serde_json::json!({"sub": "ann", "iss": "https://ours.example", "aud": "orders-api", "exp": exp}));
+    let good = ours(
+        serde_json::json!({"sub": "ann", "iss": "https://ours.example", "aud": "orders-api", "exp": exp}),
+    );
     assert_eq!(verifier.verify_sync(&good).unwrap().subject(), "ann");
 
     // The second issuer, with its own audience and an inline base64 HS384 key.
     let partner_secret: Vec<u8> = (0u8..48).collect();
-    let partner = sign(&partner_secret, jsonwebtoken::Algorithm::HS384, None,
-        serde_json::json!({"sub": "bob", "iss": "https://partner.example", "aud": "partner-api", "exp": exp}));
+    let partner = sign(
+        &partner_secret,
+        jsonwebtoken::Algorithm::HS384,
+        None,
+        serde_json::json!({"sub": "bob", "iss": "https://partner.example", "aud": "partner-api", "exp": exp}),
+    );
     assert_eq!(verifier.verify_sync(&partner).unwrap().subject(), "bob");
 
     let refusals = [
         // Our audience is not the partner's.
-        (ours(serde_json::json!({"sub": "ann", "iss": "https://ours.example", "aud": "partner-api", "exp": exp})), ErrorCode::InvalidAudience),
+        (
+            ours(
+                serde_json::json!({"sub": "ann", "iss": "https://ours.example", "aud": "partner-api", "exp": exp}),
+            ),
+            ErrorCode::InvalidAudience,
+        ),
         // Expired beyond the 45 s leeway.
-        (ours(serde_json::json!({"sub": "ann", "iss": "https://ours.example", "aud": "orders-api", "exp": now() - 60})), ErrorCode::TokenExpired),
+        (
+            ours(
+                serde_json::json!({"sub": "ann", "iss": "https://ours.example", "aud": "orders-api", "exp": now() - 60}),
+            ),
+            ErrorCode::TokenExpired,
+        ),
         // Signed with another secret.
-        (sign(OTHER_SECRET.as_bytes(), jsonwebtoken::Algorithm::HS256, Some("k1"),
-            serde_json::json!({"sub": "ann", "iss": "https://ours.example", "aud": "orders-api", "exp": exp})), ErrorCode::InvalidToken),
+        (
+            sign(
+                OTHER_SECRET.as_bytes(),
+                jsonwebtoken::Algorithm::HS256,
+                Some("k1"),
+                serde_json::json!({"sub": "ann", "iss": "https://ours.example", "aud": "orders-api", "exp": exp}),
+            ),
+            ErrorCode::InvalidToken,
+        ),
         // An issuer nobody trusts.
-        (ours(serde_json::json!({"sub": "ann", "iss": "https://evil.example", "aud": "orders-api", "exp": exp})), ErrorCode::InvalidToken),
+        (
+            ours(
+                serde_json::json!({"sub": "ann", "iss": "https://evil.example", "aud": "orders-api", "exp": exp}),
+            ),
+            ErrorCode::InvalidToken,
+        ),
     ];
     for (token, code) in refusals {
         assert_eq!(verifier.verify_sync(&token).unwrap_err().code(), code);
     }
     // Within the leeway: still accepted.
-    let recent = ours(serde_json::json!({"sub": "ann", "iss": "https://ours.example", "aud": "orders-api", "exp": now() - 20}));
+    let recent = ours(
+        serde_json::json!({"sub": "ann", "iss": "https://ours.example", "aud": "orders-api", "exp": now() - 20}),
+    );
     assert!(verifier.verify_sync(&recent).is_ok());
 }
 
@@ -192,8 +240,16 @@ fn a_single_issuer_from_json_requires_its_typ_and_audience() {
     let verifier = parsed.verifier(&ctx()).unwrap();
     let claims = serde_json::json!({"sub": "ann", "iss": "https://ours.example", "aud": "orders-api", "exp": now() + 60});
     assert!(verifier.verify_sync(&ours(claims.clone())).is_ok());
-    let plain_jwt = encode(&Header::default(), &claims, &EncodingKey::from_secret(SECRET.as_bytes())).unwrap();
-    assert_eq!(verifier.verify_sync(&plain_jwt).unwrap_err().code(), ErrorCode::InvalidToken);
+    let plain_jwt = encode(
+        &Header::default(),
+        &claims,
+        &EncodingKey::from_secret(SECRET.as_bytes()),
+    )
+    .unwrap();
+    assert_eq!(
+        verifier.verify_sync(&plain_jwt).unwrap_err().code(),
+        ErrorCode::InvalidToken
+    );
 }
 
 /// `(settings JSON, expected path, a fragment of the message)`.
@@ -233,29 +289,51 @@ fn deserialisation_errors_name_the_field_path() {
         "bearer.leeway",
         "is not a duration",
     );
-    assert_refused(r#"{"bearer": {"leeway": -1}}"#, "bearer.leeway", "cannot be negative");
-    assert_refused(r#"{"brute_force": {"attempts": 0}}"#, "brute_force.attempts", "");
-    assert_refused(r#"{"brute_force": {"window": "1 fortnight"}}"#, "brute_force.window", "is not a duration");
+    assert_refused(
+        r#"{"bearer": {"leeway": -1}}"#,
+        "bearer.leeway",
+        "cannot be negative",
+    );
+    assert_refused(
+        r#"{"brute_force": {"attempts": 0}}"#,
+        "brute_force.attempts",
+        "",
+    );
+    assert_refused(
+        r#"{"brute_force": {"window": "1 fortnight"}}"#,
+        "brute_force.window",
+        "is not a duration",
+    );
     assert_refused(r#"{"bearers": {}}"#, "bearers", "unknown field `bearers`");
 
     let toml_err = toml_settings::<AuthSettings>(
         "[[bearer.issuers]]\nissuer = \"a\"\nkeys = [{ alg = \"none\", secret_env = \"X\" }]\n",
     )
     .unwrap_err();
-    assert_eq!(toml_err.path(), "bearer.issuers[0].keys[0].alg", "{toml_err}");
+    assert_eq!(
+        toml_err.path(),
+        "bearer.issuers[0].keys[0].alg",
+        "{toml_err}"
+    );
 }
 
 #[test]
 fn semantic_errors_name_the_field_path() {
     let key = r#"{"alg": "HS256", "secret_env": "ORDERS_JWT_SECRET"}"#;
-    assert_refused(r#"{"bearer": {"issuers": []}}"#, "bearer.issuers", "at least one");
+    assert_refused(
+        r#"{"bearer": {"issuers": []}}"#,
+        "bearer.issuers",
+        "at least one",
+    );
     assert_refused(
         &format!(r#"{{"bearer": {{"issuers": [{{"issuer": "a", "keys": [{key}]}}]}}}}"#),
         "bearer.issuers[0].audiences",
         "no audience",
     );
     assert_refused(
-        &format!(r#"{{"bearer": {{"audiences": ["x"], "leeway": "10m", "issuers": [{{"issuer": "a", "keys": [{key}]}}]}}}}"#),
+        &format!(
+            r#"{{"bearer": {{"audiences": ["x"], "leeway": "10m", "issuers": [{{"issuer": "a", "keys": [{key}]}}]}}}}"#
+        ),
         "bearer.leeway",
         "at most 300 s",
     );
@@ -280,12 +358,16 @@ fn semantic_errors_name_the_field_path() {
         "base64",
     );
     assert_refused(
-        &format!(r#"{{"bearer": {{"audiences": ["x"], "issuers": [{{"issuer": "a", "algorithms": ["HS512"], "keys": [{key}]}}]}}}}"#),
+        &format!(
+            r#"{{"bearer": {{"audiences": ["x"], "issuers": [{{"issuer": "a", "algorithms": ["HS512"], "keys": [{key}]}}]}}}}"#
+        ),
         "bearer.issuers[0].keys[0]",
         "not among this issuer's `algorithms`",
     );
     assert_refused(
-        &format!(r#"{{"bearer": {{"audiences": ["x"], "issuers": [{{"issuer": "a", "keys": [{key}]}}, {{"issuer": "a", "keys": [{key}]}}]}}}}"#),
+        &format!(
+            r#"{{"bearer": {{"audiences": ["x"], "issuers": [{{"issuer": "a", "keys": [{key}]}}, {{"issuer": "a", "keys": [{key}]}}]}}}}"#
+        ),
         "bearer.issuers[1].issuer",
         "listed twice",
     );
@@ -295,7 +377,9 @@ fn semantic_errors_name_the_field_path() {
         "no key source",
     );
     assert_refused(
-        &format!(r#"{{"bearer": {{"audiences": ["x"], "typ": "at jwt", "issuers": [{{"issuer": "a", "keys": [{key}]}}]}}}}"#),
+        &format!(
+            r#"{{"bearer": {{"audiences": ["x"], "typ": "at jwt", "issuers": [{{"issuer": "a", "keys": [{key}]}}]}}}}"#
+        ),
         "bearer.typ",
         "media type",
     );
@@ -309,18 +393,27 @@ fn semantic_errors_name_the_field_path() {
         settings::from_json_str(r#"{"prefix": "acme_live", "pepper_base64": "AAAA"}"#).unwrap();
     let err = api.builder(MemoryApiKeyStore::new(), &ctx()).unwrap_err();
     assert_eq!(err.path(), "pepper_base64", "{err}");
-    assert!(matches!(err.kind(), SettingsErrorKind::Config(_)), "{err:?}");
+    assert!(
+        matches!(err.kind(), SettingsErrorKind::Config(_)),
+        "{err:?}"
+    );
 
     let scopes: AuthSettings =
-        settings::from_json_str(r#"{"scopes": {"routes": [{"route": "/a", "require": {}}]}}"#).unwrap();
-    let err = scopes.scopes.unwrap().routes[0].require.requirement().unwrap_err();
+        settings::from_json_str(r#"{"scopes": {"routes": [{"route": "/a", "require": {}}]}}"#)
+            .unwrap();
+    let err = scopes.scopes.unwrap().routes[0]
+        .require
+        .requirement()
+        .unwrap_err();
     assert!(err.to_string().contains("requires nothing"), "{err}");
 
     let err = AuthSettings::default().brute_force_policy().unwrap_err();
     assert_eq!(err.path(), "brute_force");
-    let err = settings::from_json_str::<AuthSettings>(r#"{"brute_force": {"lockout_ladder": ["1h", "5m"]}}"#)
-        .unwrap()
-        .brute_force_policy()
-        .unwrap_err();
+    let err = settings::from_json_str::<AuthSettings>(
+        r#"{"brute_force": {"lockout_ladder": ["1h", "5m"]}}"#,
+    )
+    .unwrap()
+    .brute_force_policy()
+    .unwrap_err();
     assert_eq!(err.path(), "brute_force.lockout_ladder", "{err}");
 }

@@ -54,14 +54,14 @@
 //! # }
 //! ```
 
+use auth_core::ConfigError;
 #[cfg(feature = "bearer")]
 use auth_core::jwt::JwtVerifier;
+#[cfg(doc)]
+use auth_core::settings::AuthSettings;
 #[cfg(feature = "bearer")]
 use auth_core::settings::{BearerSettings, BuildContext};
 use auth_core::settings::{ScopeSettings, SettingsError};
-#[cfg(doc)]
-use auth_core::settings::AuthSettings;
-use auth_core::ConfigError;
 
 use crate::scope::{HttpRoutes, ScopeLayer};
 
@@ -194,7 +194,10 @@ pub fn scope_layer(settings: &ScopeSettings) -> Result<ScopeLayer, SettingsError
     let mut routes = HttpRoutes::new();
     for (i, r) in settings.routes.iter().enumerate() {
         let at = |field: &str| format!("routes[{i}].{field}");
-        let requirement = r.require.requirement().map_err(|e| e.within(&at("require")))?;
+        let requirement = r
+            .require
+            .requirement()
+            .map_err(|e| e.within(&at("require")))?;
         let (method, path) = match r.route.trim().split_once(' ') {
             Some((method, path)) => {
                 let method = http::Method::from_bytes(method.as_bytes())
@@ -230,7 +233,8 @@ pub fn scope_layer(settings: &ScopeSettings) -> Result<ScopeLayer, SettingsError
     if let Some(otherwise) = &settings.otherwise {
         routes = routes.otherwise(otherwise.requirement().map_err(|e| e.within("otherwise"))?);
     }
-    let mut layer = ScopeLayer::per_route(routes).map_err(|e| SettingsError::config("routes", e))?;
+    let mut layer =
+        ScopeLayer::per_route(routes).map_err(|e| SettingsError::config("routes", e))?;
     layer = layer.policy(settings.role_policy()?);
     if let Some(realm) = &settings.realm {
         layer = layer

@@ -1,6 +1,12 @@
 //! Layers from settings (issue 17): a TOML file builds the bearer, API-key, brute-force and
 //! per-route scope layers, which then accept and refuse requests as the file says; every
 //! mistake names its field.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 use std::convert::Infallible;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -56,7 +62,11 @@ fn ctx() -> BuildContext {
 }
 
 fn token(scope: &str, roles: &[&str]) -> String {
-    let exp = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() + 60;
+    let exp = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 60;
     jsonwebtoken::encode(
         &jsonwebtoken::Header::default(),
         &serde_json::json!({"sub": "ann", "iss": "https://issuer.example", "aud": "orders-api",
@@ -116,7 +126,11 @@ async fn layers_from_toml_enforce_the_route_table() {
 fn api_key_and_brute_force_layers_build_from_toml() {
     let s: AuthSettings = parse(TOML).unwrap();
     let api = s.api_keys.as_ref().unwrap();
-    let keys = api.builder(MemoryApiKeyStore::new(), &ctx()).unwrap().build().unwrap();
+    let keys = api
+        .builder(MemoryApiKeyStore::new(), &ctx())
+        .unwrap()
+        .build()
+        .unwrap();
     let _layer = layers::api_key_layer(api, keys).unwrap();
     let bf = s.brute_force.as_ref().unwrap();
     let limiter = BruteForceLimiter::new(s.brute_force_policy().unwrap());
@@ -130,11 +144,15 @@ fn layer_errors_name_the_field_path() {
         let s: ScopeSettings = settings::from_json_str(json).unwrap();
         layers::scope_layer(&s).unwrap_err()
     };
-    let err = scope_err(r#"{"routes": [{"route": "GET /a", "require": {"scopes": ["a"]}},
-        {"route": "get /b", "require": {"scopes": ["a"]}}]}"#);
+    let err = scope_err(
+        r#"{"routes": [{"route": "GET /a", "require": {"scopes": ["a"]}},
+        {"route": "get /b", "require": {"scopes": ["a"]}}]}"#,
+    );
     assert_eq!(err.path(), "routes[1].route", "{err}");
-    let err = scope_err(r#"{"routes": [{"route": "GET /a/{id}", "require": {"scopes": ["a"]}},
-        {"route": "GET /a/{other}", "require": {"scopes": ["b"]}}]}"#);
+    let err = scope_err(
+        r#"{"routes": [{"route": "GET /a/{id}", "require": {"scopes": ["a"]}},
+        {"route": "GET /a/{other}", "require": {"scopes": ["b"]}}]}"#,
+    );
     assert_eq!(err.path(), "routes[1].route", "{err}");
     assert!(err.to_string().contains("listed twice"), "{err}");
     let err = scope_err(r#"{"routes": [{"route": "/a/{*rest}/b", "require": {"scopes": ["a"]}}]}"#);
@@ -158,7 +176,11 @@ fn layer_errors_name_the_field_path() {
     assert_eq!(err.path(), "cookie", "{err}");
     let api = s.api_keys.as_mut().unwrap();
     api.header = Some("bad header".into());
-    let keys = api.builder(MemoryApiKeyStore::new(), &ctx()).unwrap().build().unwrap();
+    let keys = api
+        .builder(MemoryApiKeyStore::new(), &ctx())
+        .unwrap()
+        .build()
+        .unwrap();
     let err = layers::api_key_layer(api, keys).unwrap_err();
     assert_eq!(err.path(), "header", "{err}");
 }

@@ -330,7 +330,11 @@ impl BearerSettings {
             Some(url) => ("jwks_url", JwksSource::from_jwks_uri(url.clone())),
             None => ("discovery", JwksSource::from_oidc_issuer(s.issuer.clone())),
         };
-        if let Some(k) = s.algorithms.iter().position(|a| a.as_str().starts_with("HS")) {
+        if let Some(k) = s
+            .algorithms
+            .iter()
+            .position(|a| a.as_str().starts_with("HS"))
+        {
             return Err(SettingsError::invalid(
                 format!("algorithms[{k}]"),
                 "HMAC algorithms need a shared secret; a JWK Set only serves public keys",
@@ -355,7 +359,11 @@ impl BearerSettings {
         _ctx: &BuildContext,
         _sources: &mut Sources,
     ) -> Result<Arc<dyn KeyResolver>, SettingsError> {
-        let field = if s.jwks_url.is_some() { "jwks_url" } else { "discovery" };
+        let field = if s.jwks_url.is_some() {
+            "jwks_url"
+        } else {
+            "discovery"
+        };
         Err(SettingsError::invalid(
             field,
             "keys from a JWK Set need auth-core's `jwks` feature",

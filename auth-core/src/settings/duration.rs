@@ -53,19 +53,16 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 
 /// The shortest exact text [`parse_duration`] reads back as `d`.
 pub(crate) fn format_duration(d: Duration) -> String {
-    if d.subsec_nanos() % 1_000_000 != 0 {
-        // Below a millisecond: settings cannot say it; keep the milliseconds (rounded down).
-        return format!("{}ms", d.as_millis());
-    }
-    if d.subsec_millis() != 0 {
+    // Sub-second values (anything below a millisecond is dropped: settings cannot say it).
+    if d.subsec_nanos() != 0 {
         return format!("{}ms", d.as_millis());
     }
     let s = d.as_secs();
     match s {
         0 => "0s".to_owned(),
-        s if s % 86_400 == 0 => format!("{}d", s / 86_400),
-        s if s % 3600 == 0 => format!("{}h", s / 3600),
-        s if s % 60 == 0 => format!("{}m", s / 60),
+        s if s.is_multiple_of(86_400) => format!("{}d", s / 86_400),
+        s if s.is_multiple_of(3600) => format!("{}h", s / 3600),
+        s if s.is_multiple_of(60) => format!("{}m", s / 60),
         s => format!("{s}s"),
     }
 }
@@ -133,7 +130,10 @@ pub(crate) mod list {
     }
 
     pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Duration>, D::Error> {
-        Ok(Vec::<One>::deserialize(d)?.into_iter().map(|o| o.0).collect())
+        Ok(Vec::<One>::deserialize(d)?
+            .into_iter()
+            .map(|o| o.0)
+            .collect())
     }
 }
 
@@ -143,7 +143,9 @@ mod tests {
 
     #[test]
     fn formatted_durations_parse_back_to_themselves() {
-        for ms in [0, 1, 999, 1000, 1500, 30_000, 60_000, 90_000, 3_600_000, 86_400_000] {
+        for ms in [
+            0, 1, 999, 1000, 1500, 30_000, 60_000, 90_000, 3_600_000, 86_400_000,
+        ] {
             let d = Duration::from_millis(ms);
             assert_eq!(parse_duration(&format_duration(d)), Ok(d), "{ms}");
         }
@@ -153,7 +155,15 @@ mod tests {
 
     #[test]
     fn malformed_durations_say_what_is_expected() {
-        for bad in ["", "s", "1.5s", "-1", "1 y", "30 secs", "99999999999999999999d"] {
+        for bad in [
+            "",
+            "s",
+            "1.5s",
+            "-1",
+            "1 y",
+            "30 secs",
+            "99999999999999999999d",
+        ] {
             let err = parse_duration(bad).unwrap_err();
             assert!(err.contains("is not a duration"), "{bad}: {err}");
         }

@@ -190,12 +190,15 @@ impl AuthSettings {
     }
 }
 
+/// Reads one environment variable.
+type EnvFn = dyn Fn(&str) -> Option<String> + Send + Sync;
+
 /// What building settings may need besides the settings: environment variables (for `*_env`
 /// secrets), the clock, and key sources the application provides itself.
 #[derive(Clone)]
 #[must_use]
 pub struct BuildContext {
-    env: Arc<dyn Fn(&str) -> Option<String> + Send + Sync>,
+    env: Arc<EnvFn>,
     clock: Option<Arc<dyn Clock>>,
     #[cfg(feature = "jwt")]
     resolvers: Vec<(String, Arc<dyn crate::jwt::KeyResolver>)>,

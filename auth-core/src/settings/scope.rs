@@ -149,7 +149,12 @@ impl RequirementSettings {
                 self.any_roles.iter().cloned().map(Requirement::role),
             ));
         }
-        parts.extend(self.permissions.iter().cloned().map(Requirement::permission));
+        parts.extend(
+            self.permissions
+                .iter()
+                .cloned()
+                .map(Requirement::permission),
+        );
         Ok(match <[Requirement; 1]>::try_from(parts) {
             Ok([one]) => one,
             Err(parts) => Requirement::all(parts),

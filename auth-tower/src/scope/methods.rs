@@ -190,7 +190,10 @@ mod tests {
     }
 
     fn required(path: &str) -> String {
-        rules().for_request(&http::Method::POST, path).requirement.to_string()
+        rules()
+            .for_request(&http::Method::POST, path)
+            .requirement
+            .to_string()
     }
 
     #[test]
@@ -218,7 +221,10 @@ mod tests {
             .otherwise(Requirement::all([]))
             .compile()
             .unwrap();
-        assert_eq!(open.for_request(&http::Method::POST, "/x.Y/Z").requirement, Requirement::all([]));
+        assert_eq!(
+            open.for_request(&http::Method::POST, "/x.Y/Z").requirement,
+            Requirement::all([])
+        );
     }
 
     #[test]

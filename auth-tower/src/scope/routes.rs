@@ -4,9 +4,9 @@ use auth_core::ConfigError;
 use auth_core::scope::Requirement;
 use http::Method;
 
-use super::methods::Rule;
 #[cfg(doc)]
 use super::ScopeLayer;
+use super::methods::Rule;
 
 /// What a [`ScopeLayer`] requires of each HTTP route, so one layer in front of a whole router
 /// holds the table (as configuration files describe it: `auth_core::settings::ScopeSettings`).
@@ -50,7 +50,12 @@ impl HttpRoutes {
     }
 
     /// Requires `requirement` for `method` requests to `path`.
-    pub fn route(mut self, method: Method, path: impl Into<String>, requirement: Requirement) -> Self {
+    pub fn route(
+        mut self,
+        method: Method,
+        path: impl Into<String>,
+        requirement: Requirement,
+    ) -> Self {
         self.routes.push((Some(method), path.into(), requirement));
         self
     }
@@ -131,9 +136,13 @@ fn parse(path: &str) -> Result<Vec<Segment>, ConfigError> {
     let last = parts.len().saturating_sub(1);
     let mut segments = Vec::with_capacity(parts.len());
     for (i, part) in parts.into_iter().enumerate() {
-        let segment = if let Some(name) = part.strip_prefix("{*").and_then(|p| p.strip_suffix('}')) {
+        let segment = if let Some(name) = part.strip_prefix("{*").and_then(|p| p.strip_suffix('}'))
+        {
             if i != last || name.is_empty() {
-                return Err(invalid(path, "has a `{*name}` that is not its last segment"));
+                return Err(invalid(
+                    path,
+                    "has a `{*name}` that is not its last segment",
+                ));
             }
             Segment::CatchAll
         } else if let Some(name) = part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
@@ -183,7 +192,7 @@ impl CompiledRoute {
                     return parts.next().is_some_and(|p| !p.is_empty());
                 }
                 Segment::Param => {
-                    if !parts.next().is_some_and(|p| !p.is_empty()) {
+                    if parts.next().is_none_or(str::is_empty) {
                         return false;
                     }
                 }
@@ -237,7 +246,11 @@ mod tests {
             .route(Method::GET, "/orders/{id}", Requirement::scope("read"))
             .route(Method::GET, "/orders/export", Requirement::scope("export"))
             .any_method("/orders/{id}", Requirement::scope("any"))
-            .route(Method::POST, "/orders/{id}/refund", Requirement::scope("refund"))
+            .route(
+                Method::POST,
+                "/orders/{id}/refund",
+                Requirement::scope("refund"),
+            )
             .any_method("/admin/{*rest}", Requirement::scope("admin"))
             .route(Method::GET, "/", Requirement::scope("root"))
             .compile()
@@ -274,10 +287,20 @@ mod tests {
             (Method::GET, "//orders"),
         ] {
             let t = table();
-            assert_eq!(t.rule(&method, path).requirement, Requirement::any([]), "{method} {path}");
+            assert_eq!(
+                t.rule(&method, path).requirement,
+                Requirement::any([]),
+                "{method} {path}"
+            );
         }
-        let open = HttpRoutes::new().otherwise(Requirement::all([])).compile().unwrap();
-        assert_eq!(open.rule(&Method::GET, "/x").requirement, Requirement::all([]));
+        let open = HttpRoutes::new()
+            .otherwise(Requirement::all([]))
+            .compile()
+            .unwrap();
+        assert_eq!(
+            open.rule(&Method::GET, "/x").requirement,
+            Requirement::all([])
+        );
     }
 
     #[test]
@@ -289,9 +312,11 @@ mod tests {
             HttpRoutes::new().any_method("/a/{}", r()),
             HttpRoutes::new().any_method("/a/x{id}", r()),
             HttpRoutes::new().any_method("/a b", r()),
-            HttpRoutes::new()
-                .route(Method::GET, "/a/{id}", r())
-                .route(Method::GET, "/a/{other}", r()),
+            HttpRoutes::new().route(Method::GET, "/a/{id}", r()).route(
+                Method::GET,
+                "/a/{other}",
+                r(),
+            ),
         ] {
             let shown = format!("{bad:?}");
             assert!(

@@ -91,7 +91,11 @@ async fn metrics_count_a_scripted_sequence_of_requests_exactly() {
     let duration = "auth_authentication_duration_count";
     // The bearer layer authenticated the two good requests and the refused one's token.
     assert_eq!(
-        sample(&page, duration, r#"auth_method="bearer",auth_result="success""#),
+        sample(
+            &page,
+            duration,
+            r#"auth_method="bearer",auth_result="success""#
+        ),
         Some(3.0),
         "{page}"
     );
@@ -106,10 +110,17 @@ async fn metrics_count_a_scripted_sequence_of_requests_exactly() {
     );
     // A counter, named as the facade names it (dots become underscores; no `_total` suffix).
     let attempts = "auth_authorization_attempts";
-    assert!(page.contains("# TYPE auth_authorization_attempts counter"), "{page}");
+    assert!(
+        page.contains("# TYPE auth_authorization_attempts counter"),
+        "{page}"
+    );
     // `/api/orders` passed its scope check; `/api/admin/stats` needed the admin role.
     assert_eq!(
-        sample(&page, attempts, r#"auth_method="scope",auth_result="success""#),
+        sample(
+            &page,
+            attempts,
+            r#"auth_method="scope",auth_result="success""#
+        ),
         Some(1.0),
         "{page}"
     );
@@ -124,7 +135,12 @@ async fn metrics_count_a_scripted_sequence_of_requests_exactly() {
     );
     // No brute-force block, and nothing identifying anyone on the page.
     assert_eq!(sample(&page, "auth_brute_force_blocks", ""), None, "{page}");
-    for secret in ["metrics-user-7f3a", "127.0.0.1", good.as_str(), expired.as_str()] {
+    for secret in [
+        "metrics-user-7f3a",
+        "127.0.0.1",
+        good.as_str(),
+        expired.as_str(),
+    ] {
         assert!(!page.contains(secret), "{secret} on the page:\n{page}");
     }
 }
