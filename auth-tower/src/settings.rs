@@ -6,7 +6,7 @@
 //! | [`BearerSettings`] | [`BearerLayer`](crate::bearer::BearerLayer) | [`bearer_layer`], [`bearer_layer_builder`] |
 //! | [`ApiKeySettings`](auth_core::settings::ApiKeySettings) | [`ApiKeyLayer`](crate::api_key::ApiKeyLayer) | `api_key_layer` (feature `api-key`) |
 //! | [`BruteForceSettings`](auth_core::settings::BruteForceSettings) | [`BruteForceLayer`](crate::brute_force::BruteForceLayer) | `brute_force_layer` (feature `brute-force`) |
-//! | [`ScopeSettings`] | [`ScopeLayer`](crate::scope::ScopeLayer) per route | [`scope_layer`] |
+//! | [`ScopeSettings`] | [`ScopeLayer`] per route | [`scope_layer`] |
 //!
 //! Paths in errors are relative to the settings given (`issuers[0].audiences`); errors of
 //! [`AuthSettings`] sections are prefixed with the section (`bearer.issuers[0].audiences`).
