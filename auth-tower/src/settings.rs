@@ -66,6 +66,7 @@ use auth_core::settings::{ScopeSettings, SettingsError};
 use crate::scope::{HttpRoutes, ScopeLayer};
 
 /// `ConfigError::InvalidHeaderValue { what }` names the setting: map it to its field.
+#[cfg(any(feature = "bearer", feature = "api-key"))]
 fn header_field(e: &ConfigError) -> &'static str {
     match e {
         ConfigError::InvalidHeaderValue { what } if what.contains("realm") => "realm",

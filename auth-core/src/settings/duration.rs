@@ -116,6 +116,7 @@ pub(crate) mod option {
 }
 
 /// `#[serde(with = "duration::list")]` for `Vec<Duration>`.
+#[cfg_attr(not(feature = "brute-force"), allow(dead_code))]
 pub(crate) mod list {
     use serde::Deserialize;
 

@@ -103,6 +103,11 @@ mod api_key;
 mod bearer;
 #[cfg(feature = "brute-force")]
 mod brute_force;
+// Only the sections of the enabled features read durations.
+#[cfg_attr(
+    not(any(feature = "jwt", feature = "api-key", feature = "brute-force")),
+    allow(dead_code)
+)]
 pub(crate) mod duration;
 mod error;
 mod scope;
@@ -261,6 +266,7 @@ impl BuildContext {
     }
 
     /// The value of environment variable `var`.
+    #[cfg_attr(not(any(feature = "jwt", feature = "api-key")), allow(dead_code))]
     pub(crate) fn var(&self, var: &str) -> Option<String> {
         (self.env)(var)
     }
