@@ -54,6 +54,7 @@
 //! # }
 //! ```
 
+#[cfg(any(feature = "bearer", feature = "api-key"))]
 use auth_core::ConfigError;
 #[cfg(feature = "bearer")]
 use auth_core::jwt::JwtVerifier;
