@@ -28,6 +28,8 @@
 //!   authorization server (RFC 7662), cached under a keyed digest, concurrent requests coalesced.
 //! - `dpop` (feature `dpop`): DPoP (RFC 9449) proofs, thumbprints, nonces and the
 //!   one-time-use store that refuses replays, for sender-constrained tokens.
+//! - `settings` (feature `settings`): configuration as data, serde settings for the bearer
+//!   verifier, API keys, brute force and scope rules per route, with field paths in errors.
 //! - `oidc_login` (feature `oidc-login`): sign in with an OpenID Provider (authorization code
 //!   with PKCE, a sealed per-attempt login transaction, ID-token validation) and the
 //!   `(issuer, subject)` identity store that links providers to local accounts.
@@ -127,6 +129,9 @@ pub mod scope;
 #[cfg(any(feature = "mfa", feature = "oidc-login"))]
 #[cfg_attr(docsrs, doc(cfg(any(feature = "mfa", feature = "oidc-login"))))]
 pub mod seal;
+#[cfg(feature = "settings")]
+#[cfg_attr(docsrs, doc(cfg(feature = "settings")))]
+pub mod settings;
 pub mod store;
 
 pub use dpop_error::InvalidDpopProof;

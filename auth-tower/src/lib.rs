@@ -120,6 +120,9 @@ pub mod response;
 #[cfg(feature = "scope")]
 #[cfg_attr(docsrs, doc(cfg(feature = "scope")))]
 pub mod scope;
+#[cfg(feature = "settings")]
+#[cfg_attr(docsrs, doc(cfg(feature = "settings")))]
+pub mod settings;
 #[cfg(feature = "step-up")]
 #[cfg_attr(docsrs, doc(cfg(feature = "step-up")))]
 pub mod step_up;

@@ -153,6 +153,30 @@ impl std::str::FromStr for Algorithm {
     }
 }
 
+/// Serialised as its registered name (`"RS256"`).
+#[cfg(feature = "settings")]
+impl serde::Serialize for Algorithm {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// Read from its registered name, exactly (`"none"` and `"hs256"` are refused).
+#[cfg(feature = "settings")]
+impl<'de> serde::Deserialize<'de> for Algorithm {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Self::from_name(&name).ok_or_else(|| {
+            let names: Vec<&str> = Self::ALL.iter().map(|a| a.as_str()).collect();
+            serde::de::Error::custom(format!(
+                "unknown algorithm {:?}; expected one of {}",
+                name,
+                names.join(", ")
+            ))
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -37,6 +37,21 @@ pub trait KeyResolver: fmt::Debug + Send + Sync + 'static {
     }
 }
 
+/// A shared resolver is a resolver (e.g. one `Arc<dyn KeyResolver>` for several verifiers).
+impl<T: KeyResolver + ?Sized> KeyResolver for Arc<T> {
+    fn current(&self) -> Option<Arc<KeySet>> {
+        (**self).current()
+    }
+
+    fn refresh(
+        &self,
+        kid: Option<&str>,
+        alg: Algorithm,
+    ) -> Option<BoxFuture<'static, Result<Arc<KeySet>, AuthError>>> {
+        (**self).refresh(kid, alg)
+    }
+}
+
 /// A fixed key set, configured once.
 #[derive(Clone, Debug)]
 pub struct StaticKeys(Arc<KeySet>);

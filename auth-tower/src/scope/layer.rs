@@ -5,6 +5,7 @@ use auth_core::scope::{Requirement, RolePolicy};
 use tower_layer::Layer;
 
 use super::methods::{GrpcMethods, Rule, Rules};
+use super::routes::HttpRoutes;
 use super::service::Scope;
 use crate::rejection::Realm;
 use crate::response::DefaultRejection;
@@ -83,6 +84,18 @@ impl ScopeLayer {
     /// a service name is not `<package>.<Service>`, or either is listed twice.
     pub fn per_grpc_method(methods: GrpcMethods) -> Result<Self, ConfigError> {
         Ok(Self::with_rules(methods.compile()?))
+    }
+
+    /// Requires, of each HTTP request, the requirement of its route (see [`HttpRoutes`]), with
+    /// an empty role policy and realm `api`. A request no route matches is denied unless
+    /// [`HttpRoutes::otherwise`] says what it needs.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::InvalidPolicy`] when a path pattern is malformed or a route is listed
+    /// twice for the same method.
+    pub fn per_route(routes: HttpRoutes) -> Result<Self, ConfigError> {
+        Ok(Self::with_rules(Rules::ByRoute(routes.compile()?)))
     }
 
     fn with_rules(rules: Rules) -> Self {

@@ -143,10 +143,12 @@ impl Rule {
     }
 }
 
-/// What a [`ScopeLayer`] checks: one rule for every request, or one per gRPC method.
+/// What a [`ScopeLayer`] checks: one rule for every request, one per gRPC method, or one per
+/// HTTP route.
 #[derive(Clone, Debug)]
 pub(crate) enum Rules {
     One(Rule),
+    ByRoute(super::routes::RouteTable),
     ByGrpcMethod {
         methods: HashMap<Box<str>, Rule>,
         services: HashMap<Box<str>, Rule>,
@@ -155,10 +157,11 @@ pub(crate) enum Rules {
 }
 
 impl Rules {
-    /// The rule for a request to `path`.
-    pub(crate) fn for_path(&self, path: &str) -> &Rule {
+    /// The rule for a `method` request to `path`.
+    pub(crate) fn for_request(&self, method: &http::Method, path: &str) -> &Rule {
         match self {
             Self::One(rule) => rule,
+            Self::ByRoute(table) => table.rule(method, path),
             Self::ByGrpcMethod {
                 methods,
                 services,
@@ -187,7 +190,10 @@ mod tests {
     }
 
     fn required(path: &str) -> String {
-        rules().for_path(path).requirement.to_string()
+        rules()
+            .for_request(&http::Method::POST, path)
+            .requirement
+            .to_string()
     }
 
     #[test]
@@ -208,14 +214,17 @@ mod tests {
             "/",
         ] {
             let rule = rules();
-            let rule = rule.for_path(path);
+            let rule = rule.for_request(&http::Method::POST, path);
             assert_eq!(rule.requirement, Requirement::any([]), "{path:?}");
         }
         let open = GrpcMethods::new()
             .otherwise(Requirement::all([]))
             .compile()
             .unwrap();
-        assert_eq!(open.for_path("/x.Y/Z").requirement, Requirement::all([]));
+        assert_eq!(
+            open.for_request(&http::Method::POST, "/x.Y/Z").requirement,
+            Requirement::all([])
+        );
     }
 
     #[test]

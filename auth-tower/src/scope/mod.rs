@@ -82,6 +82,13 @@
 //! `LayerExt::named_layer`), so `grpc.health.v1.Health` and reflection stay open for probes and
 //! tools; `examples/tonic-grpc` does exactly that.
 //!
+//! # HTTP: a requirement per route
+//!
+//! [`ScopeLayer::per_route`] takes an [`HttpRoutes`] table (`GET /orders/{id}`, ...), so one
+//! layer in front of a router holds every route's requirement, as a configuration file
+//! describes it (auth-core's `settings::ScopeSettings`, built by `auth_tower::settings` with the
+//! `settings` feature). Requests no route matches are denied unless the table says otherwise.
+//!
 //! # Accepting a bearer token or an API key
 //!
 //! Put each authentication layer in optional mode in front of one `ScopeLayer`: whichever
@@ -91,9 +98,11 @@
 mod future;
 mod layer;
 mod methods;
+mod routes;
 mod service;
 
 pub use future::ResponseFuture;
 pub use layer::ScopeLayer;
 pub use methods::GrpcMethods;
+pub use routes::HttpRoutes;
 pub use service::Scope;

@@ -68,7 +68,7 @@ where
             crate::audit::authorization(&req, Method::Scope, None, Err(rejection.code()));
             return ResponseFuture::rejected(render(&mut self.responder, rejection));
         };
-        let rule = config.rules.for_path(req.uri().path());
+        let rule = config.rules.for_request(req.method(), req.uri().path());
         if rule.requirement.is_satisfied_by(principal, &config.policy) {
             crate::audit::authorization(&req, Method::Scope, Some(principal), Ok(()));
             return ResponseFuture::future(self.inner.call(req));

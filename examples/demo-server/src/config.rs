@@ -216,6 +216,13 @@ impl Config {
         })
     }
 
+    /// The verifier's settings (see [`crate::issuers::bearer_settings`]): the demo builds its
+    /// verifier from them, as a service would from a settings file.
+    #[must_use]
+    pub fn bearer_settings(&self) -> auth_core::settings::BearerSettings {
+        crate::issuers::bearer_settings(self)
+    }
+
     /// What the server says at start-up about the admin account: that it is seeded, or, with
     /// `AUTH_DEMO_ADMIN_EMAIL` but no `AUTH_DEMO_ADMIN_PASSWORD`, that none exists. `None`
     /// without `AUTH_DEMO_ADMIN_EMAIL`.

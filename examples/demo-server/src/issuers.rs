@@ -27,7 +27,8 @@ use std::sync::Arc;
 
 use auth_core::clock::Clock;
 use auth_core::jwks::JwksSource;
-use auth_core::jwt::{JwtVerifier, KeyResolver, TrustedIssuer};
+use auth_core::jwt::{JwtVerifier, KeyResolver};
+use auth_core::settings::{BearerSettings, BuildContext, IssuerSettings};
 use auth_core::{ConfigError, Principal};
 
 use crate::config::Config;
@@ -51,6 +52,32 @@ pub struct OidcConfig {
     /// Its opaque tokens introspected (`AUTH_OIDC_INTROSPECTION`; see
     /// [`crate::introspection`]).
     pub introspection: Option<crate::introspection::IntrospectionConfig>,
+}
+
+/// The demo's issuers as [`BearerSettings`]: its own (`AUTH_JWT_ISSUER`, `AUTH_JWT_AUDIENCE`,
+/// `AUTH_JWT_TYP`; keys given by the application through the build context), and with
+/// `AUTH_OIDC_ISSUER` the provider's (keys by discovery, `AUTH_OIDC_AUDIENCE`, `AUTH_OIDC_TYP`).
+#[must_use]
+pub fn bearer_settings(config: &Config) -> BearerSettings {
+    let mut issuers = vec![IssuerSettings {
+        issuer: config.issuer.clone(),
+        audiences: vec![config.audience.clone()],
+        typ: config.jwt_typ.clone(),
+        ..IssuerSettings::default()
+    }];
+    if let Some(oidc) = &config.oidc {
+        issuers.push(IssuerSettings {
+            issuer: oidc.issuer.clone(),
+            audiences: vec![oidc.audience.clone()],
+            typ: oidc.typ.clone(),
+            discovery: true,
+            ..IssuerSettings::default()
+        });
+    }
+    BearerSettings {
+        issuers,
+        ..BearerSettings::default()
+    }
 }
 
 /// Reads a `typ` rule: `any` (any case) is `None`, anything else must look like a media type
@@ -148,32 +175,15 @@ pub fn verifier(
     own: impl KeyResolver,
     clock: &Arc<dyn Clock>,
 ) -> Result<(JwtVerifier, Option<JwksSource>), ConfigError> {
-    let Some(oidc) = &config.oidc else {
-        let mut b = JwtVerifier::builder()
-            .key_resolver(own)
-            .issuer(config.issuer.clone())
-            .audience(config.audience.clone())
-            .clock(Arc::clone(clock));
-        if let Some(typ) = &config.jwt_typ {
-            b = b.require_type(typ.clone());
-        }
-        return Ok((b.build()?, None));
-    };
-    let mut ours = TrustedIssuer::new(config.issuer.clone(), own).audience(config.audience.clone());
-    if let Some(typ) = &config.jwt_typ {
-        ours = ours.require_type(typ.clone());
-    }
-    let source = JwksSource::from_oidc_issuer(oidc.issuer.clone()).build()?;
-    let mut theirs = TrustedIssuer::jwks(source.clone())?.audience(oidc.audience.clone());
-    if let Some(typ) = &oidc.typ {
-        theirs = theirs.require_type(typ.clone());
-    }
-    let verifier = JwtVerifier::builder()
-        .trusted_issuer(ours)
-        .trusted_issuer(theirs)
+    let ctx = BuildContext::new()
         .clock(Arc::clone(clock))
-        .build()?;
-    Ok((verifier, Some(source)))
+        .key_resolver(config.issuer.clone(), own);
+    let mut parts = config
+        .bearer_settings()
+        .verifier_parts(&ctx)
+        .map_err(|e| ConfigError::Input(format!("bearer settings: {e}")))?;
+    let verifier = parts.builder.build()?;
+    Ok((verifier, parts.jwks_sources.pop()))
 }
 
 /// Whose records a principal may touch: see the [module docs](self).
