@@ -100,7 +100,8 @@ struct Inner {
 /// or a string of its own.
 #[derive(Debug)]
 pub(crate) enum Text {
-    /// `claims_json[start..end]`.
+    /// `claims_json[start..end]` (made only by token verification).
+    #[cfg_attr(not(feature = "jwt"), allow(dead_code))]
     Claims(u32, u32),
     /// Held separately.
     Owned(Box<str>),
