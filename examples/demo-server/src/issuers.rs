@@ -8,7 +8,7 @@
 //! | `AUTH_OIDC_TYP` | the header `typ` required of that provider's tokens, or `any` | `any` |
 //! | `AUTH_OIDC_INTROSPECTION` (+ `AUTH_OIDC_CLIENT_ID`, `AUTH_OIDC_CLIENT_SECRET`, `AUTH_OIDC_INTROSPECTION_TTL`) | that provider's opaque tokens introspected (see [`crate::introspection`]) | `false` |
 //!
-//! Each trusted issuer has its own `typ` rule ([`TrustedIssuer::require_type`]), so the demo's
+//! Each trusted issuer has its own `typ` rule ([`TrustedIssuer::require_type`](auth_core::jwt::TrustedIssuer::require_type)), so the demo's
 //! own tokens need `typ: at+jwt` (RFC 9068) in every mode, while a provider that does not set
 //! it is still accepted.
 //!
