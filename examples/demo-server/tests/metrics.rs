@@ -114,14 +114,16 @@ async fn metrics_count_a_scripted_sequence_of_requests_exactly() {
         page.contains("# TYPE auth_authorization_attempts counter"),
         "{page}"
     );
-    // `/api/orders` passed its scope check; `/api/admin/stats` needed the admin role.
+    // Every declared route checks its requirement (`SecuredRoutes`): `/api/me` passed its
+    // "authenticated" check and `/api/orders` its scope check; `/api/admin/stats` needed the
+    // admin role. The expired token never reached a check (the bearer layer refused it).
     assert_eq!(
         sample(
             &page,
             attempts,
             r#"auth_method="scope",auth_result="success""#
         ),
-        Some(1.0),
+        Some(2.0),
         "{page}"
     );
     assert_eq!(
